@@ -1,0 +1,82 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from .models import AccountRequest, Contract, Practice, Site, User
+from .services import AccountRequestError, account_request_approve, account_request_reject
+
+
+@admin.register(Contract)
+class ContractAdmin(admin.ModelAdmin):
+    list_display = ["name", "managed_service"]
+    list_filter = ["managed_service"]
+    search_fields = ["name"]
+
+
+class SiteInline(admin.TabularInline):
+    model = Site
+    extra = 0
+
+
+@admin.register(Practice)
+class PracticeAdmin(admin.ModelAdmin):
+    list_display = ["name", "practice_id", "country", "contract"]
+    list_filter = ["country", "contract"]
+    list_select_related = ["contract"]
+    search_fields = ["name", "practice_id"]
+    inlines = [SiteInline]
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["full_name"]
+    list_display = ["email", "full_name", "practice", "is_active", "is_staff", "last_login"]
+    list_filter = ["is_staff", "is_active", "groups"]
+    list_select_related = ["practice"]
+    search_fields = ["email", "full_name", "practice__name", "practice__practice_id"]
+    autocomplete_fields = ["practice"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Person", {"fields": ["full_name", "phone", "job_role", "practice"]}),
+        ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["email", "full_name", "practice", "password1", "password2"]}),
+    ]
+
+
+@admin.register(AccountRequest)
+class AccountRequestAdmin(admin.ModelAdmin):
+    list_display = ["full_name", "email", "practice", "job_role", "status", "created_at"]
+    list_filter = ["status"]
+    list_select_related = ["practice"]
+    search_fields = ["full_name", "email", "practice__name", "practice__practice_id"]
+    readonly_fields = ["status", "created_at", "decided_at", "decided_by", "user"]
+    actions = ["approve", "reject"]
+
+    def has_add_permission(self, request):
+        return False  # requests come from the registration page
+
+    @admin.action(description="Approve and email a set-password link", permissions=["change"])
+    def approve(self, request, queryset):
+        self._decide(request, queryset, lambda req: account_request_approve(req, actor=request.user), "approved")
+
+    @admin.action(description="Reject and tell the requester", permissions=["change"])
+    def reject(self, request, queryset):
+        self._decide(
+            request,
+            queryset,
+            lambda req: account_request_reject(req, actor=request.user, reason="Rejected by the Service Desk."),
+            "rejected",
+        )
+
+    def _decide(self, request, queryset, decide, verb):
+        done = 0
+        for req in queryset:
+            try:
+                decide(req)
+                done += 1
+            except AccountRequestError as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+        if done:
+            self.message_user(request, f"{done} request(s) {verb}.", messages.SUCCESS)

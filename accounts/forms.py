@@ -1,0 +1,58 @@
+from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
+
+from .models import Practice, phone_validator
+
+
+class LoginForm(AuthenticationForm):
+    """Email and password. An unknown email and a wrong password get the same message."""
+
+    _SAME_ANSWER = (
+        "The email address or password is not right, or the account has not been approved yet. "
+        "Passwords are case-sensitive."
+    )
+    error_messages = {"invalid_login": _SAME_ANSWER, "inactive": _SAME_ANSWER}
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        self.fields["username"].label = "Email address"
+        self.fields["username"].widget = forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
+
+    def clean_username(self):
+        return self.cleaned_data["username"].strip().lower()
+
+
+class RegistrationForm(forms.Form):
+    practice_id = forms.CharField(
+        label="Practice ID",
+        max_length=10,
+        help_text="Your practice's ODS site code, for example A81001.",
+    )
+    full_name = forms.CharField(label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    email = forms.EmailField(label="Email address", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    phone = forms.CharField(
+        label="Telephone number",
+        max_length=30,
+        validators=[phone_validator],
+        help_text="A number the Service Desk can call you on.",
+        widget=forms.TextInput(attrs={"autocomplete": "tel"}),
+    )
+    job_role = forms.CharField(label="Job role", max_length=100, help_text="For example practice manager or GP.")
+
+    def clean_practice_id(self):
+        code = self.cleaned_data["practice_id"].strip().upper()
+        try:
+            self.practice = Practice.objects.get(practice_id=code)
+        except Practice.DoesNotExist:
+            raise forms.ValidationError(
+                f"We do not recognise the practice ID {code}. Check it, or telephone the Service Desk "
+                f"on {settings.SERVICE_DESK['phone']}."
+            ) from None
+        return code
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean_full_name(self):
+        return " ".join(self.cleaned_data["full_name"].split())

@@ -1,0 +1,182 @@
+from django.conf import settings
+from django.contrib.auth.base_user import BaseUserManager
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+# An ODS site code as used by GP practices (e.g. A81001); Irish practices are given a code of the
+# same shape by the desk.
+practice_id_validator = RegexValidator(
+    r"^[A-Z0-9]{3,10}$", "A practice ID is 3 to 10 letters and digits, for example A81001."
+)
+phone_validator = RegexValidator(
+    r"^\+?[0-9][0-9 ()-]{5,22}$", "Enter a telephone number of digits and spaces, for example 01632 960123."
+)
+
+
+class Country(models.TextChoices):
+    ENGLAND = "england", "England"
+    WALES = "wales", "Wales"
+    SCOTLAND = "scotland", "Scotland"
+    NORTHERN_IRELAND = "northern_ireland", "Northern Ireland"
+    IRELAND = "ireland", "Ireland"
+
+
+class Contract(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    managed_service = models.BooleanField(
+        default=False,
+        help_text="Managed-service contracts have a Customer Liaison Officer on the escalation ladder.",
+    )
+
+    def __str__(self):
+        return self.name
+
+
+class Practice(models.Model):
+    practice_id = models.CharField(
+        "practice ID",
+        max_length=10,
+        unique=True,
+        validators=[practice_id_validator],
+        help_text="The ODS site code.",
+    )
+    name = models.CharField(max_length=200)
+    country = models.CharField(max_length=20, choices=Country.choices, default=Country.ENGLAND)
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(country__in=Country.values), name="practice_country_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.practice_id})"
+
+
+class Site(models.Model):
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="sites")
+    name = models.CharField(max_length=200)
+    is_main = models.BooleanField("main site", default=False)
+
+    class Meta:
+        ordering = ["-is_main", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice"], condition=models.Q(is_main=True), name="one_main_site_per_practice"
+            ),
+            models.UniqueConstraint(fields=["practice", "name"], name="site_name_unique_in_practice"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} (main)" if self.is_main else self.name
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person who signs in with their email address.
+
+    Practice staff have a practice; service-desk agents, team leaders and managers do not.
+    """
+
+    username = None
+    first_name = None
+    last_name = None
+    email = models.EmailField("email address", unique=True)
+    full_name = models.CharField("name", max_length=150)
+    phone = models.CharField(max_length=30, blank=True, validators=[phone_validator])
+    job_role = models.CharField(max_length=100, blank=True)
+    practice = models.ForeignKey(
+        Practice, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
+    )
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["full_name"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_ignoring_case"),
+        ]
+
+    def __str__(self):
+        return self.full_name or self.email
+
+    def get_full_name(self):
+        return self.full_name
+
+    def get_short_name(self):
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def is_practice_user(self):
+        return self.practice_id is not None
+
+
+class AccountRequest(models.Model):
+    """A request for a portal account, approved or rejected by a desk agent in admin."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="account_requests")
+    full_name = models.CharField("name", max_length=150)
+    email = models.EmailField("email address")
+    phone = models.CharField(max_length=30, validators=[phone_validator])
+    job_role = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    rejection_reason = models.TextField(blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "approved", "rejected"]),
+                name="account_request_status_valid",
+            ),
+            # One open request per email address: a second submission does not queue another.
+            models.UniqueConstraint(
+                Lower("email"), condition=models.Q(status="pending"), name="one_pending_request_per_email"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.full_name} <{self.email}> for {self.practice.practice_id}"

@@ -1,0 +1,36 @@
+"""The staff roles and the admin permissions each needs. Applied by `manage.py setup_roles`."""
+
+from django.contrib.auth.models import Group, Permission
+
+AGENTS = "Service desk agents"
+TEAM_LEADERS = "Team leaders"
+
+_AGENT_PERMISSIONS = [
+    "accounts.view_practice",
+    "accounts.view_site",
+    "accounts.view_contract",
+    "accounts.view_user",
+    "accounts.view_accountrequest",
+    "accounts.change_accountrequest",
+    "incidents.view_product",
+    "incidents.view_incident",
+    "incidents.add_incident",
+    "incidents.change_incident",
+    "incidents.view_timelineevent",
+]
+
+ROLES = {
+    AGENTS: _AGENT_PERMISSIONS,
+    TEAM_LEADERS: _AGENT_PERMISSIONS,
+}
+
+
+def setup_roles():
+    """Create or update the role groups so they hold exactly their listed permissions."""
+    for name, codes in ROLES.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        permissions = []
+        for code in codes:
+            app_label, codename = code.split(".")
+            permissions.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(permissions)

@@ -1,0 +1,74 @@
+"""Account requests: a practice member asks for an account, a desk agent approves or rejects it."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .models import AccountRequest, User
+from .tasks import send_account_rejected_email, send_set_password_email
+
+
+class AccountRequestError(Exception):
+    """A request that cannot be decided as asked; the message is for the agent."""
+
+
+def account_request_submit(*, practice, full_name, email, phone, job_role):
+    """Record a request for a portal account.
+
+    An email that already has an account or an open request gets no second request, and the caller
+    shows the same acknowledgement either way, so the form reveals nothing about who is registered.
+    Returns the new request, or None when nothing was recorded.
+    """
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        return None
+    try:
+        with transaction.atomic():
+            return AccountRequest.objects.create(
+                practice=practice, full_name=full_name, email=email, phone=phone, job_role=job_role
+            )
+    except IntegrityError:  # an open request for this email already exists
+        return None
+
+
+def account_request_approve(account_request, *, actor):
+    """Create the user for a pending request and email them a one-time link to set a password.
+
+    No password is ever sent: the user has an unusable password until they follow the link.
+    """
+    with transaction.atomic():
+        req = AccountRequest.objects.select_for_update().get(pk=account_request.pk)
+        if req.status != AccountRequest.Status.PENDING:
+            raise AccountRequestError(f"The request from {req.email} was already {req.get_status_display().lower()}.")
+        if User.objects.filter(email__iexact=req.email).exists():
+            raise AccountRequestError(f"An account for {req.email} already exists.")
+        user = User(
+            email=req.email,
+            full_name=req.full_name,
+            phone=req.phone,
+            job_role=req.job_role,
+            practice=req.practice,
+        )
+        user.set_unusable_password()
+        user.save()
+        req.status = AccountRequest.Status.APPROVED
+        req.decided_at = timezone.now()
+        req.decided_by = actor
+        req.user = user
+        req.save(update_fields=["status", "decided_at", "decided_by", "user"])
+        send_set_password_email.delay_on_commit(user.pk)
+    return user
+
+
+def account_request_reject(account_request, *, actor, reason=""):
+    """Refuse a pending request and tell the requester, with the agent's reason."""
+    with transaction.atomic():
+        req = AccountRequest.objects.select_for_update().get(pk=account_request.pk)
+        if req.status != AccountRequest.Status.PENDING:
+            raise AccountRequestError(f"The request from {req.email} was already {req.get_status_display().lower()}.")
+        req.status = AccountRequest.Status.REJECTED
+        req.decided_at = timezone.now()
+        req.decided_by = actor
+        req.rejection_reason = reason
+        req.save(update_fields=["status", "decided_at", "decided_by", "rejection_reason"])
+        send_account_rejected_email.delay_on_commit(req.pk)
+    return req

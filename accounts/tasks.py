@@ -1,0 +1,36 @@
+from celery import shared_task
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from servicedesk.lib.mail import send_templated_email
+
+from .models import AccountRequest, User
+
+
+def set_password_url(user):
+    """The absolute one-time link; it stops working once a password is set or after the timeout."""
+    uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return settings.SITE_URL + reverse("set_password", kwargs={"uidb64": uidb64, "token": token})
+
+
+@shared_task
+def send_set_password_email(user_id):
+    """Email an approved user the one-time link that lets them choose their password."""
+    user = User.objects.select_related("practice").get(pk=user_id)
+    context = {
+        "user": user,
+        "set_password_url": set_password_url(user),
+        "valid_days": settings.PASSWORD_RESET_TIMEOUT // 86400,
+    }
+    send_templated_email("account_approved", [user.email], context)
+
+
+@shared_task
+def send_account_rejected_email(request_id):
+    """Tell a requester that their request for an account was refused, and why."""
+    req = AccountRequest.objects.select_related("practice").get(pk=request_id)
+    send_templated_email("account_rejected", [req.email], {"account_request": req})

@@ -1,0 +1,1 @@
+# The escalation ladder and team-leader queues arrive with the escalation issue.

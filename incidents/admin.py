@@ -1,0 +1,67 @@
+from django.contrib import admin
+
+from .forms import IncidentAdminForm
+from .models import Incident, Product, TimelineEvent
+from .services import incident_log
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["name", "current_version", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name"]
+
+
+class TimelineEventInline(admin.TabularInline):
+    """The incident's history, newest last. Read-only: events are only ever added."""
+
+    model = TimelineEvent
+    fields = ["created_at", "kind", "actor", "old_value", "new_value", "text", "public"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    form = IncidentAdminForm
+    list_display = ["reference", "summary", "practice", "severity", "status", "channel", "assignee", "created_at"]
+    list_display_links = ["reference", "summary"]
+    list_filter = ["status", "severity", "product", "channel", "practice"]
+    list_select_related = ["practice", "assignee"]
+    search_fields = ["=reference", "practice__name", "=practice__practice_id", "summary"]
+    show_full_result_count = False
+    autocomplete_fields = ["reporter"]
+    date_hierarchy = None
+    list_per_page = 50
+    inlines = [TimelineEventInline]
+    # Status, severity and assignee change only through the services (the lifecycle issue adds actions).
+    readonly_fields = ["reference", "status", "practice", "logged_by", "created_at", "updated_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return [*self.readonly_fields, "reporter", "channel", "severity", "assignee"]
+
+    def get_fields(self, request, obj=None):
+        fields = [*self.form.Meta.fields, "confirm_not_nhs_number"]
+        if obj is None:
+            return fields
+        return [*self.readonly_fields, *(f for f in fields if f not in self.readonly_fields)]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            # Logged on the practice's behalf: the same path, and the same references, as the portal.
+            incident_log(obj, actor=request.user, nhs_override_fields=form.nhs_override_fields)

@@ -1,0 +1,179 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
+from django import forms
+from django.conf import settings
+from django.db.models import Q
+
+from accounts.models import Site, User
+from servicedesk.lib.forms import NHSNumberGuardMixin
+
+from .models import SEVERITY_DESCRIPTIONS, Channel, Incident, Product, Severity, Status
+
+CHECKLIST_FIELDS = [
+    "contact_name", "contact_number", "site",
+    "summary", "severity", "urgency", "impact", "description",
+    "product", "version", "on_current_version", "machine_name",
+    "onscreen_messages", "what_was_running", "process", "worked_before", "worked_before_when",
+    "what_changed", "recent_upgrades",
+    "more_than_one_pc", "repeatable", "users_affected", "sites_affected",
+    "remote_access_allowed", "remote_access_constraints",
+]  # fmt: skip
+
+FREE_TEXT_FIELDS = (
+    "contact_name", "summary", "impact", "description", "version", "machine_name", "onscreen_messages",
+    "what_was_running", "process", "worked_before_when", "what_changed", "recent_upgrades",
+    "remote_access_constraints",
+)  # fmt: skip
+
+SECTIONS = [
+    ("Who to contact", ["contact_name", "contact_number", "site"]),
+    ("The problem", ["summary", "severity", "urgency", "impact", "description"]),
+    ("Product and computer", ["product", "version", "on_current_version", "machine_name"]),
+    (
+        "What happened",
+        ["onscreen_messages", "what_was_running", "process", "worked_before", "worked_before_when",
+         "what_changed", "recent_upgrades"],
+    ),  # fmt: skip
+    ("How widespread", ["more_than_one_pc", "repeatable", "users_affected", "sites_affected"]),
+    ("Remote access", ["remote_access_allowed", "remote_access_constraints"]),
+]
+
+
+def severity_choices():
+    return [(value, f"{label}: {SEVERITY_DESCRIPTIONS[value]}") for value, label in Severity.choices]
+
+
+class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
+    """The handbook's checklist, for logging an incident in the portal."""
+
+    nhs_guarded_fields = FREE_TEXT_FIELDS
+
+    severity = forms.TypedChoiceField(
+        choices=severity_choices,
+        coerce=int,
+        widget=forms.RadioSelect,
+        label="Severity",
+        help_text="Your contract's wording may differ slightly from these standard definitions.",
+    )
+    will_telephone = forms.BooleanField(
+        required=False,
+        label="I understand: I will also telephone the Service Desk about this severity 1 incident.",
+    )
+
+    class Meta:
+        model = Incident
+        fields = CHECKLIST_FIELDS
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 5}),
+            "impact": forms.Textarea(attrs={"rows": 2}),
+            "what_changed": forms.Textarea(attrs={"rows": 2}),
+            "process": forms.Textarea(attrs={"rows": 3}),
+            "onscreen_messages": forms.Textarea(attrs={"rows": 3}),
+            "what_was_running": forms.Textarea(attrs={"rows": 2}),
+            "recent_upgrades": forms.Textarea(attrs={"rows": 2}),
+            "on_current_version": forms.RadioSelect,
+            "worked_before": forms.RadioSelect,
+            "more_than_one_pc": forms.RadioSelect,
+            "repeatable": forms.RadioSelect,
+        }
+        help_texts = {"summary": "One line that describes the problem."}
+
+    def __init__(self, *args, practice, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = Site.objects.filter(practice=practice)
+        self.fields["site"].empty_label = "Not site-specific"
+        self.fields["product"].queryset = Product.objects.filter(is_active=True)
+        self.fields["users_affected"].min_value = 1
+        self.fields["users_affected"].widget.attrs["min"] = 1
+
+    def clean_contact_name(self):
+        return " ".join(self.cleaned_data["contact_name"].split())
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if cleaned_data.get("severity") == Severity.SYSTEM_UNAVAILABLE and not cleaned_data.get("will_telephone"):
+            self.add_error(
+                "will_telephone",
+                "Severity 1 incidents must also be telephoned to the Service Desk on "
+                f"{settings.SERVICE_DESK['phone']}. Tick the box to confirm you will call.",
+            )
+        return cleaned_data
+
+    @property
+    def shows_severity_one_notice(self):
+        return str(self["severity"].value()) == str(Severity.SYSTEM_UNAVAILABLE)
+
+    @property
+    def helper(self):
+        helper = FormHelper()
+        helper.form_tag = False
+        helper.disable_csrf = True
+        fieldsets = [Fieldset(title, *names) for title, names in SECTIONS]
+        fieldsets[1].fields.insert(
+            2,
+            Div(
+                HTML(
+                    '<p class="fw-bold mb-1">Severity 1: please telephone as well.</p>'
+                    "<p>The Service Desk treats severity 1 by telephone. After submitting, call "
+                    '<a href="tel:{{ service_desk.phone }}">{{ service_desk.phone }}</a> so that an agent starts '
+                    "work at once.</p>"
+                ),
+                "will_telephone",
+                css_id="severity-one-notice",
+                css_class="alert alert-warning" + ("" if self.shows_severity_one_notice else " d-none"),
+            ),
+        )
+        extra = ["confirm_not_nhs_number"] if self.nhs_matches else []
+        helper.layout = Layout(*fieldsets, *extra, Submit("submit", "Log incident"))
+        return helper
+
+
+class IncidentAdminForm(NHSNumberGuardMixin, forms.ModelForm):
+    """For agents logging an incident on a practice user's behalf, by telephone or email."""
+
+    nhs_guarded_fields = FREE_TEXT_FIELDS
+
+    class Meta:
+        model = Incident
+        fields = ["reporter", "channel", *CHECKLIST_FIELDS]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "channel" in self.fields:
+            self.fields["channel"].choices = [(Channel.PHONE, Channel.PHONE.label), (Channel.EMAIL, Channel.EMAIL.label)]
+            self.fields["channel"].initial = Channel.PHONE
+        if "reporter" in self.fields:
+            self.fields["reporter"].queryset = User.objects.filter(practice__isnull=False, is_active=True)
+            self.fields["reporter"].help_text = "The practice user who reported it; the incident belongs to their practice."
+
+    def clean(self):
+        cleaned_data = super().clean()
+        reporter, site = cleaned_data.get("reporter"), cleaned_data.get("site")
+        if reporter and site and site.practice_id != reporter.practice_id:
+            self.add_error("site", f"{site} is not a site of {reporter.practice}.")
+        return cleaned_data
+
+
+class IncidentFilterForm(forms.Form):
+    """Filters and search for the practice's incident list. Only these keys reach the database."""
+
+    q = forms.CharField(label="Reference or summary", required=False, max_length=100)
+    status = forms.ChoiceField(choices=[("", "Any status"), *Status.choices], required=False)
+    severity = forms.TypedChoiceField(
+        choices=[("", "Any severity"), *Severity.choices], coerce=int, empty_value=None, required=False
+    )
+    product = forms.ModelChoiceField(queryset=Product.objects.all(), required=False, empty_label="Any product")
+
+    def filter(self, queryset):
+        """Apply the valid filters; an invalid one is reported on the form and ignored."""
+        self.is_valid()  # leaves the valid fields in cleaned_data; the errors show on the form
+        data = self.cleaned_data
+        if q := (data.get("q") or "").strip():
+            queryset = queryset.filter(Q(reference__iexact=q) | Q(summary__icontains=q))
+        if data.get("status"):
+            queryset = queryset.filter(status=data["status"])
+        if data.get("severity"):
+            queryset = queryset.filter(severity=data["severity"])
+        if data.get("product"):
+            queryset = queryset.filter(product=data["product"])
+        return queryset

@@ -1,0 +1,231 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from accounts.models import Practice, Site, phone_validator
+
+
+class Product(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    current_version = models.CharField(max_length=50, help_text="The version customers should be on.")
+    is_active = models.BooleanField(default=True, help_text="Inactive products cannot be chosen for new incidents.")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Severity(models.IntegerChoices):
+    SYSTEM_UNAVAILABLE = 1, "1 – System unavailable"
+    MAJOR_FAULT = 2, "2 – Major fault"
+    MINOR_FAULT = 3, "3 – Minor fault"
+    RESIDUAL_FAULT = 4, "4 – Residual fault"
+    OTHER = 5, "5 – Other faults (general queries)"
+
+
+# The handbook's standard descriptions; a contract may reword them (a later issue).
+SEVERITY_DESCRIPTIONS = {
+    Severity.SYSTEM_UNAVAILABLE: "Users cannot log in, the clinical application is completely unavailable.",
+    Severity.MAJOR_FAULT: "Business critical clinical application function or group of functions is "
+    "unavailable, inaccessible or operating incorrectly.",
+    Severity.MINOR_FAULT: "Non business critical clinical application function or group of functions is "
+    "unusable, inaccessible or operating incorrectly.",
+    Severity.RESIDUAL_FAULT: "Clinical application has a fault but continues to be usable, or system error "
+    "has left data corruptions or referential issues which require correcting.",
+    Severity.OTHER: "General queries.",
+}
+
+
+class Status(models.TextChoices):
+    LOGGED = "logged", "Logged"
+    UNDER_REVIEW = "under_review", "Under review"
+    INVESTIGATING = "investigating", "Investigating"
+    AWAITING_CUSTOMER = "awaiting_customer", "Awaiting customer"
+    FIX_SCHEDULED = "fix_scheduled", "Fix scheduled"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+
+
+class Channel(models.TextChoices):
+    PORTAL = "portal", "Portal"
+    PHONE = "phone", "Telephone"
+    EMAIL = "email", "Email"
+
+
+class Answer(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    UNKNOWN = "unknown", "Don't know"
+
+
+class SitesAffected(models.TextChoices):
+    MAIN = "main", "Main site only"
+    BRANCH = "branch", "Branch site only"
+    BOTH = "both", "Main and branch sites"
+    SINGLE_SITE = "single", "We only have one site"
+    UNKNOWN = "unknown", "Don't know"
+
+
+class Urgency(models.TextChoices):
+    STOPPED = "stopped", "Work has stopped"
+    TODAY = "today", "Needed today"
+    DAYS = "days", "Within a few days"
+    NO_DEADLINE = "none", "No deadline"
+
+
+class ReferenceCounter(models.Model):
+    """The last incident number issued. One row; incrementing it locks it until the incident commits,
+    so concurrent submissions take consecutive numbers and none is issued twice."""
+
+    name = models.CharField(max_length=20, primary_key=True)
+    value = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.name}: {self.value}"
+
+
+def _choices_check(field, choices, name):
+    return models.CheckConstraint(condition=models.Q(**{f"{field}__in": choices.values}), name=name)
+
+
+class Incident(models.Model):
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="incidents")
+    site = models.ForeignKey(Site, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reported_incidents")
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Who typed it in: the reporter on the portal, an agent on the phone or from an email.",
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.PORTAL)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.LOGGED)
+    severity = models.PositiveSmallIntegerField(choices=Severity.choices)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_incidents",
+        limit_choices_to={"is_staff": True},
+    )
+
+    # The handbook's checklist.
+    contact_name = models.CharField(
+        "incident contact",
+        max_length=150,
+        help_text="Someone available to approve remote access or downtime and to confirm closure.",
+    )
+    contact_number = models.CharField(
+        max_length=30, validators=[phone_validator], help_text="The telephone number we can call you back on."
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="incidents")
+    version = models.CharField("version in use", max_length=50, blank=True)
+    on_current_version = models.CharField(
+        "on the current version?", max_length=10, choices=Answer.choices, default=Answer.UNKNOWN
+    )
+    machine_name = models.CharField(
+        "server or workstation affected",
+        max_length=100,
+        blank=True,
+        help_text="The computer name as stored in the Windows system properties.",
+    )
+    worked_before = models.CharField("did it work before?", max_length=10, choices=Answer.choices, default=Answer.UNKNOWN)
+    worked_before_when = models.CharField("when did it last work?", max_length=200, blank=True)
+    what_changed = models.TextField(
+        "any changes?", blank=True, help_text="Has anything else changed: PC, network, new system or new functionality?"
+    )
+    process = models.TextField(
+        "process", blank=True, help_text="The process that generated the error, ideally the exact keystrokes."
+    )
+    impact = models.TextField(
+        "impact on the practice", blank=True, help_text="What this means for your practice's work."
+    )
+    urgency = models.CharField(max_length=10, choices=Urgency.choices, default=Urgency.DAYS)
+    more_than_one_pc = models.CharField(
+        "more than one PC?", max_length=10, choices=Answer.choices, default=Answer.UNKNOWN
+    )
+    repeatable = models.CharField("can it be repeated?", max_length=10, choices=Answer.choices, default=Answer.UNKNOWN)
+    users_affected = models.PositiveIntegerField("how many users are affected?", default=1)
+    sites_affected = models.CharField(
+        "more than one site?", max_length=10, choices=SitesAffected.choices, default=SitesAffected.UNKNOWN
+    )
+    remote_access_allowed = models.BooleanField(
+        "may we connect to your system?", default=False
+    )
+    remote_access_constraints = models.CharField(
+        "time constraints on remote access", max_length=300, blank=True,
+        help_text="For example: not during morning surgery, 08:00–10:30.",
+    )
+
+    summary = models.CharField(max_length=200)
+    description = models.TextField()
+    onscreen_messages = models.TextField("messages on screen", blank=True)
+    what_was_running = models.TextField(
+        "what was running?", blank=True, help_text="What was running when the error occurred, or the last action you tried."
+    )
+    recent_upgrades = models.TextField(
+        blank=True, help_text="Recent upgrades to your system, hardware or other software that may have had an effect."
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["practice", "-created_at", "-id"], name="incident_practice_newest"),
+            models.Index(fields=["status", "severity"], name="incident_status_severity"),
+        ]
+        constraints = [
+            _choices_check("status", Status, "incident_status_valid"),
+            _choices_check("severity", Severity, "incident_severity_valid"),
+            _choices_check("channel", Channel, "incident_channel_valid"),
+            _choices_check("urgency", Urgency, "incident_urgency_valid"),
+            _choices_check("sites_affected", SitesAffected, "incident_sites_affected_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.reference}: {self.summary}"
+
+    def get_absolute_url(self):
+        return reverse("incidents:detail", kwargs={"reference": self.reference})
+
+    @property
+    def severity_description(self):
+        return SEVERITY_DESCRIPTIONS.get(self.severity, "")
+
+
+class EventKind(models.TextChoices):
+    LOGGED = "logged", "Logged"
+    STATUS = "status", "Status changed"
+    SEVERITY = "severity", "Severity changed"
+    ASSIGNED = "assigned", "Assigned"
+    NOTE = "note", "Note"
+    NHS_OVERRIDE = "nhs_override", "Not an NHS number (confirmed)"
+
+
+class TimelineEvent(models.Model):
+    """One entry in an incident's history. Events are only ever added, never edited."""
+
+    Kind = EventKind
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    public = models.BooleanField(default=True, help_text="Public events are shown to the practice.")
+    old_value = models.CharField(max_length=100, blank=True)
+    new_value = models.CharField(max_length=100, blank=True)
+    text = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["incident", "created_at", "id"], name="event_incident_time")]
+        constraints = [_choices_check("kind", EventKind, "event_kind_valid")]
+
+    def __str__(self):
+        return f"{self.incident_id} {self.get_kind_display()} at {self.created_at:%Y-%m-%d %H:%M}"

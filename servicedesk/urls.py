@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+admin.site.site_header = "Primary Care Service Desk"
+admin.site.site_title = "Service Desk admin"
+admin.site.index_title = "Triage and administration"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("contact/", views.contact, name="contact"),
+    path("accounts/", include("accounts.urls")),
+    path("incidents/", include("incidents.urls")),
+    path("admin/", admin.site.urls),
+]

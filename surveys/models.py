@@ -1,0 +1,1 @@
+# Survey rounds, invitations and responses arrive with the survey issue.

@@ -59,14 +59,18 @@ class AccountRequestAdmin(admin.ModelAdmin):
 
     @admin.action(description="Approve and email a set-password link", permissions=["change"])
     def approve(self, request, queryset):
-        self._decide(request, queryset, lambda req: account_request_approve(req, actor=request.user), "approved")
+        self._decide(
+            request, queryset, lambda req: account_request_approve(req, actor=request.user), "approved"
+        )
 
     @admin.action(description="Reject and tell the requester", permissions=["change"])
     def reject(self, request, queryset):
         self._decide(
             request,
             queryset,
-            lambda req: account_request_reject(req, actor=request.user, reason="Rejected by the Service Desk."),
+            lambda req: account_request_reject(
+                req, actor=request.user, reason="Rejected by the Service Desk."
+            ),
             "rejected",
         )
 

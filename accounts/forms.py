@@ -29,7 +29,9 @@ class RegistrationForm(forms.Form):
         max_length=10,
         help_text="Your practice's ODS site code, for example A81001.",
     )
-    full_name = forms.CharField(label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    full_name = forms.CharField(
+        label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
     email = forms.EmailField(label="Email address", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     phone = forms.CharField(
         label="Telephone number",
@@ -38,7 +40,9 @@ class RegistrationForm(forms.Form):
         help_text="A number the Service Desk can call you on.",
         widget=forms.TextInput(attrs={"autocomplete": "tel"}),
     )
-    job_role = forms.CharField(label="Job role", max_length=100, help_text="For example practice manager or GP.")
+    job_role = forms.CharField(
+        label="Job role", max_length=100, help_text="For example practice manager or GP."
+    )
 
     def clean_practice_id(self):
         code = self.cleaned_data["practice_id"].strip().upper()

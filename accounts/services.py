@@ -38,7 +38,9 @@ def account_request_approve(account_request, *, actor):
     with transaction.atomic():
         req = AccountRequest.objects.select_for_update().get(pk=account_request.pk)
         if req.status != AccountRequest.Status.PENDING:
-            raise AccountRequestError(f"The request from {req.email} was already {req.get_status_display().lower()}.")
+            raise AccountRequestError(
+                f"The request from {req.email} was already {req.get_status_display().lower()}."
+            )
         if User.objects.filter(email__iexact=req.email).exists():
             raise AccountRequestError(f"An account for {req.email} already exists.")
         user = User(
@@ -64,7 +66,9 @@ def account_request_reject(account_request, *, actor, reason=""):
     with transaction.atomic():
         req = AccountRequest.objects.select_for_update().get(pk=account_request.pk)
         if req.status != AccountRequest.Status.PENDING:
-            raise AccountRequestError(f"The request from {req.email} was already {req.get_status_display().lower()}.")
+            raise AccountRequestError(
+                f"The request from {req.email} was already {req.get_status_display().lower()}."
+            )
         req.status = AccountRequest.Status.REJECTED
         req.decided_at = timezone.now()
         req.decided_by = actor

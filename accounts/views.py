@@ -26,7 +26,9 @@ class SetPasswordView(auth_views.PasswordResetConfirmView):
     post_reset_login = False
 
     def form_valid(self, form):
-        messages.success(self.request, "Your password is set. Sign in with your email address and new password.")
+        messages.success(
+            self.request, "Your password is set. Sign in with your email address and new password."
+        )
         return super().form_valid(form)
 
 

@@ -35,7 +35,16 @@ class TimelineEventInline(admin.TabularInline):
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
     form = IncidentAdminForm
-    list_display = ["reference", "summary", "practice", "severity", "status", "channel", "assignee", "created_at"]
+    list_display = [
+        "reference",
+        "summary",
+        "practice",
+        "severity",
+        "status",
+        "channel",
+        "assignee",
+        "created_at",
+    ]
     list_display_links = ["reference", "summary"]
     list_filter = ["status", "severity", "product", "channel", "practice"]
     list_select_related = ["practice", "assignee"]

@@ -31,8 +31,15 @@ SECTIONS = [
     ("Product and computer", ["product", "version", "on_current_version", "machine_name"]),
     (
         "What happened",
-        ["onscreen_messages", "what_was_running", "process", "worked_before", "worked_before_when",
-         "what_changed", "recent_upgrades"],
+        [
+            "onscreen_messages",
+            "what_was_running",
+            "process",
+            "worked_before",
+            "worked_before_when",
+            "what_changed",
+            "recent_upgrades",
+        ],
     ),  # fmt: skip
     ("How widespread", ["more_than_one_pc", "repeatable", "users_affected", "sites_affected"]),
     ("Remote access", ["remote_access_allowed", "remote_access_constraints"]),
@@ -91,7 +98,9 @@ class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
-        if cleaned_data.get("severity") == Severity.SYSTEM_UNAVAILABLE and not cleaned_data.get("will_telephone"):
+        if cleaned_data.get("severity") == Severity.SYSTEM_UNAVAILABLE and not cleaned_data.get(
+            "will_telephone"
+        ):
             self.add_error(
                 "will_telephone",
                 "Severity 1 incidents must also be telephoned to the Service Desk on "
@@ -115,7 +124,8 @@ class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
                 HTML(
                     '<p class="fw-bold mb-1">Severity 1: please telephone as well.</p>'
                     "<p>The Service Desk treats severity 1 by telephone. After submitting, call "
-                    '<a href="tel:{{ service_desk.phone }}">{{ service_desk.phone }}</a> so that an agent starts '
+                    '<a href="tel:{{ service_desk.phone }}">{{ service_desk.phone }}</a> '
+                    "so that an agent starts "
                     "work at once.</p>"
                 ),
                 "will_telephone",
@@ -140,11 +150,16 @@ class IncidentAdminForm(NHSNumberGuardMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "channel" in self.fields:
-            self.fields["channel"].choices = [(Channel.PHONE, Channel.PHONE.label), (Channel.EMAIL, Channel.EMAIL.label)]
+            self.fields["channel"].choices = [
+                (Channel.PHONE, Channel.PHONE.label),
+                (Channel.EMAIL, Channel.EMAIL.label),
+            ]
             self.fields["channel"].initial = Channel.PHONE
         if "reporter" in self.fields:
             self.fields["reporter"].queryset = User.objects.filter(practice__isnull=False, is_active=True)
-            self.fields["reporter"].help_text = "The practice user who reported it; the incident belongs to their practice."
+            self.fields[
+                "reporter"
+            ].help_text = "The practice user who reported it; the incident belongs to their practice."
 
     def clean(self):
         cleaned_data = super().clean()
@@ -162,7 +177,9 @@ class IncidentFilterForm(forms.Form):
     severity = forms.TypedChoiceField(
         choices=[("", "Any severity"), *Severity.choices], coerce=int, empty_value=None, required=False
     )
-    product = forms.ModelChoiceField(queryset=Product.objects.all(), required=False, empty_label="Any product")
+    product = forms.ModelChoiceField(
+        queryset=Product.objects.all(), required=False, empty_label="Any product"
+    )
 
     def filter(self, queryset):
         """Apply the valid filters; an invalid one is reported on the form and ignored."""

@@ -8,7 +8,9 @@ from accounts.models import Practice, Site, phone_validator
 class Product(models.Model):
     name = models.CharField(max_length=100, unique=True)
     current_version = models.CharField(max_length=50, help_text="The version customers should be on.")
-    is_active = models.BooleanField(default=True, help_text="Inactive products cannot be chosen for new incidents.")
+    is_active = models.BooleanField(
+        default=True, help_text="Inactive products cannot be chosen for new incidents."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -94,7 +96,9 @@ class Incident(models.Model):
     reference = models.CharField(max_length=20, unique=True, editable=False)
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="incidents")
     site = models.ForeignKey(Site, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reported_incidents")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reported_incidents"
+    )
     logged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -133,10 +137,14 @@ class Incident(models.Model):
         blank=True,
         help_text="The computer name as stored in the Windows system properties.",
     )
-    worked_before = models.CharField("did it work before?", max_length=10, choices=Answer.choices, default=Answer.UNKNOWN)
+    worked_before = models.CharField(
+        "did it work before?", max_length=10, choices=Answer.choices, default=Answer.UNKNOWN
+    )
     worked_before_when = models.CharField("when did it last work?", max_length=200, blank=True)
     what_changed = models.TextField(
-        "any changes?", blank=True, help_text="Has anything else changed: PC, network, new system or new functionality?"
+        "any changes?",
+        blank=True,
+        help_text="Has anything else changed: PC, network, new system or new functionality?",
     )
     process = models.TextField(
         "process", blank=True, help_text="The process that generated the error, ideally the exact keystrokes."
@@ -148,16 +156,18 @@ class Incident(models.Model):
     more_than_one_pc = models.CharField(
         "more than one PC?", max_length=10, choices=Answer.choices, default=Answer.UNKNOWN
     )
-    repeatable = models.CharField("can it be repeated?", max_length=10, choices=Answer.choices, default=Answer.UNKNOWN)
+    repeatable = models.CharField(
+        "can it be repeated?", max_length=10, choices=Answer.choices, default=Answer.UNKNOWN
+    )
     users_affected = models.PositiveIntegerField("how many users are affected?", default=1)
     sites_affected = models.CharField(
         "more than one site?", max_length=10, choices=SitesAffected.choices, default=SitesAffected.UNKNOWN
     )
-    remote_access_allowed = models.BooleanField(
-        "may we connect to your system?", default=False
-    )
+    remote_access_allowed = models.BooleanField("may we connect to your system?", default=False)
     remote_access_constraints = models.CharField(
-        "time constraints on remote access", max_length=300, blank=True,
+        "time constraints on remote access",
+        max_length=300,
+        blank=True,
         help_text="For example: not during morning surgery, 08:00–10:30.",
     )
 
@@ -165,10 +175,13 @@ class Incident(models.Model):
     description = models.TextField()
     onscreen_messages = models.TextField("messages on screen", blank=True)
     what_was_running = models.TextField(
-        "what was running?", blank=True, help_text="What was running when the error occurred, or the last action you tried."
+        "what was running?",
+        blank=True,
+        help_text="What was running when the error occurred, or the last action you tried.",
     )
     recent_upgrades = models.TextField(
-        blank=True, help_text="Recent upgrades to your system, hardware or other software that may have had an effect."
+        blank=True,
+        help_text="Recent upgrades to your system, hardware or other software that may have had an effect.",
     )
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from .models import Incident, ReferenceCounter, Severity, Status, TimelineEvent
+from .models import ReferenceCounter, Severity, Status, TimelineEvent
 from .tasks import alert_desk_to_severity_one, send_incident_logged_email
 
 
@@ -48,14 +48,16 @@ def incident_log(incident, *, actor, nhs_override_fields=()):
             kind=TimelineEvent.Kind.LOGGED,
             actor=actor,
             new_value=Status.LOGGED,
-            text=f"Logged by {incident.get_channel_display().lower()} as severity {incident.get_severity_display()}.",
+            text=f"Logged by {incident.get_channel_display().lower()}, severity {incident.get_severity_display()}.",
         )
         if nhs_override_fields:
             TimelineEvent.objects.create(
                 incident=incident,
                 kind=TimelineEvent.Kind.NHS_OVERRIDE,
                 actor=actor,
-                text="Confirmed that the number in " + ", ".join(nhs_override_fields) + " is not an NHS number.",
+                text="Confirmed that the number in "
+                + ", ".join(nhs_override_fields)
+                + " is not an NHS number.",
             )
         send_incident_logged_email.delay_on_commit(incident.pk)
         if incident.severity == Severity.SYSTEM_UNAVAILABLE:

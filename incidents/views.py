@@ -33,15 +33,15 @@ def incident_list(request):
     if not request.user.practice_id:
         return _staff_elsewhere(request)
     form = IncidentFilterForm(request.GET or None)
-    incidents = Incident.objects.filter(practice_id=request.user.practice_id).select_related("product", "reporter")
+    incidents = Incident.objects.filter(practice_id=request.user.practice_id).select_related(
+        "product", "reporter"
+    )
     if form.is_bound:
         incidents = form.filter(incidents)
     page = Paginator(incidents.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
-        request, "incidents/list.html", {"form": form, "page": page, "query": query.urlencode()}
-    )
+    return render(request, "incidents/list.html", {"form": form, "page": page, "query": query.urlencode()})
 
 
 @login_required

@@ -228,7 +228,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 _broker_url = env_url("CELERY_BROKER_URL", "", schemes=("redis", "rediss", "amqp", "amqps"))
 # Without a broker, tasks run in the web process as they are queued (the embedded default).
 CELERY_TASK_ALWAYS_EAGER = not _broker_url
-CELERY_BROKER_URL = _broker_url or "memory://"
+CELERY_BROKER_URL = _broker_url or "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -246,8 +246,7 @@ SERVICE_DESK = {
     "incidents_email": env_str("SERVICE_DESK_INCIDENTS_EMAIL", "incidents@servicedesk.example.org"),
     "hours": env_str(
         "SERVICE_DESK_HOURS",
-        "Monday to Friday 09:00–17:30 and Saturday 09:00–12:00, "
-        "excluding English and Irish public holidays",
+        "Monday to Friday 09:00–17:30 and Saturday 09:00–12:00, excluding English and Irish public holidays",
     ),
 }
 # Where severity 1 alerts go the moment such an incident is logged.

@@ -7,128 +7,430 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Product',
+            name="Product",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('current_version', models.CharField(help_text='The version customers should be on.', max_length=50)),
-                ('is_active', models.BooleanField(default=True, help_text='Inactive products cannot be chosen for new incidents.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                (
+                    "current_version",
+                    models.CharField(help_text="The version customers should be on.", max_length=50),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True, help_text="Inactive products cannot be chosen for new incidents."
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ReferenceCounter',
+            name="ReferenceCounter",
             fields=[
-                ('name', models.CharField(max_length=20, primary_key=True, serialize=False)),
-                ('value', models.PositiveBigIntegerField(default=0)),
+                ("name", models.CharField(max_length=20, primary_key=True, serialize=False)),
+                ("value", models.PositiveBigIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='Incident',
+            name="Incident",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(editable=False, max_length=20, unique=True)),
-                ('channel', models.CharField(choices=[('portal', 'Portal'), ('phone', 'Telephone'), ('email', 'Email')], default='portal', max_length=10)),
-                ('status', models.CharField(choices=[('logged', 'Logged'), ('under_review', 'Under review'), ('investigating', 'Investigating'), ('awaiting_customer', 'Awaiting customer'), ('fix_scheduled', 'Fix scheduled'), ('resolved', 'Resolved'), ('closed', 'Closed')], default='logged', max_length=20)),
-                ('severity', models.PositiveSmallIntegerField(choices=[(1, '1 – System unavailable'), (2, '2 – Major fault'), (3, '3 – Minor fault'), (4, '4 – Residual fault'), (5, '5 – Other faults (general queries)')])),
-                ('contact_name', models.CharField(help_text='Someone available to approve remote access or downtime and to confirm closure.', max_length=150, verbose_name='incident contact')),
-                ('contact_number', models.CharField(help_text='The telephone number we can call you back on.', max_length=30, validators=[django.core.validators.RegexValidator('^\\+?[0-9][0-9 ()-]{5,22}$', 'Enter a telephone number of digits and spaces, for example 01632 960123.')])),
-                ('version', models.CharField(blank=True, max_length=50, verbose_name='version in use')),
-                ('on_current_version', models.CharField(choices=[('yes', 'Yes'), ('no', 'No'), ('unknown', "Don't know")], default='unknown', max_length=10, verbose_name='on the current version?')),
-                ('machine_name', models.CharField(blank=True, help_text='The computer name as stored in the Windows system properties.', max_length=100, verbose_name='server or workstation affected')),
-                ('worked_before', models.CharField(choices=[('yes', 'Yes'), ('no', 'No'), ('unknown', "Don't know")], default='unknown', max_length=10, verbose_name='did it work before?')),
-                ('worked_before_when', models.CharField(blank=True, max_length=200, verbose_name='when did it last work?')),
-                ('what_changed', models.TextField(blank=True, help_text='Has anything else changed: PC, network, new system or new functionality?', verbose_name='any changes?')),
-                ('process', models.TextField(blank=True, help_text='The process that generated the error, ideally the exact keystrokes.', verbose_name='process')),
-                ('impact', models.TextField(blank=True, help_text="What this means for your practice's work.", verbose_name='impact on the practice')),
-                ('urgency', models.CharField(choices=[('stopped', 'Work has stopped'), ('today', 'Needed today'), ('days', 'Within a few days'), ('none', 'No deadline')], default='days', max_length=10)),
-                ('more_than_one_pc', models.CharField(choices=[('yes', 'Yes'), ('no', 'No'), ('unknown', "Don't know")], default='unknown', max_length=10, verbose_name='more than one PC?')),
-                ('repeatable', models.CharField(choices=[('yes', 'Yes'), ('no', 'No'), ('unknown', "Don't know")], default='unknown', max_length=10, verbose_name='can it be repeated?')),
-                ('users_affected', models.PositiveIntegerField(default=1, verbose_name='how many users are affected?')),
-                ('sites_affected', models.CharField(choices=[('main', 'Main site only'), ('branch', 'Branch site only'), ('both', 'Main and branch sites'), ('single', 'We only have one site'), ('unknown', "Don't know")], default='unknown', max_length=10, verbose_name='more than one site?')),
-                ('remote_access_allowed', models.BooleanField(default=False, verbose_name='may we connect to your system?')),
-                ('remote_access_constraints', models.CharField(blank=True, help_text='For example: not during morning surgery, 08:00–10:30.', max_length=300, verbose_name='time constraints on remote access')),
-                ('summary', models.CharField(max_length=200)),
-                ('description', models.TextField()),
-                ('onscreen_messages', models.TextField(blank=True, verbose_name='messages on screen')),
-                ('what_was_running', models.TextField(blank=True, help_text='What was running when the error occurred, or the last action you tried.', verbose_name='what was running?')),
-                ('recent_upgrades', models.TextField(blank=True, help_text='Recent upgrades to your system, hardware or other software that may have had an effect.')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('assignee', models.ForeignKey(blank=True, limit_choices_to={'is_staff': True}, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assigned_incidents', to=settings.AUTH_USER_MODEL)),
-                ('logged_by', models.ForeignKey(help_text='Who typed it in: the reporter on the portal, an agent on the phone or from an email.', on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='incidents', to='accounts.practice')),
-                ('reporter', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reported_incidents', to=settings.AUTH_USER_MODEL)),
-                ('site', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.site')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='incidents', to='incidents.product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reference", models.CharField(editable=False, max_length=20, unique=True)),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("portal", "Portal"), ("phone", "Telephone"), ("email", "Email")],
+                        default="portal",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("logged", "Logged"),
+                            ("under_review", "Under review"),
+                            ("investigating", "Investigating"),
+                            ("awaiting_customer", "Awaiting customer"),
+                            ("fix_scheduled", "Fix scheduled"),
+                            ("resolved", "Resolved"),
+                            ("closed", "Closed"),
+                        ],
+                        default="logged",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "severity",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "1 – System unavailable"),
+                            (2, "2 – Major fault"),
+                            (3, "3 – Minor fault"),
+                            (4, "4 – Residual fault"),
+                            (5, "5 – Other faults (general queries)"),
+                        ]
+                    ),
+                ),
+                (
+                    "contact_name",
+                    models.CharField(
+                        help_text="Someone available to approve remote access or downtime and to confirm closure.",
+                        max_length=150,
+                        verbose_name="incident contact",
+                    ),
+                ),
+                (
+                    "contact_number",
+                    models.CharField(
+                        help_text="The telephone number we can call you back on.",
+                        max_length=30,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^\\+?[0-9][0-9 ()-]{5,22}$",
+                                "Enter a telephone number of digits and spaces, for example 01632 960123.",
+                            )
+                        ],
+                    ),
+                ),
+                ("version", models.CharField(blank=True, max_length=50, verbose_name="version in use")),
+                (
+                    "on_current_version",
+                    models.CharField(
+                        choices=[("yes", "Yes"), ("no", "No"), ("unknown", "Don't know")],
+                        default="unknown",
+                        max_length=10,
+                        verbose_name="on the current version?",
+                    ),
+                ),
+                (
+                    "machine_name",
+                    models.CharField(
+                        blank=True,
+                        help_text="The computer name as stored in the Windows system properties.",
+                        max_length=100,
+                        verbose_name="server or workstation affected",
+                    ),
+                ),
+                (
+                    "worked_before",
+                    models.CharField(
+                        choices=[("yes", "Yes"), ("no", "No"), ("unknown", "Don't know")],
+                        default="unknown",
+                        max_length=10,
+                        verbose_name="did it work before?",
+                    ),
+                ),
+                (
+                    "worked_before_when",
+                    models.CharField(blank=True, max_length=200, verbose_name="when did it last work?"),
+                ),
+                (
+                    "what_changed",
+                    models.TextField(
+                        blank=True,
+                        help_text="Has anything else changed: PC, network, new system or new functionality?",
+                        verbose_name="any changes?",
+                    ),
+                ),
+                (
+                    "process",
+                    models.TextField(
+                        blank=True,
+                        help_text="The process that generated the error, ideally the exact keystrokes.",
+                        verbose_name="process",
+                    ),
+                ),
+                (
+                    "impact",
+                    models.TextField(
+                        blank=True,
+                        help_text="What this means for your practice's work.",
+                        verbose_name="impact on the practice",
+                    ),
+                ),
+                (
+                    "urgency",
+                    models.CharField(
+                        choices=[
+                            ("stopped", "Work has stopped"),
+                            ("today", "Needed today"),
+                            ("days", "Within a few days"),
+                            ("none", "No deadline"),
+                        ],
+                        default="days",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "more_than_one_pc",
+                    models.CharField(
+                        choices=[("yes", "Yes"), ("no", "No"), ("unknown", "Don't know")],
+                        default="unknown",
+                        max_length=10,
+                        verbose_name="more than one PC?",
+                    ),
+                ),
+                (
+                    "repeatable",
+                    models.CharField(
+                        choices=[("yes", "Yes"), ("no", "No"), ("unknown", "Don't know")],
+                        default="unknown",
+                        max_length=10,
+                        verbose_name="can it be repeated?",
+                    ),
+                ),
+                (
+                    "users_affected",
+                    models.PositiveIntegerField(default=1, verbose_name="how many users are affected?"),
+                ),
+                (
+                    "sites_affected",
+                    models.CharField(
+                        choices=[
+                            ("main", "Main site only"),
+                            ("branch", "Branch site only"),
+                            ("both", "Main and branch sites"),
+                            ("single", "We only have one site"),
+                            ("unknown", "Don't know"),
+                        ],
+                        default="unknown",
+                        max_length=10,
+                        verbose_name="more than one site?",
+                    ),
+                ),
+                (
+                    "remote_access_allowed",
+                    models.BooleanField(default=False, verbose_name="may we connect to your system?"),
+                ),
+                (
+                    "remote_access_constraints",
+                    models.CharField(
+                        blank=True,
+                        help_text="For example: not during morning surgery, 08:00–10:30.",
+                        max_length=300,
+                        verbose_name="time constraints on remote access",
+                    ),
+                ),
+                ("summary", models.CharField(max_length=200)),
+                ("description", models.TextField()),
+                ("onscreen_messages", models.TextField(blank=True, verbose_name="messages on screen")),
+                (
+                    "what_was_running",
+                    models.TextField(
+                        blank=True,
+                        help_text="What was running when the error occurred, or the last action you tried.",
+                        verbose_name="what was running?",
+                    ),
+                ),
+                (
+                    "recent_upgrades",
+                    models.TextField(
+                        blank=True,
+                        help_text="Recent upgrades to your system, hardware or other software that may have had an effect.",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        limit_choices_to={"is_staff": True},
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="assigned_incidents",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "logged_by",
+                    models.ForeignKey(
+                        help_text="Who typed it in: the reporter on the portal, an agent on the phone or from an email.",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="incidents",
+                        to="accounts.practice",
+                    ),
+                ),
+                (
+                    "reporter",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reported_incidents",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.site",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="incidents",
+                        to="incidents.product",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='TimelineEvent',
+            name="TimelineEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('logged', 'Logged'), ('status', 'Status changed'), ('severity', 'Severity changed'), ('assigned', 'Assigned'), ('note', 'Note'), ('nhs_override', 'Not an NHS number (confirmed)')], max_length=20)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('public', models.BooleanField(default=True, help_text='Public events are shown to the practice.')),
-                ('old_value', models.CharField(blank=True, max_length=100)),
-                ('new_value', models.CharField(blank=True, max_length=100)),
-                ('text', models.TextField(blank=True)),
-                ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='incidents.incident')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("logged", "Logged"),
+                            ("status", "Status changed"),
+                            ("severity", "Severity changed"),
+                            ("assigned", "Assigned"),
+                            ("note", "Note"),
+                            ("nhs_override", "Not an NHS number (confirmed)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "public",
+                    models.BooleanField(default=True, help_text="Public events are shown to the practice."),
+                ),
+                ("old_value", models.CharField(blank=True, max_length=100)),
+                ("new_value", models.CharField(blank=True, max_length=100)),
+                ("text", models.TextField(blank=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="incidents.incident",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['practice', '-created_at', '-id'], name='incident_practice_newest'),
+            model_name="incident",
+            index=models.Index(fields=["practice", "-created_at", "-id"], name="incident_practice_newest"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['status', 'severity'], name='incident_status_severity'),
+            model_name="incident",
+            index=models.Index(fields=["status", "severity"], name="incident_status_severity"),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['logged', 'under_review', 'investigating', 'awaiting_customer', 'fix_scheduled', 'resolved', 'closed'])), name='incident_status_valid'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        [
+                            "logged",
+                            "under_review",
+                            "investigating",
+                            "awaiting_customer",
+                            "fix_scheduled",
+                            "resolved",
+                            "closed",
+                        ],
+                    )
+                ),
+                name="incident_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(('severity__in', [1, 2, 3, 4, 5])), name='incident_severity_valid'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("severity__in", [1, 2, 3, 4, 5])), name="incident_severity_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(('channel__in', ['portal', 'phone', 'email'])), name='incident_channel_valid'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("channel__in", ["portal", "phone", "email"])),
+                name="incident_channel_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(('urgency__in', ['stopped', 'today', 'days', 'none'])), name='incident_urgency_valid'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("urgency__in", ["stopped", "today", "days", "none"])),
+                name="incident_urgency_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(('sites_affected__in', ['main', 'branch', 'both', 'single', 'unknown'])), name='incident_sites_affected_valid'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("sites_affected__in", ["main", "branch", "both", "single", "unknown"])),
+                name="incident_sites_affected_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='timelineevent',
-            index=models.Index(fields=['incident', 'created_at', 'id'], name='event_incident_time'),
+            model_name="timelineevent",
+            index=models.Index(fields=["incident", "created_at", "id"], name="event_incident_time"),
         ),
         migrations.AddConstraint(
-            model_name='timelineevent',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['logged', 'status', 'severity', 'assigned', 'note', 'nhs_override'])), name='event_kind_valid'),
+            model_name="timelineevent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("kind__in", ["logged", "status", "severity", "assigned", "note", "nhs_override"])
+                ),
+                name="event_kind_valid",
+            ),
         ),
     ]

@@ -18,7 +18,8 @@ class NHSNumberGuardMixin(forms.Form):
 
     confirm_not_nhs_number = forms.BooleanField(
         required=False,
-        label="I confirm that the highlighted numbers are not NHS numbers and the text holds no patient data.",
+        label="I confirm that the highlighted numbers are not NHS numbers and the text holds no patient "
+        "data.",
     )
 
     def __init__(self, *args, **kwargs):

@@ -26,4 +26,8 @@ def find_nhs_numbers(text):
     """Every NHS number in `text`, as written there (e.g. '943 476 5919')."""
     if not text:
         return []
-    return [m.group(0) for m in _CANDIDATE.finditer(text) if is_valid_nhs_number(m.group(1) + m.group(2) + m.group(3))]
+    return [
+        m.group(0)
+        for m in _CANDIDATE.finditer(text)
+        if is_valid_nhs_number(m.group(1) + m.group(2) + m.group(3))
+    ]

@@ -18,9 +18,21 @@ DEMO_PASSWORD = "Demo-Portal-2026!"  # noqa: S105 - printed for people trying th
 
 PRACTICES = [
     # practice_id, name, country, contract, sites (main first)
-    ("Z90001", "Riverside Medical Centre", Country.ENGLAND, "Standard support", ["Riverside", "Mill Lane branch"]),
+    (
+        "Z90001",
+        "Riverside Medical Centre",
+        Country.ENGLAND,
+        "Standard support",
+        ["Riverside", "Mill Lane branch"],
+    ),
     ("Z90002", "Hillview Surgery", Country.WALES, "Managed service", ["Hillview"]),
-    ("Z90003", "Harbour Family Practice", Country.IRELAND, "Standard support", ["Harbour", "Quay Street branch"]),
+    (
+        "Z90003",
+        "Harbour Family Practice",
+        Country.IRELAND,
+        "Standard support",
+        ["Harbour", "Quay Street branch"],
+    ),
 ]
 
 PEOPLE = [

@@ -1,0 +1,121 @@
+"""Personas and shared fixtures.
+
+Celery runs tasks eagerly in tests unless a test asks for the real worker (`celery_worker_on_redis`),
+so that `mail.outbox` shows what a user would receive; the worker tests prove the broker path.
+"""
+
+import pytest
+from django.conf import settings
+
+from accounts.roles import AGENTS, TEAM_LEADERS
+from servicedesk.celery import app as celery_app
+from tests.factories import (
+    PASSWORD,
+    IncidentFactory,
+    PracticeFactory,
+    ProductFactory,
+    StaffFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(request):
+    if request.node.get_closest_marker("real_celery"):
+        yield
+        return
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _collected_static(tmp_path_factory):
+    """Collect static files once, so pages render through the production storage (hashed names)."""
+    from django.conf import settings as django_settings
+    from django.core.management import call_command
+
+    django_settings.STATIC_ROOT = tmp_path_factory.mktemp("static")
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def practice(db):
+    return PracticeFactory(name="Riverside Medical Centre")
+
+
+@pytest.fixture
+def other_practice(db):
+    return PracticeFactory(name="Hillview Surgery")
+
+
+@pytest.fixture
+def practice_user(practice):
+    return UserFactory(practice=practice, full_name="Alex Morgan", email="alex@riverside.example")
+
+
+@pytest.fixture
+def colleague(practice):
+    return UserFactory(practice=practice, full_name="Sam Patel", email="sam@riverside.example")
+
+
+@pytest.fixture
+def outsider(other_practice):
+    return UserFactory(practice=other_practice, full_name="Jordan Reid", email="jordan@hillview.example")
+
+
+@pytest.fixture
+def agent(db):
+    from accounts.roles import setup_roles
+
+    setup_roles()
+    return StaffFactory(full_name="Casey Agent", groups=[AGENTS])
+
+
+@pytest.fixture
+def team_leader(db):
+    from accounts.roles import setup_roles
+
+    setup_roles()
+    return StaffFactory(full_name="Robin Lead", groups=[TEAM_LEADERS])
+
+
+@pytest.fixture
+def product(db):
+    return ProductFactory(name="Synergy Clinical", current_version="5.4.2")
+
+
+@pytest.fixture
+def incident(practice_user, product):
+    return IncidentFactory(reporter=practice_user, product=product, summary="Printer will not print")
+
+
+@pytest.fixture
+def other_incident(outsider, product):
+    return IncidentFactory(reporter=outsider, product=product, summary="Another practice's problem")
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def user_client(client, practice_user):
+    return login(client, practice_user)
+
+
+@pytest.fixture
+def uses_postgres():
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")

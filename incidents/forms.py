@@ -125,8 +125,7 @@ class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
                     '<p class="fw-bold mb-1">Severity 1: please telephone as well.</p>'
                     "<p>The Service Desk treats severity 1 by telephone. After submitting, call "
                     '<a href="tel:{{ service_desk.phone }}">{{ service_desk.phone }}</a> '
-                    "so that an agent starts "
-                    "work at once.</p>"
+                    "so that an agent starts work at once.</p>"
                 ),
                 "will_telephone",
                 css_id="severity-one-notice",

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from servicedesk.lib.pagination import EstimatedCountPaginator
+
 from .forms import IncidentAdminForm
 from .models import Incident, Product, TimelineEvent
 from .services import incident_log
@@ -50,8 +52,8 @@ class IncidentAdmin(admin.ModelAdmin):
     list_select_related = ["practice", "assignee"]
     search_fields = ["=reference", "practice__name", "=practice__practice_id", "summary"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     autocomplete_fields = ["reporter"]
-    date_hierarchy = None
     list_per_page = 50
     inlines = [TimelineEventInline]
     # Status, severity and assignee change only through the services (the lifecycle issue adds actions).

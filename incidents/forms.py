@@ -154,6 +154,9 @@ class IncidentAdminForm(NHSNumberGuardMixin, forms.ModelForm):
                 (Channel.EMAIL, Channel.EMAIL.label),
             ]
             self.fields["channel"].initial = Channel.PHONE
+        if "site" in self.fields:
+            self.fields["site"].queryset = Site.objects.select_related("practice")
+            self.fields["site"].label_from_instance = lambda site: f"{site.practice.name}: {site}"
         if "reporter" in self.fields:
             self.fields["reporter"].queryset = User.objects.filter(practice__isnull=False, is_active=True)
             self.fields[
@@ -179,6 +182,12 @@ class IncidentFilterForm(forms.Form):
     product = forms.ModelChoiceField(
         queryset=Product.objects.all(), required=False, empty_label="Any product"
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            field.widget.attrs["class"] = "form-control" if name == "q" else "form-select"
+        self.fields["q"].widget.input_type = "search"
 
     def filter(self, queryset):
         """Apply the valid filters; an invalid one is reported on the form and ignored."""

@@ -48,7 +48,7 @@ def incident_log(incident, *, actor, nhs_override_fields=()):
             kind=TimelineEvent.Kind.LOGGED,
             actor=actor,
             new_value=Status.LOGGED,
-            text=f"Logged by {incident.get_channel_display().lower()}, severity {incident.severity}.",
+            text=f"Logged {_CHANNEL_PHRASES[incident.channel]}, severity {incident.severity}.",
         )
         if nhs_override_fields:
             TimelineEvent.objects.create(

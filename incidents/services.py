@@ -4,8 +4,14 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from .models import ReferenceCounter, Severity, Status, TimelineEvent
+from .models import Channel, ReferenceCounter, Severity, Status, TimelineEvent
 from .tasks import alert_desk_to_severity_one, send_incident_logged_email
+
+_CHANNEL_PHRASES = {
+    Channel.PORTAL: "through the portal",
+    Channel.PHONE: "by telephone",
+    Channel.EMAIL: "by email",
+}
 
 
 def _next_reference():

@@ -1,8 +1,9 @@
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 
-from .models import Practice, phone_validator
+from .models import Practice, User, phone_validator
 
 
 class LoginForm(AuthenticationForm):
@@ -21,6 +22,17 @@ class LoginForm(AuthenticationForm):
 
     def clean_username(self):
         return self.cleaned_data["username"].strip().lower()
+
+
+class PasswordResetForm(DjangoPasswordResetForm):
+    """Also reaches approved users who have not set a password yet (their first link expired or was lost).
+
+    Django's own form skips users without a usable password, because elsewhere those may sign in by
+    other means; here every account signs in with a password, so any active account may have a link.
+    """
+
+    def get_users(self, email):
+        return User._default_manager.filter(email__iexact=email.strip(), is_active=True).iterator()
 
 
 class RegistrationForm(forms.Form):

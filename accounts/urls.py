@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
+from .forms import PasswordResetForm
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
@@ -9,6 +10,11 @@ urlpatterns = [
     path("register/", views.register, name="register"),
     path("register/done/", views.register_done, name="register_done"),
     path("set-password/<uidb64>/<token>/", views.SetPasswordView.as_view(), name="set_password"),
+    path(
+        "password_reset/",
+        auth_views.PasswordResetView.as_view(form_class=PasswordResetForm),
+        name="password_reset",
+    ),
     # Password change and reset, with the templates under templates/registration/.
     path("", include("django.contrib.auth.urls")),
 ]

@@ -4,7 +4,7 @@ from servicedesk.lib.pagination import EstimatedCountPaginator
 
 from .forms import IncidentAdminForm
 from .models import Incident, Product, TimelineEvent
-from .services import incident_log
+from .services import incident_correct_details, incident_log
 
 
 @admin.register(Product)
@@ -72,7 +72,10 @@ class IncidentAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
+            changed = [name for name in form.changed_data if name != "confirm_not_nhs_number"]
+            incident_correct_details(
+                obj, actor=request.user, changed_fields=changed, nhs_override_fields=form.nhs_override_fields
+            )
         else:
             # Logged on the practice's behalf: the same path, and the same references, as the portal.
             incident_log(obj, actor=request.user, nhs_override_fields=form.nhs_override_fields)

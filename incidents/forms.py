@@ -165,7 +165,9 @@ class IncidentAdminForm(NHSNumberGuardMixin, forms.ModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
-        reporter, site = cleaned_data.get("reporter"), cleaned_data.get("site")
+        # On the change page the reporter is read-only, so fall back to the saved one.
+        reporter = cleaned_data.get("reporter") or (self.instance.reporter if self.instance.pk else None)
+        site = cleaned_data.get("site")
         if reporter and site and site.practice_id != reporter.practice_id:
             self.add_error("site", f"{site} is not a site of {reporter.practice}.")
         return cleaned_data

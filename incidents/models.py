@@ -219,6 +219,7 @@ class EventKind(models.TextChoices):
     ASSIGNED = "assigned", "Assigned"
     NOTE = "note", "Note"
     NHS_OVERRIDE = "nhs_override", "Not an NHS number (confirmed)"
+    DETAILS = "details", "Details corrected"
 
 
 class TimelineEvent(models.Model):

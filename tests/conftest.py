@@ -41,6 +41,13 @@ def _collected_static(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Tests hash passwords constantly; the production hasher's many rounds would make the suite take
+    minutes. The password policy and the flows do not depend on which hasher stores the result."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 

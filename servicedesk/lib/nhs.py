@@ -7,8 +7,9 @@ check by chance, which is why users may confirm that a match is not an NHS numbe
 
 import re
 
-# Ten digits, optionally grouped 3-3-4 by single spaces or hyphens, not part of a longer run of digits.
-_CANDIDATE = re.compile(r"(?<!\d)(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?!\d)")
+# Ten digits, optionally grouped 3-3-4 by spaces or hyphens (up to two such characters between groups,
+# to catch a stray double space or line break), not part of a longer run of digits.
+_CANDIDATE = re.compile(r"(?<!\d)(\d{3})[\s-]{0,2}(\d{3})[\s-]{0,2}(\d{4})(?!\d)")
 
 
 def is_valid_nhs_number(digits):

@@ -1,0 +1,188 @@
+"""Agents log telephone and email incidents in admin on a practice user's behalf, and find them there."""
+
+import re
+
+import pytest
+from django.conf import settings
+
+from incidents.models import Channel, Incident, Status, TimelineEvent
+from tests.factories import IncidentFactory, ProductFactory, SiteFactory
+
+REFERENCE = re.compile(rf"^{re.escape(settings.INCIDENT_REFERENCE_PREFIX)}\d{{6}}$")
+ADD_URL = "/admin/incidents/incident/add/"
+CHANGELIST_URL = "/admin/incidents/incident/"
+
+
+@pytest.fixture
+def agent_client(client, agent):
+    client.force_login(agent)
+    return client
+
+
+def test_agent_logs_a_telephoned_incident_for_a_practice_user(
+    agent_client, agent, practice_user, admin_incident_data, django_capture_on_commit_callbacks, mailoutbox
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = agent_client.post(ADD_URL, admin_incident_data)
+
+    assert response.status_code == 302
+    incident = Incident.objects.get()
+    assert incident.channel == Channel.PHONE
+    assert incident.logged_by == agent
+    assert incident.reporter == practice_user
+    assert incident.practice == practice_user.practice
+    assert incident.status == Status.LOGGED
+    assert REFERENCE.match(incident.reference)
+    assert TimelineEvent.objects.get(incident=incident, kind=TimelineEvent.Kind.LOGGED).actor == agent
+    assert [email.to for email in mailoutbox] == [[practice_user.email]]
+    assert incident.reference in mailoutbox[0].subject
+
+
+def test_agent_logged_incident_takes_the_next_portal_reference(
+    agent_client, practice_user, product, admin_incident_data
+):
+    portal = IncidentFactory(reporter=practice_user, product=product)
+
+    agent_client.post(ADD_URL, admin_incident_data)
+
+    by_phone = Incident.objects.get(channel=Channel.PHONE)
+    prefix = settings.INCIDENT_REFERENCE_PREFIX
+    assert int(by_phone.reference.removeprefix(prefix)) == int(portal.reference.removeprefix(prefix)) + 1
+
+
+def test_agent_cannot_log_an_incident_as_coming_from_the_portal(agent_client, admin_incident_data):
+    admin_incident_data["channel"] = "portal"
+
+    response = agent_client.post(ADD_URL, admin_incident_data)
+
+    assert response.status_code == 200
+    assert "channel" in response.context["adminform"].form.errors
+    assert not Incident.objects.exists()
+
+
+def test_agent_cannot_log_an_incident_at_another_practices_site(
+    agent_client, admin_incident_data, other_practice
+):
+    admin_incident_data["site"] = SiteFactory(practice=other_practice, name="Elsewhere").pk
+
+    response = agent_client.post(ADD_URL, admin_incident_data)
+
+    assert response.status_code == 200
+    assert "is not a site of" in response.content.decode()
+    assert not Incident.objects.exists()
+
+
+@pytest.fixture
+def two_incidents(practice_user, outsider):
+    """One incident that every filter below matches, and one that none does."""
+    wanted = IncidentFactory(
+        reporter=practice_user,
+        product=ProductFactory(name="Synergy Clinical"),
+        severity=3,
+        channel=Channel.PHONE,
+        summary="Printer queue stuck",
+    )
+    unwanted = IncidentFactory(
+        reporter=outsider,
+        product=ProductFactory(name="Docman"),
+        severity=2,
+        channel=Channel.EMAIL,
+        summary="Scanner offline",
+    )
+    Incident.objects.filter(pk=unwanted.pk).update(status=Status.INVESTIGATING)  # not via a form: setup
+    return wanted, unwanted
+
+
+def _shown(response, incident):
+    return f">{incident.reference}</a>" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "status=logged",
+        "severity__exact=3",
+        "channel__exact=phone",
+        "practice__id__exact={practice}",
+        "product__id__exact={product}",
+    ],
+)
+def test_changelist_filters_show_only_matching_incidents(agent_client, two_incidents, query):
+    wanted, unwanted = two_incidents
+
+    response = agent_client.get(
+        f"{CHANGELIST_URL}?" + query.format(practice=wanted.practice_id, product=wanted.product_id)
+    )
+
+    assert response.status_code == 200
+    assert _shown(response, wanted)
+    assert not _shown(response, unwanted)
+
+
+@pytest.mark.parametrize("search", ["reference", "practice", "summary"])
+def test_changelist_search_finds_by_reference_practice_and_summary(agent_client, two_incidents, search):
+    wanted, unwanted = two_incidents
+    q = {"reference": wanted.reference, "practice": wanted.practice.name, "summary": "Printer"}[search]
+
+    response = agent_client.get(CHANGELIST_URL, {"q": q})
+
+    assert response.status_code == 200
+    assert _shown(response, wanted)
+    assert not _shown(response, unwanted)
+
+
+def test_status_is_read_only_on_the_change_page(agent_client, incident):
+    url = f"{CHANGELIST_URL}{incident.pk}/change/"
+    page = agent_client.get(url)
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'name="status"' not in html
+    assert re.search(r'<label>Status:</label>\s*<div class="readonly">Logged</div>', html)
+
+
+def _change_data(incident, **changes):
+    """What the admin change form posts back for `incident`, with `changes` applied."""
+    return {
+        "contact_name": incident.contact_name,
+        "contact_number": incident.contact_number,
+        "summary": incident.summary,
+        "description": incident.description,
+        "product": incident.product_id,
+        "on_current_version": "unknown",
+        "urgency": "days",
+        "worked_before": "unknown",
+        "more_than_one_pc": "unknown",
+        "repeatable": "unknown",
+        "users_affected": "1",
+        "sites_affected": "unknown",
+        "events-TOTAL_FORMS": "1",
+        "events-INITIAL_FORMS": "1",
+        "events-MIN_NUM_FORMS": "0",
+        "events-MAX_NUM_FORMS": "1000",
+        "events-0-id": incident.events.get().pk,
+        "events-0-incident": incident.pk,
+        **changes,
+    }
+
+
+def test_posting_a_status_on_the_change_page_does_not_change_it(agent_client, incident):
+    url = f"{CHANGELIST_URL}{incident.pk}/change/"
+
+    response = agent_client.post(url, _change_data(incident, status=Status.CLOSED))
+
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert incident.status == Status.LOGGED
+
+
+def test_agent_cannot_move_an_incident_to_another_practices_site(agent_client, incident, other_practice):
+    elsewhere = SiteFactory(practice=other_practice, name="Elsewhere")
+    url = f"{CHANGELIST_URL}{incident.pk}/change/"
+
+    response = agent_client.post(url, _change_data(incident, site=elsewhere.pk))
+
+    incident.refresh_from_db()
+    assert incident.site != elsewhere
+    assert response.status_code == 200
+    assert "is not a site of" in response.content.decode()

@@ -1,0 +1,168 @@
+"""A practice user logs an incident in the portal and gets its reference at once."""
+
+import re
+
+import pytest
+from django.conf import settings
+
+from incidents.models import Channel, Incident, Status, TimelineEvent
+from tests.factories import IncidentFactory, SiteFactory
+
+REFERENCE = re.compile(rf"^{re.escape(settings.INCIDENT_REFERENCE_PREFIX)}\d{{6}}$")
+
+
+def log(client, data, capture):
+    with capture(execute=True):
+        return client.post("/incidents/new/", data)
+
+
+def test_logging_redirects_to_the_incident_page_with_its_reference(
+    user_client, incident_data, django_capture_on_commit_callbacks
+):
+    response = log(user_client, incident_data, django_capture_on_commit_callbacks)
+
+    incident = Incident.objects.get()
+    assert REFERENCE.match(incident.reference)
+    assert response.status_code == 302
+    assert response.url == f"/incidents/{incident.reference}/"
+    page = user_client.get(response.url)
+    assert page.status_code == 200
+    assert f"Its reference is {incident.reference}" in page.content.decode()
+
+
+def test_logged_incident_belongs_to_the_reporters_practice(
+    user_client, practice_user, incident_data, django_capture_on_commit_callbacks
+):
+    log(user_client, incident_data, django_capture_on_commit_callbacks)
+
+    incident = Incident.objects.get()
+    assert incident.status == Status.LOGGED
+    assert incident.channel == Channel.PORTAL
+    assert incident.practice == practice_user.practice
+    assert incident.reporter == practice_user
+    assert incident.logged_by == practice_user
+    assert incident.summary == "Appointments screen freezes"
+
+
+def test_logging_records_a_logged_event_with_the_actor(
+    user_client, practice_user, incident_data, django_capture_on_commit_callbacks
+):
+    log(user_client, incident_data, django_capture_on_commit_callbacks)
+
+    event = TimelineEvent.objects.get(kind=TimelineEvent.Kind.LOGGED)
+    assert event.incident == Incident.objects.get()
+    assert event.actor == practice_user
+
+
+def test_logging_emails_the_reference_and_the_desks_phone_to_the_reporter(
+    user_client, practice_user, incident_data, django_capture_on_commit_callbacks, mailoutbox
+):
+    log(user_client, incident_data, django_capture_on_commit_callbacks)
+
+    reference = Incident.objects.get().reference
+    phone = settings.SERVICE_DESK["phone"]
+    assert len(mailoutbox) == 1
+    email = mailoutbox[0]
+    assert email.to == [practice_user.email]
+    assert reference in email.subject
+    assert reference in email.body
+    assert phone in email.body
+    html = email.alternatives[0].content
+    assert reference in html
+    assert phone in html
+
+
+def test_missing_required_fields_show_errors_and_save_nothing(
+    user_client, incident_data, django_capture_on_commit_callbacks, mailoutbox
+):
+    for name in ("summary", "description", "product", "contact_number"):
+        incident_data.pop(name)
+
+    response = log(user_client, incident_data, django_capture_on_commit_callbacks)
+
+    assert response.status_code == 200
+    assert "There is a problem" in response.content.decode()
+    assert set(response.context["form"].errors) >= {"summary", "description", "product", "contact_number"}
+    assert not Incident.objects.exists()
+    assert mailoutbox == []
+
+
+def test_severity_one_without_promising_to_telephone_is_refused(
+    user_client, incident_data, django_capture_on_commit_callbacks, mailoutbox
+):
+    incident_data["severity"] = "1"
+
+    response = log(user_client, incident_data, django_capture_on_commit_callbacks)
+
+    assert response.status_code == 200
+    error = " ".join(response.context["form"].errors["will_telephone"])
+    assert settings.SERVICE_DESK["phone"] in error
+    assert error in response.content.decode()
+    assert not Incident.objects.exists()
+    assert mailoutbox == []
+
+
+def test_severity_one_with_the_promise_is_logged_and_alerts_the_desk(
+    user_client, practice_user, incident_data, django_capture_on_commit_callbacks, mailoutbox, settings
+):
+    settings.SERVICE_DESK_ALERT_EMAILS = ["on-call@servicedesk.example.org"]
+    incident_data.update(severity="1", will_telephone="on")
+
+    response = log(user_client, incident_data, django_capture_on_commit_callbacks)
+
+    incident = Incident.objects.get()
+    assert response.status_code == 302
+    assert incident.severity == 1
+    assert sorted(email.to[0] for email in mailoutbox) == [
+        practice_user.email,
+        "on-call@servicedesk.example.org",
+    ]
+    alert = next(email for email in mailoutbox if email.to == ["on-call@servicedesk.example.org"])
+    assert incident.reference in alert.subject
+
+
+def test_new_incident_page_shows_the_handbooks_severity_descriptions(user_client, product):
+    response = user_client.get("/incidents/new/")
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Users cannot log in" in content
+    assert "General queries" in content
+
+
+def test_a_site_of_another_practice_is_refused(
+    user_client, incident_data, other_practice, django_capture_on_commit_callbacks
+):
+    incident_data["site"] = SiteFactory(practice=other_practice, name="Elsewhere").pk
+
+    response = log(user_client, incident_data, django_capture_on_commit_callbacks)
+
+    assert response.status_code == 200
+    assert "site" in response.context["form"].errors
+    assert not Incident.objects.exists()
+
+
+def _number(reference):
+    return int(reference.removeprefix(settings.INCIDENT_REFERENCE_PREFIX))
+
+
+@pytest.mark.django_db
+def test_consecutive_incidents_get_consecutive_references(practice_user, product):
+    first = IncidentFactory(reporter=practice_user, product=product)
+    second = IncidentFactory(reporter=practice_user, product=product)
+
+    assert first.reference != second.reference
+    assert REFERENCE.match(second.reference)
+    assert _number(second.reference) == _number(first.reference) + 1
+
+
+@pytest.mark.django_db
+def test_a_deleted_incidents_reference_is_never_issued_again(practice_user, product):
+    latest = IncidentFactory(reporter=practice_user, product=product)
+    deleted_reference = latest.reference
+    latest.delete()
+
+    following = IncidentFactory(reporter=practice_user, product=product)
+
+    assert following.reference != deleted_reference
+    assert _number(following.reference) == _number(deleted_reference) + 1

@@ -154,6 +154,9 @@ class IncidentAdminForm(NHSNumberGuardMixin, forms.ModelForm):
                 (Channel.EMAIL, Channel.EMAIL.label),
             ]
             self.fields["channel"].initial = Channel.PHONE
+        if "severity" in self.fields:  # the handbook's descriptions, wherever severity is chosen
+            self.fields["severity"].widget = forms.RadioSelect()
+            self.fields["severity"].choices = severity_choices()
         if "site" in self.fields:
             self.fields["site"].queryset = Site.objects.select_related("practice")
             self.fields["site"].label_from_instance = lambda site: f"{site.practice.name}: {site}"

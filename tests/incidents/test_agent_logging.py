@@ -186,3 +186,28 @@ def test_agent_cannot_move_an_incident_to_another_practices_site(agent_client, i
     assert incident.site != elsewhere
     assert response.status_code == 200
     assert "is not a site of" in response.content.decode()
+
+
+def test_agents_see_the_handbooks_severity_descriptions_when_choosing_severity(agent_client):
+    page = agent_client.get(ADD_URL).content.decode()
+
+    assert "Users cannot log in, the clinical application is completely unavailable." in page
+    assert "General queries." in page
+
+
+def test_an_agents_correction_of_the_details_is_on_the_timeline(agent_client, agent, incident):
+    response = agent_client.get(f"{CHANGELIST_URL}{incident.pk}/change/")
+    form = response.context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data.update({"summary": "Printer prints blank pages", "remote_access_allowed": ""})
+    data.update({"events-TOTAL_FORMS": "1", "events-INITIAL_FORMS": "1", "events-MIN_NUM_FORMS": "0"})
+    data.update({"events-MAX_NUM_FORMS": "1000"})
+
+    response = agent_client.post(f"{CHANGELIST_URL}{incident.pk}/change/", data)
+
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert incident.summary == "Printer prints blank pages"
+    event = incident.events.get(kind=TimelineEvent.Kind.DETAILS)
+    assert event.actor == agent
+    assert "summary" in event.text

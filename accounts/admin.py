@@ -51,7 +51,12 @@ class AccountRequestAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     list_select_related = ["practice"]
     search_fields = ["full_name", "email", "practice__name", "practice__practice_id"]
-    readonly_fields = ["status", "created_at", "decided_at", "decided_by", "user"]
+    # What the requester typed is evidence: agents decide on it but do not edit it.
+    readonly_fields = [
+        "practice", "full_name", "email", "phone", "job_role",
+        "status", "created_at", "decided_at", "decided_by", "user",
+    ]  # fmt: skip
+    fields = [*readonly_fields, "rejection_reason"]
     actions = ["approve", "reject"]
 
     def has_add_permission(self, request):
@@ -68,11 +73,12 @@ class AccountRequestAdmin(admin.ModelAdmin):
         self._decide(
             request,
             queryset,
-            lambda req: account_request_reject(
-                req, actor=request.user, reason="Rejected by the Service Desk."
-            ),
+            lambda req: account_request_reject(req, actor=request.user, reason=req.rejection_reason),
             "rejected",
         )
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # decided requests are the record of who approved whom
 
     def _decide(self, request, queryset, decide, verb):
         done = 0

@@ -92,6 +92,10 @@ class UserManager(BaseUserManager):
         extra_fields.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra_fields)
 
+    def get_by_natural_key(self, username):
+        # Email addresses are stored in lower case; match whatever case the person types.
+        return self.get(email__iexact=username)
+
     def create_superuser(self, email, password=None, **extra_fields):
         extra_fields.setdefault("is_staff", True)
         extra_fields.setdefault("is_superuser", True)
@@ -130,6 +134,10 @@ class User(AbstractUser):
     def __str__(self):
         return self.full_name or self.email
 
+    def clean(self):
+        super().clean()
+        self.email = self.email.strip().lower()
+
     def get_full_name(self):
         return self.full_name
 
@@ -160,7 +168,10 @@ class AccountRequest(models.Model):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    rejection_reason = models.TextField(blank=True)
+    rejection_reason = models.TextField(
+        blank=True,
+        help_text="To give a reason, type it here and save before rejecting: it is emailed to the requester.",
+    )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -3,6 +3,8 @@
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from servicedesk.lib.tasks import queue_on_commit
+
 from .models import AccountRequest, User
 from .tasks import send_account_rejected_email, send_set_password_email
 
@@ -44,7 +46,7 @@ def account_request_approve(account_request, *, actor):
         if User.objects.filter(email__iexact=req.email).exists():
             raise AccountRequestError(f"An account for {req.email} already exists.")
         user = User(
-            email=req.email,
+            email=req.email.strip().lower(),
             full_name=req.full_name,
             phone=req.phone,
             job_role=req.job_role,
@@ -57,7 +59,7 @@ def account_request_approve(account_request, *, actor):
         req.decided_by = actor
         req.user = user
         req.save(update_fields=["status", "decided_at", "decided_by", "user"])
-        send_set_password_email.delay_on_commit(user.pk)
+        queue_on_commit(send_set_password_email, user.pk)
     return user
 
 
@@ -74,5 +76,5 @@ def account_request_reject(account_request, *, actor, reason=""):
         req.decided_by = actor
         req.rejection_reason = reason
         req.save(update_fields=["status", "decided_at", "decided_by", "rejection_reason"])
-        send_account_rejected_email.delay_on_commit(req.pk)
+        queue_on_commit(send_account_rejected_email, req.pk)
     return req

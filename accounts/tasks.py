@@ -6,6 +6,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from servicedesk.lib.mail import send_templated_email
+from servicedesk.lib.tasks import EMAIL_TASK_OPTIONS
 
 from .models import AccountRequest, User
 
@@ -17,7 +18,7 @@ def set_password_url(user):
     return settings.SITE_URL + reverse("set_password", kwargs={"uidb64": uidb64, "token": token})
 
 
-@shared_task
+@shared_task(**EMAIL_TASK_OPTIONS)
 def send_set_password_email(user_id):
     """Email an approved user the one-time link that lets them choose their password."""
     user = User.objects.select_related("practice").get(pk=user_id)
@@ -29,7 +30,7 @@ def send_set_password_email(user_id):
     send_templated_email("account_approved", [user.email], context)
 
 
-@shared_task
+@shared_task(**EMAIL_TASK_OPTIONS)
 def send_account_rejected_email(request_id):
     """Tell a requester that their request for an account was refused, and why."""
     req = AccountRequest.objects.select_related("practice").get(pk=request_id)

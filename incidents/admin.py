@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from servicedesk.lib.pagination import EstimatedCountPaginator
 
-from .forms import IncidentAdminForm
+from .forms import CHECKLIST_FIELDS, IncidentAdminForm
 from .models import Incident, Product, TimelineEvent
 from .services import incident_correct_details, incident_log
 
@@ -65,14 +65,14 @@ class IncidentAdmin(admin.ModelAdmin):
         return [*self.readonly_fields, "reporter", "channel", "severity", "assignee"]
 
     def get_fields(self, request, obj=None):
-        fields = [*self.form.Meta.fields, "confirm_not_nhs_number"]
+        fields = [*self.form.Meta.fields, "confirm_not_nhs_number", "nhs_numbers_shown"]
         if obj is None:
             return fields
         return [*self.readonly_fields, *(f for f in fields if f not in self.readonly_fields)]
 
     def save_model(self, request, obj, form, change):
         if change:
-            changed = [name for name in form.changed_data if name != "confirm_not_nhs_number"]
+            changed = [name for name in form.changed_data if name in CHECKLIST_FIELDS]
             incident_correct_details(
                 obj, actor=request.user, changed_fields=changed, nhs_override_fields=form.nhs_override_fields
             )

@@ -19,10 +19,12 @@ CHECKLIST_FIELDS = [
     "remote_access_allowed", "remote_access_constraints",
 ]  # fmt: skip
 
+# Everything a person types. The contact number too: a UK telephone number has 11 digits and never
+# matches, but an NHS number typed there would otherwise slip through.
 FREE_TEXT_FIELDS = (
-    "contact_name", "summary", "impact", "description", "version", "machine_name", "onscreen_messages",
-    "what_was_running", "process", "worked_before_when", "what_changed", "recent_upgrades",
-    "remote_access_constraints",
+    "contact_name", "contact_number", "summary", "impact", "description", "version", "machine_name",
+    "onscreen_messages", "what_was_running", "process", "worked_before_when", "what_changed",
+    "recent_upgrades", "remote_access_constraints",
 )  # fmt: skip
 
 SECTIONS = [
@@ -132,7 +134,7 @@ class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
                 css_class="alert alert-warning" + ("" if self.shows_severity_one_notice else " d-none"),
             ),
         )
-        extra = ["confirm_not_nhs_number"] if self.nhs_matches else []
+        extra = ["nhs_numbers_shown", *(["confirm_not_nhs_number"] if self.nhs_matches else [])]
         helper.layout = Layout(*fieldsets, *extra, Submit("submit", "Log incident"))
         return helper
 

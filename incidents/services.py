@@ -3,6 +3,9 @@
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.text import capfirst
+
+from servicedesk.lib.tasks import queue_on_commit
 
 from .models import Channel, Incident, ReferenceCounter, Severity, Status, TimelineEvent
 from .tasks import alert_desk_to_severity_one, send_incident_logged_email
@@ -44,13 +47,14 @@ def _record_nhs_override(incident, actor, field_labels):
         )
 
 
-def incident_log(incident, *, actor, nhs_override_fields=()):
+def incident_log(incident, *, actor, nhs_override_fields=(), notify=True):
     """Log a new incident built by a form (not yet saved) and give it its reference.
 
     `actor` is who typed it in: the reporter on the portal, or an agent for a telephone or email
     incident. `nhs_override_fields` names the fields in which the user confirmed that a number that
     looks like an NHS number is not one; that confirmation goes on the timeline. The confirmation
-    email, and for severity 1 the desk alert, are queued once the incident is committed.
+    email, and for severity 1 the desk alert, are queued once the incident is committed (unless
+    `notify` is false, as for demo data).
     """
     if incident.pk:
         raise ValueError("incident_log() is for new incidents only.")
@@ -70,30 +74,54 @@ def incident_log(incident, *, actor, nhs_override_fields=()):
             text=f"Logged {_CHANNEL_PHRASES[incident.channel]}, severity {incident.severity}.",
         )
         _record_nhs_override(incident, actor, nhs_override_fields)
-        send_incident_logged_email.delay_on_commit(incident.pk)
-        if incident.severity == Severity.SYSTEM_UNAVAILABLE:
-            alert_desk_to_severity_one.delay_on_commit(incident.pk)
+        if notify:
+            queue_on_commit(send_incident_logged_email, incident.pk)
+            if incident.severity == Severity.SYSTEM_UNAVAILABLE:
+                queue_on_commit(alert_desk_to_severity_one, incident.pk)
     return incident
+
+
+def _shown(value, limit=200):
+    text = "—" if value in (None, "") else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def incident_correct_details(incident, *, actor, changed_fields, nhs_override_fields=()):
-    """Save an agent's corrections to an incident's checklist details, with a timeline entry.
+    """Save an agent's corrections to an incident's checklist details, with an internal timeline entry
+    that keeps each old and new value.
 
-    Status, severity and assignee are not details: they change only through their own functions.
+    `incident` carries the new values. Status, severity and assignee are not details: they change only
+    through their own functions.
     """
-    protected = {"status", "severity", "assignee", "reference", "practice", "reporter", "channel"}
-    if not changed_fields:
-        return incident
+    protected = {
+        "status",
+        "severity",
+        "assignee",
+        "reference",
+        "practice",
+        "reporter",
+        "channel",
+        "logged_by",
+    }
     if protected.intersection(changed_fields):
         raise ValueError(f"Not a detail: {sorted(protected.intersection(changed_fields))}")
-    labels = [str(Incident._meta.get_field(name).verbose_name) for name in changed_fields]
+    if not changed_fields:
+        return incident
     with transaction.atomic():
-        incident.save(update_fields=[*changed_fields, "updated_at"])
+        current = Incident.objects.select_for_update().get(pk=incident.pk)
+        lines = []
+        for name in changed_fields:
+            label = capfirst(Incident._meta.get_field(name).verbose_name)
+            old, new = _shown(getattr(current, name)), _shown(getattr(incident, name))
+            lines.append(f"{label}: “{old}” → “{new}”")
+            setattr(current, name, getattr(incident, name))
+        current.save(update_fields=[*changed_fields, "updated_at"])
         TimelineEvent.objects.create(
-            incident=incident,
+            incident=current,
             kind=TimelineEvent.Kind.DETAILS,
             actor=actor,
-            text="Corrected: " + ", ".join(labels) + ".",
+            public=False,
+            text="\n".join(lines),
         )
-        _record_nhs_override(incident, actor, nhs_override_fields)
-    return incident
+        _record_nhs_override(current, actor, nhs_override_fields)
+    return current

@@ -1,26 +1,35 @@
 """Form behaviour shared by every form that takes free text from people."""
 
 from django import forms
+from django.core import signing
 
 from .nhs import find_nhs_numbers
+
+_SIGNING_SALT = "nhs-number-guard"
+
+
+def _digits(number):
+    return "".join(ch for ch in number if ch.isdigit())
 
 
 class NHSNumberGuardMixin(forms.Form):
     """Refuse free text that contains an NHS number, unless the user confirms it is not one.
 
-    Set `nhs_guarded_fields` to the free-text fields to check. After validation, `nhs_matches` maps each
-    field name to the numbers found in it and `nhs_override_fields` lists the labels of the fields the
-    user vouched for, for the timeline.
+    Set `nhs_guarded_fields` to the free-text fields to check (on an existing object, only the fields
+    that changed). The confirmation covers exactly the numbers the user was shown: they travel with the
+    form, signed, so a number added after the warning, or a confirmation ticked in advance, is refused.
+    After validation, `nhs_matches` maps each field name to the numbers found in it and
+    `nhs_override_fields` lists the labels of the fields the user vouched for, for the timeline.
     """
 
     nhs_guarded_fields = ()
-    confirm_field = "confirm_not_nhs_number"
 
     confirm_not_nhs_number = forms.BooleanField(
         required=False,
         label="I confirm that the highlighted numbers are not NHS numbers and the text holds no patient "
         "data.",
     )
+    nhs_numbers_shown = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -28,17 +37,38 @@ class NHSNumberGuardMixin(forms.Form):
 
     def clean(self):
         cleaned_data = super().clean()
+        editing = getattr(getattr(self, "instance", None), "pk", None) is not None
         for name in self.nhs_guarded_fields:
+            if editing and name not in self.changed_data:
+                continue
             found = find_nhs_numbers(cleaned_data.get(name) or "")
             if found:
                 self.nhs_matches[name] = found
-        if self.nhs_matches and not cleaned_data.get(self.confirm_field):
+        if self.nhs_matches and not self._user_confirmed(cleaned_data):
             for name, found in self.nhs_matches.items():
                 self.add_error(name, self._nhs_message(name, found))
+            self._show_numbers_on_next_submission()
         return cleaned_data
 
+    def _user_confirmed(self, cleaned_data):
+        if not cleaned_data.get("confirm_not_nhs_number"):
+            return False
+        try:
+            shown = set(signing.loads(cleaned_data.get("nhs_numbers_shown") or "", salt=_SIGNING_SALT))
+        except signing.BadSignature:
+            return False
+        return all(_digits(number) in shown for found in self.nhs_matches.values() for number in found)
+
+    def _show_numbers_on_next_submission(self):
+        """Remember, signed, which numbers the user is now being asked about, and untick the box."""
+        shown = sorted({_digits(number) for found in self.nhs_matches.values() for number in found})
+        data = self.data.copy()
+        data[self.add_prefix("nhs_numbers_shown")] = signing.dumps(shown, salt=_SIGNING_SALT)
+        data.pop(self.add_prefix("confirm_not_nhs_number"), None)
+        self.data = data
+
     def _nhs_message(self, name, found):
-        label = self.fields[name].label or name.replace("_", " ")
+        label = str(self.fields[name].label or name.replace("_", " "))
         numbers = ", ".join(f"“{number}”" for number in found)
         return (
             f"{label[0].upper()}{label[1:]} contains {numbers}, which looks like an NHS number. "
@@ -49,6 +79,6 @@ class NHSNumberGuardMixin(forms.Form):
     @property
     def nhs_override_fields(self):
         """Labels of the fields whose matches the user confirmed are not NHS numbers."""
-        if not (self.is_bound and self.cleaned_data.get(self.confirm_field)):
+        if not (self.is_bound and not self.errors and self.cleaned_data.get("confirm_not_nhs_number")):
             return []
         return [str(self.fields[name].label or name) for name in self.nhs_matches]

@@ -11,6 +11,16 @@ SPACED = "943 476 5919"
 WRONG_CHECK_DIGIT = "9434765918"
 
 
+def post_confirming(client, url, data):
+    """Submit, see the warning, then tick the confirmation and submit again, as a person would."""
+    warned = client.post(url, data)
+    assert warned.status_code == 200
+    form = warned.context["adminform"].form if "adminform" in warned.context else warned.context["form"]
+    token = form["nhs_numbers_shown"].value()
+    assert token
+    return client.post(url, {**data, "nhs_numbers_shown": token, "confirm_not_nhs_number": "on"})
+
+
 # --- The detector -------------------------------------------------------------------------------
 
 
@@ -101,9 +111,8 @@ def test_confirming_it_is_not_an_nhs_number_saves_and_records_the_override(
 ):
     incident_data["summary"] = f"Licence {SPACED} rejected"
     incident_data["onscreen_messages"] = f"Key {VALID} invalid"
-    incident_data["confirm_not_nhs_number"] = "on"
 
-    response = user_client.post("/incidents/new/", incident_data)
+    response = post_confirming(user_client, "/incidents/new/", incident_data)
 
     assert response.status_code == 302
     incident = Incident.objects.get()
@@ -113,6 +122,42 @@ def test_confirming_it_is_not_an_nhs_number_saves_and_records_the_override(
     assert _label(practice, "summary") in event.text
     assert _label(practice, "onscreen_messages") in event.text
     assert "Not an NHS number (confirmed)" in user_client.get(response.url).content.decode()
+
+
+def test_a_confirmation_ticked_before_any_warning_does_not_let_a_number_through(user_client, incident_data):
+    incident_data["description"] = f"Patient {SPACED}"
+    incident_data["confirm_not_nhs_number"] = "on"
+
+    response = user_client.post("/incidents/new/", incident_data)
+
+    assert response.status_code == 200
+    assert not Incident.objects.exists()
+
+
+def test_a_number_added_after_the_warning_is_refused_even_when_confirmed(user_client, incident_data):
+    incident_data["summary"] = f"Licence {SPACED} rejected"
+    warned = user_client.post("/incidents/new/", incident_data)
+    token = warned.context["form"]["nhs_numbers_shown"].value()
+    incident_data.update(
+        description="Also patient 401 023 2137", nhs_numbers_shown=token, confirm_not_nhs_number="on"
+    )
+
+    response = user_client.post("/incidents/new/", incident_data)
+
+    assert response.status_code == 200
+    assert "“401 023 2137”, which looks like an NHS number" in response.content.decode()
+    assert not Incident.objects.exists()
+
+
+def test_a_forged_confirmation_token_is_refused(user_client, incident_data):
+    incident_data.update(
+        summary=f"Licence {SPACED}", nhs_numbers_shown='["9434765919"]', confirm_not_nhs_number="on"
+    )
+
+    response = user_client.post("/incidents/new/", incident_data)
+
+    assert response.status_code == 200
+    assert not Incident.objects.exists()
 
 
 def test_no_override_is_recorded_when_there_was_nothing_to_confirm(user_client, incident_data):
@@ -142,9 +187,8 @@ def test_admin_add_form_refuses_an_nhs_number(client, agent, admin_incident_data
 def test_admin_add_form_records_the_agents_override(client, agent, admin_incident_data):
     client.force_login(agent)
     admin_incident_data["description"] = f"Caller read out {SPACED}"
-    admin_incident_data["confirm_not_nhs_number"] = "on"
 
-    response = client.post("/admin/incidents/incident/add/", admin_incident_data)
+    response = post_confirming(client, "/admin/incidents/incident/add/", admin_incident_data)
 
     assert response.status_code == 302
     event = Incident.objects.get().events.get(kind=TimelineEvent.Kind.NHS_OVERRIDE)
@@ -173,7 +217,7 @@ def test_admin_change_form_records_the_agents_override(client, agent, incident):
     url = f"/admin/incidents/incident/{incident.pk}/change/"
 
     refused = client.post(url, data)
-    accepted = client.post(url, {**data, "confirm_not_nhs_number": "on"})
+    accepted = post_confirming(client, url, data)
 
     assert refused.status_code == 200
     assert f"Description contains “{SPACED}”" in refused.content.decode()

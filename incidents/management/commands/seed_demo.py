@@ -4,10 +4,10 @@ Every person and practice here is invented; telephone numbers come from the rang
 drama (01632 960000–960999). Running the command again changes nothing that already exists.
 """
 
+from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.test import override_settings
 
 from accounts.models import Contract, Country, Practice, Site, User
 from accounts.roles import AGENTS, TEAM_LEADERS, setup_roles
@@ -71,16 +71,26 @@ INCIDENTS = [
 class Command(BaseCommand):
     help = "Load fictional demo practices, people, products and incidents (safe to run again)."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--allow-without-debug",
+            action="store_true",
+            help="Load the demo even with DEBUG off. It creates a superuser whose password is public.",
+        )
+
     def handle(self, *args, **options):
+        if not settings.DEBUG and not options["allow_without_debug"]:
+            raise CommandError(
+                "Refusing to load demo data with DEBUG off: it creates accounts whose password is public. "
+                "Use --allow-without-debug on a throwaway database only."
+            )
         setup_roles()
         with transaction.atomic():
             practices = self._practices()
             people = self._people(practices)
             products = {name: Product.objects.get_or_create(name=name, defaults={"current_version": v})[0]
                         for name, v in PRODUCTS}  # fmt: skip
-        # The demo's own confirmation emails would flood the console, so they go nowhere.
-        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
-            created = self._incidents(people, products)
+        created = self._incidents(people, products)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new incidents)."))
         self._print_logins()
 
@@ -134,7 +144,8 @@ class Command(BaseCommand):
                 summary=summary,
                 description=description,
             )
-            incident_log(incident, actor=reporter)
+            # No confirmation emails: they would only flood the console.
+            incident_log(incident, actor=reporter, notify=False)
             created += 1
         return created
 

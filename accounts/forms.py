@@ -1,3 +1,5 @@
+import unicodedata
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
@@ -24,6 +26,10 @@ class LoginForm(AuthenticationForm):
         return self.cleaned_data["username"].strip().lower()
 
 
+def _folded(text):
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
 class PasswordResetForm(DjangoPasswordResetForm):
     """Also reaches approved users who have not set a password yet (their first link expired or was lost).
 
@@ -32,7 +38,11 @@ class PasswordResetForm(DjangoPasswordResetForm):
     """
 
     def get_users(self, email):
-        return User._default_manager.filter(email__iexact=email.strip(), is_active=True).iterator()
+        email = email.strip()
+        candidates = User._default_manager.filter(email__iexact=email, is_active=True)
+        # As Django's own form does: the stored address must equal the typed one after Unicode folding,
+        # so that a look-alike address cannot receive another person's link.
+        return (user for user in candidates if _folded(user.email) == _folded(email))
 
 
 class RegistrationForm(forms.Form):

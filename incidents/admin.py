@@ -59,6 +59,9 @@ class IncidentAdmin(admin.ModelAdmin):
     # Status, severity and assignee change only through the services (the lifecycle issue adds actions).
     readonly_fields = ["reference", "status", "practice", "logged_by", "created_at", "updated_at"]
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # incidents are closed, never deleted: their references and history must remain
+
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []

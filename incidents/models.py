@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 
@@ -159,7 +160,9 @@ class Incident(models.Model):
     repeatable = models.CharField(
         "can it be repeated?", max_length=10, choices=Answer.choices, default=Answer.UNKNOWN
     )
-    users_affected = models.PositiveIntegerField("how many users are affected?", default=1)
+    users_affected = models.PositiveIntegerField(
+        "how many users are affected?", default=1, validators=[MinValueValidator(1)]
+    )
     sites_affected = models.CharField(
         "more than one site?", max_length=10, choices=SitesAffected.choices, default=SitesAffected.UNKNOWN
     )
@@ -199,6 +202,13 @@ class Incident(models.Model):
             _choices_check("channel", Channel, "incident_channel_valid"),
             _choices_check("urgency", Urgency, "incident_urgency_valid"),
             _choices_check("sites_affected", SitesAffected, "incident_sites_affected_valid"),
+            _choices_check("on_current_version", Answer, "incident_on_current_version_valid"),
+            _choices_check("worked_before", Answer, "incident_worked_before_valid"),
+            _choices_check("more_than_one_pc", Answer, "incident_more_than_one_pc_valid"),
+            _choices_check("repeatable", Answer, "incident_repeatable_valid"),
+            models.CheckConstraint(
+                condition=models.Q(users_affected__gte=1), name="incident_users_affected_min"
+            ),
         ]
 
     def __str__(self):
@@ -227,7 +237,8 @@ class TimelineEvent(models.Model):
 
     Kind = EventKind
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
+    # PROTECT: an incident's history outlives any attempt to delete the incident.
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=20, choices=EventKind.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -7,12 +7,14 @@ variable.
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.validators import validate_email
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -57,6 +59,25 @@ def env_list(name, default=()):
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_choice(name, default, choices):
+    value = env_str(name, default)
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}; got {value!r}.")
+    return value
+
+
+def env_emails(name, default=()):
+    values = env_list(name, default)
+    for value in values:
+        try:
+            validate_email(value)
+        except ValidationError:
+            raise ImproperlyConfigured(
+                f"{name} must be a comma-separated list of email addresses; got {value!r}."
+            ) from None
+    return values
+
+
 def env_url(name, default="", schemes=()):
     value = env_str(name, default)
     if not value:
@@ -76,10 +97,18 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-local-development-key-only-used-with-debug-on"  # noqa: S105
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must name the portal's host names when DEBUG is off.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # Absolute address of the portal, for links in emails sent by background tasks.
-SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", schemes=("http", "https")).rstrip("/")
+SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "", schemes=("http", "https")).rstrip(
+    "/"
+)
+if not SITE_URL:
+    raise ImproperlyConfigured(
+        "SITE_URL must be set when DEBUG is off, e.g. https://servicedesk.example.org."
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -184,6 +213,10 @@ AXES_VERBOSE = False
 # Behind a reverse proxy, set AXES_IPWARE_META_PRECEDENCE_ORDER (see django-axes) so the real client
 # address is counted rather than the proxy's.
 
+# Behind a proxy that terminates TLS and sets X-Forwarded-Proto (set BEHIND_TLS_PROXY=1 only then).
+if env_bool("BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG and env_bool("SESSION_COOKIE_SECURE", True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -252,9 +285,14 @@ SERVICE_DESK = {
     ),
 }
 # Where severity 1 alerts go the moment such an incident is logged.
-SERVICE_DESK_ALERT_EMAILS = env_list("SERVICE_DESK_ALERT_EMAILS", ["alerts@servicedesk.example.org"])
+SERVICE_DESK_ALERT_EMAILS = env_emails("SERVICE_DESK_ALERT_EMAILS", ["alerts@servicedesk.example.org"])
 
+# Upper-case letters only: references are matched in upper case and appear in URLs.
 INCIDENT_REFERENCE_PREFIX = env_str("INCIDENT_REFERENCE_PREFIX", "PC")
+if not re.fullmatch(r"[A-Z]{1,6}", INCIDENT_REFERENCE_PREFIX):
+    raise ImproperlyConfigured(
+        f"INCIDENT_REFERENCE_PREFIX must be 1 to 6 upper-case letters; got {INCIDENT_REFERENCE_PREFIX!r}."
+    )
 INCIDENT_REFERENCE_DIGITS = 6
 
 # --- Logging --------------------------------------------------------------------------------------
@@ -262,6 +300,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")),
+    },
     "loggers": {"axes": {"level": "WARNING"}, "celery": {"level": "WARNING"}},
 }

@@ -1,12 +1,8 @@
 """Queueing Celery tasks so that a failure to queue or send never undoes, or hides, a saved change."""
 
-import logging
-from functools import partial
 from smtplib import SMTPException
 
 from django.db import transaction
-
-logger = logging.getLogger(__name__)
 
 # Sending email is retried with growing pauses: a mail server that is down for a few minutes loses nothing.
 EMAIL_TASK_OPTIONS = {
@@ -24,4 +20,10 @@ def queue_on_commit(task, *args):
     eagerly, the task itself fails), the error is logged and the user's request still succeeds, since
     what they submitted is already committed.
     """
-    transaction.on_commit(partial(task.delay, *args), robust=True)
+
+    def queue():
+        task.delay(*args)
+
+    # Django names the callback when it logs a failure, and a functools.partial has no name.
+    queue.__qualname__ = f"queue {task.name}{args}"
+    transaction.on_commit(queue, robust=True)

@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.conf import settings
+from django.db.models import ProtectedError
 
 from incidents.models import Channel, Incident, Status, TimelineEvent
 from tests.factories import IncidentFactory, SiteFactory
@@ -160,9 +161,83 @@ def test_consecutive_incidents_get_consecutive_references(practice_user, product
 def test_a_deleted_incidents_reference_is_never_issued_again(practice_user, product):
     latest = IncidentFactory(reporter=practice_user, product=product)
     deleted_reference = latest.reference
+    # Nothing in the product deletes incidents; even removed by hand with its history, its number stays used.
+    latest.events.all().delete()
     latest.delete()
 
     following = IncidentFactory(reporter=practice_user, product=product)
 
     assert following.reference != deleted_reference
     assert _number(following.reference) == _number(deleted_reference) + 1
+
+
+def test_an_incident_with_history_cannot_be_deleted(incident):
+    with pytest.raises(ProtectedError):
+        incident.delete()
+
+    assert Incident.objects.filter(pk=incident.pk).exists()
+
+
+def test_agents_cannot_delete_incidents_in_admin(client, agent, incident):
+    client.force_login(agent)
+
+    response = client.post(f"/admin/incidents/incident/{incident.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 403
+    assert Incident.objects.filter(pk=incident.pk).exists()
+
+
+def test_users_affected_must_be_at_least_one(user_client, incident_data):
+    incident_data["users_affected"] = "0"
+
+    response = user_client.post("/incidents/new/", incident_data)
+
+    assert response.status_code == 200
+    assert "greater than or equal to 1" in response.content.decode()
+    assert not Incident.objects.exists()
+
+
+def test_a_submission_cannot_choose_its_practice_reporter_or_status(
+    user_client, practice_user, outsider, incident_data
+):
+    incident_data.update(
+        practice=outsider.practice_id, reporter=outsider.pk, status="closed", reference="PC999999"
+    )
+
+    response = user_client.post("/incidents/new/", incident_data)
+
+    assert response.status_code == 302
+    incident = Incident.objects.get()
+    assert (incident.practice, incident.reporter, incident.status) == (
+        practice_user.practice,
+        practice_user,
+        "logged",
+    )
+    assert incident.reference != "PC999999"
+
+
+def test_when_email_cannot_be_sent_the_incident_is_still_logged_once(
+    user_client, incident_data, settings, django_capture_on_commit_callbacks, caplog
+):
+    # A mail server that refuses connections: nothing listens on port 9 of this machine.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = user_client.post("/incidents/new/", incident_data)
+
+    assert response.status_code == 302
+    incident = Incident.objects.get()
+    assert response.url == incident.get_absolute_url()
+    assert "send_incident_logged_email" in caplog.text
+
+
+def test_an_apostrophe_in_the_summary_is_not_escaped_in_the_email_subject(
+    user_client, incident_data, django_capture_on_commit_callbacks, mailoutbox
+):
+    incident_data["summary"] = "Printer won't print & jams"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        user_client.post("/incidents/new/", incident_data)
+
+    assert mailoutbox[0].subject.endswith("logged: Printer won't print & jams")

@@ -15,13 +15,19 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Variables the settings read; they are cleared so that the test's own environment cannot leak in.
 SETTINGS_VARIABLES = (
     "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "SITE_URL",
-    "EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS", "STATIC_ROOT", "MEDIA_ROOT",
+    "EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS", "STATIC_ROOT", "MEDIA_ROOT", "LOG_LEVEL",
+    "SERVICE_DESK_ALERT_EMAILS", "INCIDENT_REFERENCE_PREFIX",
 )  # fmt: skip
 
 
 def start_django(**overrides):
     env = {key: value for key, value in os.environ.items() if key not in SETTINGS_VARIABLES}
-    env.update(DJANGO_SETTINGS_MODULE="servicedesk.settings", SECRET_KEY="settings-test-key")
+    env.update(
+        DJANGO_SETTINGS_MODULE="servicedesk.settings",
+        SECRET_KEY="settings-test-key",
+        ALLOWED_HOSTS="servicedesk.example.org",
+        SITE_URL="https://servicedesk.example.org",
+    )
     env.update(overrides)
     env = {key: value for key, value in env.items() if value is not None}
     return subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
@@ -46,6 +52,12 @@ def start_django(**overrides):
         ("DATABASE_URL", {"DATABASE_URL": "postgres://127.0.0.1:5432"}),
         ("SITE_URL", {"SITE_URL": "ftp://x"}),
         ("SECRET_KEY", {"SECRET_KEY": None, "DEBUG": "0"}),
+        ("ALLOWED_HOSTS", {"ALLOWED_HOSTS": None, "DEBUG": "0"}),
+        ("SITE_URL", {"SITE_URL": None, "DEBUG": "0"}),
+        ("LOG_LEVEL", {"LOG_LEVEL": "loud"}),
+        ("SERVICE_DESK_ALERT_EMAILS", {"SERVICE_DESK_ALERT_EMAILS": "desk@example.org,not-an-address"}),
+        ("INCIDENT_REFERENCE_PREFIX", {"INCIDENT_REFERENCE_PREFIX": "pc"}),
+        ("INCIDENT_REFERENCE_PREFIX", {"INCIDENT_REFERENCE_PREFIX": "P/C"}),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(variable, environment):

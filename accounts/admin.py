@@ -12,6 +12,18 @@ class ContractAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
+@admin.register(Site)
+class SiteAdmin(admin.ModelAdmin):
+    """Registered so that agents can search sites by practice when logging an incident."""
+
+    list_display = ["name", "practice", "is_main"]
+    list_select_related = ["practice"]
+    search_fields = ["name", "practice__name", "=practice__practice_id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("practice")
+
+
 class SiteInline(admin.TabularInline):
     model = Site
     extra = 0

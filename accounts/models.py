@@ -73,7 +73,7 @@ class Site(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.name} (main)" if self.is_main else self.name
+        return f"{self.practice.name}: {self.name}" + (" (main)" if self.is_main else "")
 
 
 class UserManager(BaseUserManager):

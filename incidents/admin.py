@@ -14,6 +14,32 @@ class ProductAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
+class PracticeIdFilter(admin.SimpleListFilter):
+    """Filter by a practice's ID typed in a box: a list of every practice would be thousands long."""
+
+    title = "practice ID"
+    parameter_name = "practice_id"
+    template = "admin/input_filter.html"
+
+    def lookups(self, request, model_admin):
+        return [("", "")]  # the box replaces the list, but Django shows a filter only if it has lookups
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(practice__practice_id=self.value().strip().upper())
+        return queryset
+
+    def choices(self, changelist):
+        # Keep the other filters, the search and the sort order; start again at the first page.
+        others = {name: values for name, values in changelist.filter_params.items() if name not in ("p", "e")}
+        others.pop(self.parameter_name, None)
+        yield {
+            "value": self.value() or "",
+            "preserved": [(name, value) for name, values in others.items() for value in values],
+            "clear_query": changelist.get_query_string(remove=[self.parameter_name]),
+        }
+
+
 class TimelineEventInline(admin.TabularInline):
     """The incident's history, newest last. Read-only: events are only ever added."""
 
@@ -48,12 +74,12 @@ class IncidentAdmin(admin.ModelAdmin):
         "created_at",
     ]
     list_display_links = ["reference", "summary"]
-    list_filter = ["status", "severity", "product", "channel", "practice"]
+    list_filter = ["status", "severity", "product", "channel", PracticeIdFilter]
     list_select_related = ["practice", "assignee"]
     search_fields = ["=reference", "practice__name", "=practice__practice_id", "summary"]
     show_full_result_count = False
     paginator = EstimatedCountPaginator
-    autocomplete_fields = ["reporter"]
+    autocomplete_fields = ["reporter", "site", "product"]
     list_per_page = 50
     inlines = [TimelineEventInline]
     # Status, severity and assignee change only through the services (the lifecycle issue adds actions).

@@ -92,6 +92,10 @@ class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
         self.fields["site"].queryset = Site.objects.filter(practice=practice)
         self.fields["site"].empty_label = "Not site-specific"
         self.fields["product"].queryset = Product.objects.filter(is_active=True)
+        self.fields["product"].label_from_instance = lambda p: (
+            f"{p.name} (current version {p.current_version})"
+        )
+        self.fields["site"].label_from_instance = lambda site: site.name
         self.fields["users_affected"].min_value = 1
         self.fields["users_affected"].widget.attrs["min"] = 1
 
@@ -161,7 +165,6 @@ class IncidentAdminForm(NHSNumberGuardMixin, forms.ModelForm):
             self.fields["severity"].choices = severity_choices()
         if "site" in self.fields:
             self.fields["site"].queryset = Site.objects.select_related("practice")
-            self.fields["site"].label_from_instance = lambda site: f"{site.practice.name}: {site}"
         if "reporter" in self.fields:
             self.fields["reporter"].queryset = User.objects.filter(practice__isnull=False, is_active=True)
             self.fields[

@@ -7,7 +7,7 @@ from django.utils.text import capfirst
 
 from servicedesk.lib.tasks import queue_on_commit
 
-from .models import Channel, Incident, ReferenceCounter, Severity, Status, TimelineEvent
+from .models import Answer, Channel, Incident, ReferenceCounter, Severity, Status, TimelineEvent
 from .tasks import alert_desk_to_severity_one, send_incident_logged_email
 
 _CHANNEL_PHRASES = {
@@ -63,6 +63,9 @@ def incident_log(incident, *, actor, nhs_override_fields=(), notify=True):
     incident.practice_id = incident.reporter.practice_id
     incident.logged_by = actor
     incident.status = Status.LOGGED
+    if incident.version.strip():  # a stated version answers "is it the current one?" better than a guess
+        current = incident.version.strip().lower() == incident.product.current_version.strip().lower()
+        incident.on_current_version = Answer.YES if current else Answer.NO
     with transaction.atomic():
         incident.reference = _next_reference()
         incident.save()

@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='accountrequest',
-            name='rejection_reason',
-            field=models.TextField(blank=True, help_text='To give a reason, type it here and save before rejecting: it is emailed to the requester.'),
+            model_name="accountrequest",
+            name="rejection_reason",
+            field=models.TextField(
+                blank=True,
+                help_text="To give a reason, type it here and save before rejecting: it is emailed to the requester.",
+            ),
         ),
     ]

@@ -7,42 +7,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_rejection_reason_help'),
-        ('incidents', '0002_event_kind_details'),
+        ("accounts", "0002_rejection_reason_help"),
+        ("incidents", "0002_event_kind_details"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='incident',
-            name='users_affected',
-            field=models.PositiveIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1)], verbose_name='how many users are affected?'),
+            model_name="incident",
+            name="users_affected",
+            field=models.PositiveIntegerField(
+                default=1,
+                validators=[django.core.validators.MinValueValidator(1)],
+                verbose_name="how many users are affected?",
+            ),
         ),
         migrations.AlterField(
-            model_name='timelineevent',
-            name='incident',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='incidents.incident'),
+            model_name="timelineevent",
+            name="incident",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="events", to="incidents.incident"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(('on_current_version__in', ['yes', 'no', 'unknown'])), name='incident_on_current_version_valid'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("on_current_version__in", ["yes", "no", "unknown"])),
+                name="incident_on_current_version_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(('worked_before__in', ['yes', 'no', 'unknown'])), name='incident_worked_before_valid'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("worked_before__in", ["yes", "no", "unknown"])),
+                name="incident_worked_before_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(('more_than_one_pc__in', ['yes', 'no', 'unknown'])), name='incident_more_than_one_pc_valid'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("more_than_one_pc__in", ["yes", "no", "unknown"])),
+                name="incident_more_than_one_pc_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(('repeatable__in', ['yes', 'no', 'unknown'])), name='incident_repeatable_valid'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("repeatable__in", ["yes", "no", "unknown"])),
+                name="incident_repeatable_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(('users_affected__gte', 1)), name='incident_users_affected_min'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("users_affected__gte", 1)), name="incident_users_affected_min"
+            ),
         ),
     ]

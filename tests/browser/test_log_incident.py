@@ -38,7 +38,7 @@ def test_log_an_incident_and_read_its_reference(signed_in_page, practice_user):
     page.get_by_label("Summary").fill("Appointments screen freezes")
     page.get_by_label("3 – Minor fault").check()
     page.get_by_label("Description").fill("The appointments screen stops responding after a minute.")
-    page.get_by_label("Product").select_option(label="Synergy Clinical")
+    page.get_by_label("Product").select_option(label="Synergy Clinical (current version 5.4.2)")
     expect(page.locator("#severity-one-notice")).to_be_hidden()
     page.get_by_role("button", name="Log incident").click()
 

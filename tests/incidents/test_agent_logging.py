@@ -11,6 +11,8 @@ from tests.factories import IncidentFactory, ProductFactory, SiteFactory
 REFERENCE = re.compile(rf"^{re.escape(settings.INCIDENT_REFERENCE_PREFIX)}\d{{6}}$")
 ADD_URL = "/admin/incidents/incident/add/"
 CHANGELIST_URL = "/admin/incidents/incident/"
+# session, user, user and group permissions, the product filter, the (filtered) count, the rows
+CHANGELIST_QUERIES = 7
 
 
 @pytest.fixture
@@ -103,7 +105,7 @@ def _shown(response, incident):
         "status=logged",
         "severity__exact=3",
         "channel__exact=phone",
-        "practice__id__exact={practice}",
+        "practice_id={practice}",
         "product__id__exact={product}",
     ],
 )
@@ -111,7 +113,8 @@ def test_changelist_filters_show_only_matching_incidents(agent_client, two_incid
     wanted, unwanted = two_incidents
 
     response = agent_client.get(
-        f"{CHANGELIST_URL}?" + query.format(practice=wanted.practice_id, product=wanted.product_id)
+        f"{CHANGELIST_URL}?"
+        + query.format(practice=wanted.practice.practice_id.lower(), product=wanted.product_id)
     )
 
     assert response.status_code == 200
@@ -212,3 +215,37 @@ def test_an_agents_correction_of_the_details_is_on_the_timeline(agent_client, ag
     assert event.actor == agent
     assert event.text == "Summary: “Printer will not print” → “Printer prints blank pages”"
     assert not event.public
+
+
+def test_the_practice_filter_keeps_the_search_and_other_filters(agent_client, two_incidents):
+    wanted, _ = two_incidents
+
+    response = agent_client.get(CHANGELIST_URL, {"q": "Printer", "status": "logged"})
+
+    page = response.content.decode()
+    assert 'type="hidden" name="q" value="Printer"' in page
+    assert 'type="hidden" name="status" value="logged"' in page
+    assert 'name="practice_id"' in page
+
+
+def test_the_changelist_query_count_does_not_grow_with_the_table(
+    agent_client, practice_user, outsider, django_assert_num_queries
+):
+    IncidentFactory.create_batch(2, reporter=practice_user)
+    agent_client.get(CHANGELIST_URL)  # warm the session and permission caches like any second visit
+    with django_assert_num_queries(CHANGELIST_QUERIES):
+        assert agent_client.get(CHANGELIST_URL).status_code == 200
+
+    IncidentFactory.create_batch(30, reporter=outsider)
+    with django_assert_num_queries(CHANGELIST_QUERIES):
+        assert agent_client.get(CHANGELIST_URL).status_code == 200
+
+
+def test_agents_find_a_site_by_practice_name_when_logging(agent_client, practice):
+    response = agent_client.get(
+        "/admin/autocomplete/",
+        {"term": practice.name[:8], "app_label": "incidents", "model_name": "incident", "field_name": "site"},
+    )
+
+    assert response.status_code == 200
+    assert f"{practice.name}: Main (main)" in [item["text"] for item in response.json()["results"]]

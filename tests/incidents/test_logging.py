@@ -241,3 +241,18 @@ def test_an_apostrophe_in_the_summary_is_not_escaped_in_the_email_subject(
         user_client.post("/incidents/new/", incident_data)
 
     assert mailoutbox[0].subject.endswith("logged: Printer won't print & jams")
+
+
+def test_the_form_shows_each_products_current_version(user_client, product):
+    page = user_client.get("/incidents/new/").content.decode()
+
+    assert f"{product.name} (current version {product.current_version})" in page
+
+
+@pytest.mark.parametrize(("version", "answer"), [("5.4.2", "yes"), ("5.3.0", "no"), ("", "unknown")])
+def test_a_stated_version_decides_whether_it_is_the_current_one(user_client, incident_data, version, answer):
+    incident_data.update(version=version, on_current_version="unknown")
+
+    user_client.post("/incidents/new/", incident_data)
+
+    assert Incident.objects.get().on_current_version == answer

@@ -130,11 +130,12 @@ class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
                 HTML(
                     '<p class="fw-bold mb-1">Severity 1: please telephone as well.</p>'
                     "<p>The Service Desk treats severity 1 by telephone. After submitting, call "
-                    '<a href="tel:{{ service_desk.phone }}">{{ service_desk.phone }}</a> '
+                    '<a href="tel:{{ service_desk.phone|cut:" " }}">{{ service_desk.phone }}</a> '
                     "so that an agent starts work at once.</p>"
                 ),
                 "will_telephone",
                 css_id="severity-one-notice",
+                aria_live="polite",
                 css_class="alert alert-warning" + ("" if self.shows_severity_one_notice else " d-none"),
             ),
         )

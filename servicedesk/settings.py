@@ -153,7 +153,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "servicedesk.context_processors.service_desk",
+                "servicedesk.lib.context_processors.service_desk",
             ],
         },
     },

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from .lib import views
 
 admin.site.site_header = "Primary Care Service Desk"
 admin.site.site_title = "Service Desk admin"

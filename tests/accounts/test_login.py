@@ -218,3 +218,16 @@ def test_password_reset_sends_nothing_to_an_inactive_user(client, practice_user,
 
     assert response.redirect_chain == [("/accounts/password_reset/done/", 302)]
     assert mailoutbox == []
+
+
+def test_the_reset_link_is_built_from_site_url_whatever_host_was_asked(
+    client, practice_user, mailoutbox, settings
+):
+    settings.ALLOWED_HOSTS = ["testserver", "evil.example"]
+
+    client.post("/accounts/password_reset/", {"email": practice_user.email}, HTTP_HOST="evil.example")
+
+    body = mailoutbox[0].body
+    assert f"{settings.SITE_URL}/accounts/reset/" in body
+    assert "evil.example" not in body
+    assert settings.SERVICE_DESK["phone"] in body

@@ -256,3 +256,14 @@ def test_a_stated_version_decides_whether_it_is_the_current_one(user_client, inc
     user_client.post("/incidents/new/", incident_data)
 
     assert Incident.objects.get().on_current_version == answer
+
+
+def test_the_error_summary_names_each_field_and_links_to_it(user_client, incident_data):
+    del incident_data["severity"]
+    incident_data["summary"] = ""
+
+    page = user_client.post("/incidents/new/", incident_data).content.decode()
+
+    assert 'id="error-summary"' in page
+    assert 'href="#id_severity_0">Severity: This field is required.</a>' in page
+    assert 'href="#id_summary">Summary: This field is required.</a>' in page

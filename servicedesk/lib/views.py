@@ -21,4 +21,7 @@ def contact(request):
 
 
 def home(request):
-    return redirect("incidents:list" if request.user.is_authenticated else "login")
+    """Practice staff start at their incidents, desk staff in admin, everyone else at sign-in."""
+    if not request.user.is_authenticated:
+        return redirect("login")
+    return redirect("admin:index" if request.user.is_staff else "incidents:list")

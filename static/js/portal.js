@@ -1,0 +1,15 @@
+// Shared behaviour of every portal page. Nothing here is needed for a page to work.
+(function () {
+  "use strict";
+  // After a failed submission, take keyboard and screen-reader users straight to the list of problems.
+  var summary = document.getElementById("error-summary");
+  if (summary) { summary.focus(); }
+  // One submission per click: a second click while the first is on its way would log the incident twice.
+  document.querySelectorAll("form[data-submit-once]").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      form.querySelectorAll("[type=submit]").forEach(function (button) {
+        window.setTimeout(function () { button.disabled = true; }, 0);
+      });
+    });
+  });
+})();

@@ -7,6 +7,7 @@ from django.conf import settings
 
 from incidents.models import Channel, Incident, Status, TimelineEvent
 from tests.factories import IncidentFactory, ProductFactory, SiteFactory
+from tests.incidents.helpers import admin_change_data
 
 REFERENCE = re.compile(rf"^{re.escape(settings.INCIDENT_REFERENCE_PREFIX)}\d{{6}}$")
 ADD_URL = "/admin/incidents/incident/add/"
@@ -144,35 +145,10 @@ def test_status_is_read_only_on_the_change_page(agent_client, incident):
     assert re.search(r'<label>Status:</label>\s*<div class="readonly">Logged</div>', html)
 
 
-def _change_data(incident, **changes):
-    """What the admin change form posts back for `incident`, with `changes` applied."""
-    return {
-        "contact_name": incident.contact_name,
-        "contact_number": incident.contact_number,
-        "summary": incident.summary,
-        "description": incident.description,
-        "product": incident.product_id,
-        "on_current_version": "unknown",
-        "urgency": "days",
-        "worked_before": "unknown",
-        "more_than_one_pc": "unknown",
-        "repeatable": "unknown",
-        "users_affected": "1",
-        "sites_affected": "unknown",
-        "events-TOTAL_FORMS": "1",
-        "events-INITIAL_FORMS": "1",
-        "events-MIN_NUM_FORMS": "0",
-        "events-MAX_NUM_FORMS": "1000",
-        "events-0-id": incident.events.get().pk,
-        "events-0-incident": incident.pk,
-        **changes,
-    }
-
-
 def test_posting_a_status_on_the_change_page_does_not_change_it(agent_client, incident):
     url = f"{CHANGELIST_URL}{incident.pk}/change/"
 
-    response = agent_client.post(url, _change_data(incident, status=Status.CLOSED))
+    response = agent_client.post(url, admin_change_data(incident, status=Status.CLOSED))
 
     assert response.status_code == 302
     incident.refresh_from_db()
@@ -183,7 +159,7 @@ def test_agent_cannot_move_an_incident_to_another_practices_site(agent_client, i
     elsewhere = SiteFactory(practice=other_practice, name="Elsewhere")
     url = f"{CHANGELIST_URL}{incident.pk}/change/"
 
-    response = agent_client.post(url, _change_data(incident, site=elsewhere.pk))
+    response = agent_client.post(url, admin_change_data(incident, site=elsewhere.pk))
 
     incident.refresh_from_db()
     assert incident.site != elsewhere

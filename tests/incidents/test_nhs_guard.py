@@ -5,6 +5,7 @@ import pytest
 from incidents.forms import FREE_TEXT_FIELDS, IncidentForm
 from incidents.models import Incident, TimelineEvent
 from servicedesk.lib.nhs import find_nhs_numbers, is_valid_nhs_number
+from tests.incidents.helpers import admin_change_data
 
 VALID = "9434765919"
 SPACED = "943 476 5919"
@@ -198,22 +199,7 @@ def test_admin_add_form_records_the_agents_override(client, agent, admin_inciden
 
 def test_admin_change_form_records_the_agents_override(client, agent, incident):
     client.force_login(agent)
-    data = {
-        "contact_name": incident.contact_name,
-        "contact_number": incident.contact_number,
-        "summary": incident.summary,
-        "description": f"Caller read out {SPACED}",
-        "product": incident.product_id,
-        "on_current_version": "unknown",
-        "urgency": "days",
-        "worked_before": "unknown",
-        "more_than_one_pc": "unknown",
-        "repeatable": "unknown",
-        "users_affected": "1",
-        "sites_affected": "unknown",
-        "events-TOTAL_FORMS": "0",
-        "events-INITIAL_FORMS": "0",
-    }
+    data = admin_change_data(incident, description=f"Caller read out {SPACED}")
     url = f"/admin/incidents/incident/{incident.pk}/change/"
 
     refused = client.post(url, data)

@@ -144,10 +144,6 @@ class User(AbstractUser):
     def get_short_name(self):
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
-    @property
-    def is_practice_user(self):
-        return self.practice_id is not None
-
 
 class AccountRequest(models.Model):
     """A request for a portal account, approved or rejected by a desk agent in admin."""

@@ -2,7 +2,6 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
 from django import forms
 from django.conf import settings
-from django.db.models import Q
 
 from accounts.models import Site, User
 from servicedesk.lib.forms import NHSNumberGuardMixin
@@ -200,16 +199,10 @@ class IncidentFilterForm(forms.Form):
             field.widget.attrs["class"] = "form-control" if name == "q" else "form-select"
         self.fields["q"].widget.input_type = "search"
 
-    def filter(self, queryset):
-        """Apply the valid filters; an invalid one is reported on the form and ignored."""
-        self.is_valid()  # leaves the valid fields in cleaned_data; the errors show on the form
-        data = self.cleaned_data
-        if q := (data.get("q") or "").strip():
-            queryset = queryset.filter(Q(reference__iexact=q) | Q(summary__icontains=q))
-        if data.get("status"):
-            queryset = queryset.filter(status=data["status"])
-        if data.get("severity"):
-            queryset = queryset.filter(severity=data["severity"])
-        if data.get("product"):
-            queryset = queryset.filter(product=data["product"])
-        return queryset
+    @property
+    def valid_filters(self):
+        """The filters that validated; an invalid one is reported on the form and left out."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()  # leaves the valid fields in cleaned_data
+        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}

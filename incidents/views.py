@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 
 from .forms import IncidentFilterForm, IncidentForm
@@ -27,18 +28,28 @@ def _staff_elsewhere(request):
     return render(request, "incidents/staff_elsewhere.html", status=403)
 
 
+def _practice_incidents(practice_id, filters):
+    """The practice's incidents for its list, newest first: the one place this queryset is built.
+
+    `filters` come from a validated form, so only its allow-listed keys and values reach the database.
+    """
+    incidents = Incident.objects.filter(practice_id=practice_id).select_related("product", "reporter")
+    if q := filters.get("q", "").strip():
+        incidents = incidents.filter(Q(reference__iexact=q) | Q(summary__icontains=q))
+    for name in ("status", "severity", "product"):
+        if name in filters:
+            incidents = incidents.filter(**{name: filters[name]})
+    return incidents.order_by("-created_at", "-id")
+
+
 @login_required
 def incident_list(request):
     """Every incident of the user's practice, newest first, filtered and paginated."""
     if not request.user.practice_id:
         return _staff_elsewhere(request)
     form = IncidentFilterForm(request.GET or None)
-    incidents = Incident.objects.filter(practice_id=request.user.practice_id).select_related(
-        "product", "reporter"
-    )
-    if form.is_bound:
-        incidents = form.filter(incidents)
-    page = Paginator(incidents.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    incidents = _practice_incidents(request.user.practice_id, form.valid_filters)
+    page = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "incidents/list.html", {"form": form, "page": page, "query": query.urlencode()})

@@ -5,7 +5,6 @@ so that `mail.outbox` shows what a user would receive; the worker tests prove th
 """
 
 import pytest
-from django.conf import settings
 
 from accounts.roles import AGENTS, TEAM_LEADERS
 from servicedesk.celery import app as celery_app
@@ -121,8 +120,3 @@ def login(client, user):
 @pytest.fixture
 def user_client(client, practice_user):
     return login(client, practice_user)
-
-
-@pytest.fixture
-def uses_postgres():
-    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")

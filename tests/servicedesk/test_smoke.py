@@ -1,9 +1,3 @@
-def test_healthz_answers_ok_when_the_database_does(client, db):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.content == b"ok\n"
-
-
 def test_home_sends_each_kind_of_user_to_their_own_start(client, practice_user, agent):
     assert client.get("/").url.startswith("/accounts/login/")
     client.force_login(practice_user)

@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -76,6 +78,32 @@ class Urgency(models.TextChoices):
     TODAY = "today", "Needed today"
     DAYS = "days", "Within a few days"
     NO_DEADLINE = "none", "No deadline"
+
+
+class Release(models.Model):
+    """A software release that fixes faults. Marking it shipped resolves the incidents scheduled into it."""
+
+    class Kind(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        EMERGENCY = "emergency", "Emergency"
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="releases")
+    version = models.CharField(max_length=50)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PLANNED)
+    target_date = models.DateField()
+    shipped_on = models.DateField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["target_date", "product__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "version"], name="release_version_unique_per_product"),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["planned", "emergency"]), name="release_kind_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.product.name} {self.version} ({self.get_kind_display().lower()})"
 
 
 class ReferenceCounter(models.Model):
@@ -187,6 +215,22 @@ class Incident(models.Model):
         help_text="Recent upgrades to your system, hardware or other software that may have had an effect.",
     )
 
+    # The lifecycle, written only by incidents/services.py.
+    software_fault = models.BooleanField(default=False, editable=False)
+    release = models.ForeignKey(
+        Release, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="incidents"
+    )
+    workaround = models.TextField(
+        blank=True, editable=False, help_text="Shown to the practice until the fix ships."
+    )
+    resolution = models.TextField(blank=True, editable=False)
+    resolution_is_workaround = models.BooleanField("temporary workaround", default=False, editable=False)
+    resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reopened_count = models.PositiveSmallIntegerField(default=0, editable=False)
+    last_progress_request_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_reminder_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -221,6 +265,10 @@ class Incident(models.Model):
     def severity_description(self):
         return SEVERITY_DESCRIPTIONS.get(self.severity, "")
 
+    @property
+    def is_open(self):
+        return self.status != Status.CLOSED
+
 
 class EventKind(models.TextChoices):
     LOGGED = "logged", "Logged"
@@ -230,6 +278,13 @@ class EventKind(models.TextChoices):
     NOTE = "note", "Note"
     NHS_OVERRIDE = "nhs_override", "Not an NHS number (confirmed)"
     DETAILS = "details", "Details corrected"
+    ATTACHMENT = "attachment", "Attachment added"
+    PROGRESS_REQUESTED = "progress", "Progress update requested"
+    CONFIRMED = "confirmed", "Resolution confirmed"
+    REJECTED = "rejected", "Resolution rejected"
+    FIX_SCHEDULED = "fix", "Fix scheduled"
+    REMINDER = "reminder", "Reminder to confirm sent"
+    PURGED = "purged", "Content purged"
 
 
 class TimelineEvent(models.Model):
@@ -246,6 +301,7 @@ class TimelineEvent(models.Model):
     old_value = models.CharField(max_length=100, blank=True)
     new_value = models.CharField(max_length=100, blank=True)
     text = models.TextField(blank=True)
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -254,3 +310,31 @@ class TimelineEvent(models.Model):
 
     def __str__(self):
         return f"{self.incident_id} {self.get_kind_display()} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+def attachment_path(attachment, filename):
+    # A generated name: what the user called the file never reaches the file system.
+    return f"attachments/{attachment.incident_id}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """A screenshot or log, stored under MEDIA_ROOT and served only through a permission-checked view."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="attachments")
+    event = models.ForeignKey(TimelineEvent, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=200, blank=True)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    purged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return self.original_name
+
+    def get_absolute_url(self):
+        return reverse("incidents:attachment", kwargs={"reference": self.incident.reference, "pk": self.pk})

@@ -1,14 +1,29 @@
 """Writing incidents. Every change to an incident's state goes through a function here."""
 
+from dataclasses import dataclass
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.text import capfirst
 
 from servicedesk.lib.tasks import queue_on_commit
 
-from .models import Answer, Channel, Incident, ReferenceCounter, Severity, Status, TimelineEvent
-from .tasks import alert_desk_to_severity_one, send_incident_logged_email
+from .attachments import store_attachment
+from .models import (
+    Answer,
+    Attachment,
+    Channel,
+    Incident,
+    ReferenceCounter,
+    Release,
+    Severity,
+    Status,
+    TimelineEvent,
+)  # fmt: skip
+from .tasks import alert_desk_to_severity_one, send_incident_email, send_incident_logged_email
 
 _CHANNEL_PHRASES = {
     Channel.PORTAL: "through the portal",
@@ -128,3 +143,448 @@ def incident_correct_details(incident, *, actor, changed_fields, nhs_override_fi
         )
         _record_nhs_override(current, actor, nhs_override_fields)
     return current
+
+
+# --- The lifecycle -------------------------------------------------------------------------------
+
+
+class InvalidTransition(Exception):
+    """A change the incident's current state does not allow, or this person may not make.
+
+    The message is written for the person who asked, in the portal or in admin.
+    """
+
+
+AGENT = "agent"  # service-desk staff, in admin
+CUSTOMER = "customer"  # practice staff of the incident's practice, in the portal
+
+OPEN_STATES = frozenset(Status) - {Status.CLOSED}
+
+
+@dataclass(frozen=True)
+class Transition:
+    label: str
+    sources: frozenset
+    target: str
+    who: str
+
+
+# The one table of allowed status changes (SPEC, "Incident lifecycle").
+TRANSITIONS = {
+    "verify": Transition("Verify", frozenset({Status.LOGGED}), Status.UNDER_REVIEW, AGENT),
+    "start_investigation": Transition(
+        "Start investigating",
+        frozenset({Status.UNDER_REVIEW, Status.AWAITING_CUSTOMER}),
+        Status.INVESTIGATING,
+        AGENT,
+    ),
+    "await_customer": Transition(
+        "Wait for the customer", frozenset({Status.INVESTIGATING}), Status.AWAITING_CUSTOMER, AGENT
+    ),
+    "schedule_fix": Transition(
+        "Schedule a fix", frozenset({Status.INVESTIGATING}), Status.FIX_SCHEDULED, AGENT
+    ),
+    "resolve": Transition(
+        "Resolve", frozenset({Status.INVESTIGATING, Status.FIX_SCHEDULED}), Status.RESOLVED, AGENT
+    ),
+    "confirm": Transition("Confirm the resolution", frozenset({Status.RESOLVED}), Status.CLOSED, CUSTOMER),
+    "confirm_by_phone": Transition(
+        "Record a confirmation by telephone", frozenset({Status.RESOLVED}), Status.CLOSED, AGENT
+    ),
+    "reject": Transition(
+        "Reject the resolution", frozenset({Status.RESOLVED}), Status.INVESTIGATING, CUSTOMER
+    ),
+    "close_not_relevant": Transition("Close as no longer relevant", OPEN_STATES, Status.CLOSED, CUSTOMER),
+}
+
+
+def allowed_actions(incident, who):
+    """The transitions `who` (AGENT or CUSTOMER) may start from the incident's current status."""
+    return [name for name, rule in TRANSITIONS.items() if rule.who == who and incident.status in rule.sources]
+
+
+def _check_actor(incident, actor, who):
+    if who == AGENT and not actor.is_staff:
+        raise InvalidTransition("Only the Service Desk can do that.")
+    if who == CUSTOMER and actor.practice_id != incident.practice_id:
+        raise InvalidTransition("Only staff of the incident's practice can do that.")
+
+
+def _transition(incident, action, *, actor, text="", kind=TimelineEvent.Kind.STATUS, changes=None):
+    """Move `incident` along one row of TRANSITIONS, with its row locked, and record the event.
+
+    `changes` maps further fields to their new values, saved with the status. Returns the locked,
+    updated incident and the event; the caller queues side effects with on_commit.
+    """
+    rule = TRANSITIONS[action]
+    locked = Incident.objects.select_for_update().get(pk=incident.pk)
+    _check_actor(locked, actor, rule.who)
+    if locked.status not in rule.sources:
+        raise InvalidTransition(
+            f"{rule.label} is not possible while {locked.reference} is {locked.get_status_display().lower()}."
+        )
+    old = locked.status
+    locked.status = rule.target
+    for name, value in (changes or {}).items():
+        setattr(locked, name, value)
+    locked.save(update_fields=["status", "updated_at", *(changes or {})])
+    event = TimelineEvent.objects.create(
+        incident=locked, kind=kind, actor=actor, old_value=old, new_value=rule.target, text=text
+    )
+    return locked, event
+
+
+def _required(text, what):
+    text = (text or "").strip()
+    if not text:
+        raise InvalidTransition(f"Please give {what}.")
+    return text
+
+
+def _notify_practice(incident, template, event=None):
+    queue_on_commit(send_incident_email, incident.pk, template, "practice", event.pk if event else None)
+
+
+def _notify_desk(incident, template, event=None):
+    queue_on_commit(send_incident_email, incident.pk, template, "desk", event.pk if event else None)
+
+
+@transaction.atomic
+def incident_verify(incident, *, actor, note=""):
+    """The desk has checked the details: the incident is under review."""
+    incident, event = _transition(incident, "verify", actor=actor, text=note.strip())
+    _notify_practice(incident, "incident_status", event)
+    return incident
+
+
+@transaction.atomic
+def incident_start_investigation(incident, *, actor, note=""):
+    """Work starts, or restarts once the customer has answered."""
+    incident, event = _transition(incident, "start_investigation", actor=actor, text=note.strip())
+    _notify_practice(incident, "incident_status", event)
+    return incident
+
+
+@transaction.atomic
+def incident_await_customer(incident, *, actor, question):
+    """The desk needs something from the practice; the question goes on the timeline and by email."""
+    question = _required(question, "the question for the practice")
+    incident, event = _transition(incident, "await_customer", actor=actor, text=question)
+    _notify_practice(incident, "incident_status", event)
+    return incident
+
+
+@transaction.atomic
+def incident_schedule_fix(incident, *, actor, release, workaround=""):
+    """A software fault: schedule it into a planned or emergency release of its product."""
+    if release.product_id != incident.product_id:
+        raise InvalidTransition(f"{release} is not a release of {incident.product.name}.")
+    if release.shipped_on:
+        raise InvalidTransition(f"{release} has already shipped; choose a release still to come.")
+    text = f"Scheduled for {release}, due {release.target_date:%-d %B %Y}."
+    changes = {"software_fault": True, "release": release, "workaround": workaround.strip()}
+    incident, event = _transition(
+        incident,
+        "schedule_fix",
+        actor=actor,
+        text=text,
+        kind=TimelineEvent.Kind.FIX_SCHEDULED,
+        changes=changes,
+    )
+    _notify_practice(incident, "incident_status", event)
+    return incident
+
+
+@transaction.atomic
+def incident_resolve(incident, *, actor, resolution, is_workaround=False):
+    """A solution, or a temporary workaround, has been supplied. Only the customer can close it."""
+    resolution = _required(resolution, "the resolution")
+    changes = {
+        "resolution": resolution,
+        "resolution_is_workaround": is_workaround,
+        "resolved_at": timezone.now(),
+    }
+    changes["last_reminder_at"] = None
+    incident, event = _transition(incident, "resolve", actor=actor, text=resolution, changes=changes)
+    _notify_practice(incident, "incident_resolved", event)
+    return incident
+
+
+@transaction.atomic
+def incident_confirm(incident, *, actor):
+    """The practice confirms the resolution worked: the incident is closed."""
+    incident, event = _transition(
+        incident,
+        "confirm",
+        actor=actor,
+        kind=TimelineEvent.Kind.CONFIRMED,
+        changes={"closed_at": timezone.now()},
+        text=f"Confirmed in the portal by {actor.full_name}.",
+    )
+    _notify_practice(incident, "incident_status", event)
+    return incident
+
+
+@transaction.atomic
+def incident_confirm_by_phone(incident, *, actor, confirmed_by):
+    """An agent records that the practice confirmed the resolution by telephone, and who confirmed."""
+    confirmed_by = _required(confirmed_by, "the name of the person who confirmed")
+    incident, event = _transition(
+        incident,
+        "confirm_by_phone",
+        actor=actor,
+        kind=TimelineEvent.Kind.CONFIRMED,
+        changes={"closed_at": timezone.now()},
+        text=f"Confirmed by telephone by {confirmed_by}.",
+    )
+    _notify_practice(incident, "incident_status", event)
+    return incident
+
+
+@transaction.atomic
+def incident_reject(incident, *, actor, reason):
+    """The practice says the resolution did not work: the incident is reopened for investigation."""
+    reason = _required(reason, "a reason")
+    changes = {"reopened_count": incident.reopened_count + 1, "resolved_at": None}
+    incident, event = _transition(
+        incident, "reject", actor=actor, kind=TimelineEvent.Kind.REJECTED, text=reason, changes=changes
+    )
+    _notify_desk(incident, "incident_reopened", event)
+    return incident
+
+
+@transaction.atomic
+def incident_close_not_relevant(incident, *, actor, reason):
+    """The practice closes an incident that no longer matters, saying why."""
+    reason = _required(reason, "a reason")
+    incident, event = _transition(
+        incident,
+        "close_not_relevant",
+        actor=actor,
+        text=f"Closed as no longer relevant: {reason}",
+        changes={"closed_at": timezone.now()},
+    )
+    _notify_desk(incident, "incident_closed_by_practice", event)
+    return incident
+
+
+# --- Severity, assignment, notes and requests ------------------------------------------------------
+
+
+def _lock_open(incident):
+    locked = Incident.objects.select_for_update().get(pk=incident.pk)
+    if locked.status == Status.CLOSED:
+        raise InvalidTransition(f"{locked.reference} is closed.")
+    return locked
+
+
+@transaction.atomic
+def incident_change_severity(incident, *, actor, severity, reason):
+    """The desk sets the severity it has verified, with a reason the practice can read."""
+    if not actor.is_staff:
+        raise InvalidTransition("Only the Service Desk can change the severity.")
+    reason = _required(reason, "a reason for the new severity")
+    locked = _lock_open(incident)
+    if locked.severity == severity:
+        return locked
+    old = locked.get_severity_display()
+    locked.severity = severity
+    locked.save(update_fields=["severity", "updated_at"])
+    event = TimelineEvent.objects.create(
+        incident=locked,
+        kind=TimelineEvent.Kind.SEVERITY,
+        actor=actor,
+        old_value=old,
+        new_value=locked.get_severity_display(),
+        text=reason,
+    )
+    _notify_practice(locked, "incident_status", event)
+    if severity == Severity.SYSTEM_UNAVAILABLE:
+        queue_on_commit(alert_desk_to_severity_one, locked.pk)
+    return locked
+
+
+@transaction.atomic
+def incident_assign(incident, *, actor, assignee):
+    """Give the incident to an agent (or to nobody). Internal: the practice is not told."""
+    if not actor.is_staff or (assignee is not None and not assignee.is_staff):
+        raise InvalidTransition("Incidents are assigned by and to Service Desk staff.")
+    locked = _lock_open(incident)
+    if locked.assignee_id == (assignee.pk if assignee else None):
+        return locked
+    old = str(locked.assignee or "nobody")
+    locked.assignee = assignee
+    locked.save(update_fields=["assignee", "updated_at"])
+    TimelineEvent.objects.create(
+        incident=locked,
+        kind=TimelineEvent.Kind.ASSIGNED,
+        actor=actor,
+        public=False,
+        old_value=old[:100],
+        new_value=str(assignee or "nobody")[:100],
+    )
+    return locked
+
+
+@transaction.atomic
+def incident_add_note(incident, *, actor, text, public=True, uploads=(), nhs_override_fields=()):
+    """Add a note, with any attachments, to an open or closed incident's timeline.
+
+    Practice notes are always public; desk notes are public (the practice is emailed) or internal.
+    `uploads` are files already checked by incidents.attachments.check_upload.
+    """
+    is_desk = actor.is_staff
+    if not is_desk and actor.practice_id != incident.practice_id:
+        raise InvalidTransition("Only staff of the incident's practice can add notes.")
+    text = (text or "").strip()
+    if not text and not uploads:
+        raise InvalidTransition("Write a note or attach a file.")
+    public = public or not is_desk
+    kind = TimelineEvent.Kind.NOTE if text else TimelineEvent.Kind.ATTACHMENT
+    event = TimelineEvent.objects.create(incident=incident, kind=kind, actor=actor, public=public, text=text)
+    for upload in uploads:
+        store_attachment(incident, event, upload, actor)
+    _record_nhs_override(incident, actor, nhs_override_fields)
+    Incident.objects.filter(pk=incident.pk).update(updated_at=timezone.now())
+    if is_desk and public:
+        _notify_practice(incident, "incident_note", event)
+    elif not is_desk:
+        _notify_desk(incident, "incident_note_from_practice", event)
+    return event
+
+
+PROGRESS_REQUEST_INTERVAL = timedelta(hours=4)
+
+
+@transaction.atomic
+def incident_request_progress(incident, *, actor):
+    """The practice asks for a progress update; the assignee (or the desk) is told.
+
+    A repeat within PROGRESS_REQUEST_INTERVAL notifies nobody again. Returns (notified, last_request_at).
+    """
+    locked = _lock_open(incident)
+    if actor.practice_id != locked.practice_id:
+        raise InvalidTransition("Only staff of the incident's practice can ask for progress.")
+    now = timezone.now()
+    last = locked.last_progress_request_at
+    if last and now - last < PROGRESS_REQUEST_INTERVAL:
+        return False, last
+    locked.last_progress_request_at = now
+    locked.save(update_fields=["last_progress_request_at"])
+    event = TimelineEvent.objects.create(
+        incident=locked,
+        kind=TimelineEvent.Kind.PROGRESS_REQUESTED,
+        actor=actor,
+        text=f"{actor.full_name} asked for a progress update.",
+    )
+    _notify_desk(locked, "incident_progress_requested", event)
+    return True, now
+
+
+# --- Releases -------------------------------------------------------------------------------------
+
+
+def release_ship(release, *, actor, shipped_on=None):
+    """Mark a release shipped: each incident scheduled into it is resolved, and its practice asked to
+    confirm. Running it again for a shipped release changes nothing."""
+    with transaction.atomic():
+        locked = Release.objects.select_for_update().get(pk=release.pk)
+        if locked.shipped_on:
+            return []
+        locked.shipped_on = shipped_on or timezone.localdate()
+        locked.save(update_fields=["shipped_on"])
+        scheduled = list(Incident.objects.filter(release=locked, status=Status.FIX_SCHEDULED).order_by("pk"))
+        resolution = (
+            f"Fixed in {locked.product.name} {locked.version}, released {locked.shipped_on:%-d %B %Y}."
+        )
+        return [incident_resolve(incident, actor=actor, resolution=resolution) for incident in scheduled]
+
+
+# --- Reminders and purges ---------------------------------------------------------------------------
+
+
+def send_resolution_reminders(now=None):
+    """Remind practices of incidents resolved at least INCIDENT_CONFIRM_REMINDER_DAYS ago and still
+    unconfirmed, once per period. Nothing is closed: only the customer's confirmation closes."""
+    now = now or timezone.now()
+    due_before = now - timedelta(days=settings.INCIDENT_CONFIRM_REMINDER_DAYS)
+    due = Incident.objects.filter(status=Status.RESOLVED, resolved_at__lte=due_before).filter(
+        Q(last_reminder_at__isnull=True) | Q(last_reminder_at__lte=due_before)
+    )
+    sent = 0
+    for incident_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            # Claim the reminder with a conditional update, so concurrent sweeps send it once.
+            claimed = (
+                Incident.objects.filter(pk=incident_id, status=Status.RESOLVED)
+                .filter(Q(last_reminder_at__isnull=True) | Q(last_reminder_at__lte=due_before))
+                .update(last_reminder_at=now)
+            )
+            if claimed:
+                incident = Incident.objects.get(pk=incident_id)
+                event = TimelineEvent.objects.create(
+                    incident=incident,
+                    kind=TimelineEvent.Kind.REMINDER,
+                    actor=None,
+                    public=False,
+                    text="Reminder to confirm or reject the resolution sent.",
+                )
+                _notify_practice(incident, "incident_resolved_reminder", event)
+                sent += 1
+    return sent
+
+
+@transaction.atomic
+def incident_purge_event(event, *, actor, reason):
+    """Delete the content of a note (and its attachments) that carried patient data.
+
+    The note stays as an empty, purged entry and a new event says who purged it and why; the content
+    itself is not kept anywhere.
+    """
+    if not actor.is_staff:
+        raise InvalidTransition("Only the Service Desk can purge content.")
+    reason = _required(reason, "a reason for the purge")
+    event = TimelineEvent.objects.select_for_update().get(pk=event.pk)
+    if event.purged_at:
+        return event
+    for attachment in event.attachments.filter(purged_at__isnull=True):
+        _purge_attachment_file(attachment)
+    event.text = ""
+    event.purged_at = timezone.now()
+    event.save(update_fields=["text", "purged_at"])
+    TimelineEvent.objects.create(
+        incident_id=event.incident_id,
+        kind=TimelineEvent.Kind.PURGED,
+        actor=actor,
+        public=False,
+        text=f"Purged the content of an entry of {event.created_at:%-d %B %Y %H:%M}: {reason}",
+    )
+    return event
+
+
+@transaction.atomic
+def incident_purge_attachment(attachment, *, actor, reason):
+    """Delete one attachment's file that carried patient data, keeping a record of the purge."""
+    if not actor.is_staff:
+        raise InvalidTransition("Only the Service Desk can purge content.")
+    reason = _required(reason, "a reason for the purge")
+    attachment = Attachment.objects.select_for_update().get(pk=attachment.pk)
+    if attachment.purged_at:
+        return attachment
+    _purge_attachment_file(attachment)
+    TimelineEvent.objects.create(
+        incident_id=attachment.incident_id,
+        kind=TimelineEvent.Kind.PURGED,
+        actor=actor,
+        public=False,
+        text=f"Purged an attachment added on {attachment.created_at:%-d %B %Y %H:%M}: {reason}",
+    )
+    return attachment
+
+
+def _purge_attachment_file(attachment):
+    if attachment.file:
+        attachment.file.delete(save=False)
+    attachment.original_name = "(purged)"
+    attachment.purged_at = timezone.now()
+    attachment.save(update_fields=["file", "original_name", "purged_at"])

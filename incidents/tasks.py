@@ -24,3 +24,44 @@ def alert_desk_to_severity_one(incident_id):
     incident = _incident(incident_id)
     if settings.SERVICE_DESK_ALERT_EMAILS:
         send_templated_email("severity_one_alert", settings.SERVICE_DESK_ALERT_EMAILS, {"incident": incident})
+
+
+# What each kind of incident email says; all share templates/emails/incident_update.*.
+UPDATES = {
+    "incident_status": "{incident.reference} is now {status}",
+    "incident_resolved": "{incident.reference} is resolved: please confirm or reject the solution",
+    "incident_resolved_reminder": "Reminder: please confirm or reject the solution for {incident.reference}",
+    "incident_note": "New note from the Service Desk on {incident.reference}",
+    "incident_note_from_practice": "The practice added a note to {incident.reference}",
+    "incident_reopened": "{incident.reference} reopened: the practice rejected the resolution",
+    "incident_closed_by_practice": "{incident.reference} closed by the practice as no longer relevant",
+    "incident_progress_requested": "Progress update requested on {incident.reference}",
+}
+
+
+def _recipients(incident, audience):
+    if audience == "practice":
+        return [incident.reporter.email]
+    if incident.assignee_id:
+        return [incident.assignee.email]
+    return [settings.SERVICE_DESK["incidents_email"]]
+
+
+@shared_task(**EMAIL_TASK_OPTIONS)
+def send_incident_email(incident_id, kind, audience, event_id=None):
+    """Tell the practice (its reporter) or the desk (the assignee, else the desk's inbox) about a change."""
+    incident = Incident.objects.select_related("practice", "product", "reporter", "assignee", "release").get(
+        pk=incident_id
+    )
+    event = incident.events.select_related("actor").filter(pk=event_id).first() if event_id else None
+    subject = UPDATES[kind].format(incident=incident, status=incident.get_status_display().lower())
+    context = {"incident": incident, "event": event, "kind": kind, "subject": subject, "audience": audience}
+    send_templated_email("incident_update", _recipients(incident, audience), context)
+
+
+@shared_task
+def send_resolution_reminders_task():
+    """Hourly (Celery beat): remind practices of resolutions they have not yet confirmed or rejected."""
+    from .services import send_resolution_reminders
+
+    return send_resolution_reminders()

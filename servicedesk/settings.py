@@ -294,6 +294,16 @@ if not re.fullmatch(r"[A-Z]{1,6}", INCIDENT_REFERENCE_PREFIX):
         f"INCIDENT_REFERENCE_PREFIX must be 1 to 6 upper-case letters; got {INCIDENT_REFERENCE_PREFIX!r}."
     )
 INCIDENT_REFERENCE_DIGITS = 6
+# Days after a resolution before the practice is reminded to confirm or reject it (then again each period).
+INCIDENT_CONFIRM_REMINDER_DAYS = env_int("INCIDENT_CONFIRM_REMINDER_DAYS", 5, minimum=1)
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+ATTACHMENT_MAX_PER_NOTE = env_int("ATTACHMENT_MAX_PER_NOTE", 5, minimum=1)
+# Uploads larger than this go to a temporary file rather than memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+CELERY_BEAT_SCHEDULE = {
+    "resolution-reminders": {"task": "incidents.tasks.send_resolution_reminders_task", "schedule": 3600.0},
+}
 
 # --- Logging --------------------------------------------------------------------------------------
 LOGGING = {

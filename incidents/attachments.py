@@ -1,0 +1,113 @@
+"""Checking and storing screenshots and logs.
+
+A file's type is decided by its first bytes, never by its name or the browser's word for it, and only
+a short list of harmless types is accepted. Files are stored under MEDIA_ROOT with generated names and
+are only ever served as downloads through a view that applies the practice check.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+
+from servicedesk.lib.nhs import find_nhs_numbers
+
+from .models import Attachment
+
+# (content type, leading bytes) for the binary types accepted.
+_SIGNATURES = [
+    ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    ("image/jpeg", (b"\xff\xd8\xff",)),
+    ("image/gif", (b"GIF87a", b"GIF89a")),
+    ("application/pdf", (b"%PDF-",)),
+]
+ACCEPTED_DESCRIPTION = "PNG, JPEG or GIF screenshots, PDF documents and plain-text logs"
+_MARKUP = re.compile(rb"^\s*<(\?xml|!doctype|html|svg|script|body|head)", re.IGNORECASE)
+
+
+@dataclass
+class CheckedUpload:
+    upload: object
+    name: str
+    content_type: str
+    size: int
+
+
+def safe_name(name):
+    """The file's own name without any folder, control characters or odd spacing, for display only."""
+    name = unicodedata.normalize("NFKC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip(" .")
+    return (name or "attachment")[:150]
+
+
+def _content_type(head, name):
+    for content_type, prefixes in _SIGNATURES:
+        if head.startswith(prefixes):
+            return content_type
+    if b"\x00" in head or _MARKUP.match(head):
+        return None  # binary of an unknown kind, or a web page or SVG pretending to be text
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not merely a character cut in two at the end of the sample
+            return None
+    return "text/plain"
+
+
+def check_upload(upload):
+    """Return a CheckedUpload, or raise ValidationError with a message that names the file."""
+    name = safe_name(upload.name)
+    if upload.size > settings.ATTACHMENT_MAX_BYTES:
+        raise ValidationError(
+            f"{name} is {filesizeformat(upload.size)}; files can be at most "
+            f"{filesizeformat(settings.ATTACHMENT_MAX_BYTES)}."
+        )
+    if upload.size == 0:
+        raise ValidationError(f"{name} is empty.")
+    upload.seek(0)
+    head = upload.read(4096)
+    content_type = _content_type(head, name)
+    if content_type is None:
+        raise ValidationError(f"{name} is not a file we accept. Attach {ACCEPTED_DESCRIPTION}.")
+    if content_type == "text/plain":
+        upload.seek(0)
+        text = upload.read().decode("utf-8", errors="replace")
+        if found := find_nhs_numbers(text):
+            raise ValidationError(
+                f"{name} contains “{found[0]}”, which looks like an NHS number. Patient-identifiable data "
+                "must not be sent to the Service Desk: remove it from the file and attach it again."
+            )
+    upload.seek(0)
+    return CheckedUpload(upload=upload, name=name, content_type=content_type, size=upload.size)
+
+
+def check_uploads(uploads):
+    """Check every file of one submission; all are refused if any is, so nothing is half-saved."""
+    if len(uploads) > settings.ATTACHMENT_MAX_PER_NOTE:
+        raise ValidationError(f"Attach at most {settings.ATTACHMENT_MAX_PER_NOTE} files at a time.")
+    checked, errors = [], []
+    for upload in uploads:
+        try:
+            checked.append(check_upload(upload))
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+    return checked
+
+
+def store_attachment(incident, event, checked, actor):
+    attachment = Attachment(
+        incident=incident,
+        event=event,
+        original_name=checked.name,
+        content_type=checked.content_type,
+        size=checked.size,
+        uploaded_by=actor,
+    )
+    attachment.file.save("upload", checked.upload, save=False)
+    attachment.save()
+    return attachment

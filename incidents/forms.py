@@ -2,10 +2,13 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
 from accounts.models import Site, User
 from servicedesk.lib.forms import NHSNumberGuardMixin
+from servicedesk.lib.nhs import find_nhs_numbers
 
+from .attachments import ACCEPTED_DESCRIPTION, check_uploads
 from .models import SEVERITY_DESCRIPTIONS, Channel, Incident, Product, Severity, Status
 
 CHECKLIST_FIELDS = [
@@ -206,3 +209,67 @@ class IncidentFilterForm(forms.Form):
             return {}
         self.is_valid()  # leaves the valid fields in cleaned_data
         return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; each is checked by content in incidents.attachments."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        return [super(MultipleFileField, self).clean(item, initial) for item in files]
+
+
+class NoteForm(NHSNumberGuardMixin, forms.Form):
+    nhs_guarded_fields = ("text",)
+
+    text = forms.CharField(
+        label="Add a note",
+        required=False,
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="No patient-identifiable data.",
+    )
+    files = MultipleFileField(
+        label="Attach screenshots or logs",
+        required=False,
+        help_text=f"{ACCEPTED_DESCRIPTION}; at most {settings.ATTACHMENT_MAX_PER_NOTE} files of "
+        f"{settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)} MB each.",
+    )
+
+    def clean_files(self):
+        try:
+            return check_uploads(self.cleaned_data["files"])
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from None
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if not self.errors and not cleaned_data.get("text", "").strip() and not cleaned_data.get("files"):
+            raise forms.ValidationError("Write a note or attach a file.")
+        return cleaned_data
+
+
+class ReasonForm(forms.Form):
+    """A reason, required: for rejecting a resolution or closing an incident as no longer relevant."""
+
+    reason = forms.CharField(label="Reason", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, label="Reason", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].label = label
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if found := find_nhs_numbers(reason):
+            raise forms.ValidationError(
+                f"The reason contains “{found[0]}”, which looks like an NHS number. Please remove it."
+            )
+        return reason

@@ -1,12 +1,16 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Prefetch, Q
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
-from .forms import IncidentFilterForm, IncidentForm
-from .models import Channel, Incident
-from .services import incident_log
+from . import services
+from .forms import IncidentFilterForm, IncidentForm, NoteForm, ReasonForm
+from .models import Attachment, Channel, Incident
+from .services import CUSTOMER, allowed_actions, incident_log
 
 PAGE_SIZE = 25
 
@@ -18,7 +22,7 @@ def _get_incident_for_user(request, reference):
     that a reference reveals nothing about another practice.
     """
     return get_object_or_404(
-        Incident.objects.select_related("product", "site", "reporter", "practice"),
+        Incident.objects.select_related("product", "site", "reporter", "practice", "release__product"),
         reference=reference.upper(),
         practice_id=request.user.practice_id or -1,
     )
@@ -81,8 +85,130 @@ def _initial_for(user):
     return {"contact_name": user.full_name, "contact_number": user.phone, "site": main_site}
 
 
+def _detail(request, incident, status=200, **forms):
+    """The incident page, with the forms for what the practice may do now (bound ones keep their input)."""
+    events = (
+        incident.events.filter(public=True)
+        .select_related("actor")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
+    )
+    context = {
+        "incident": incident,
+        "events": events,
+        "actions": allowed_actions(incident, CUSTOMER),
+        "note_form": forms.get("note_form") or NoteForm(),
+        "reject_form": forms.get("reject_form") or ReasonForm(prefix="reject", label="Why did it not work?"),
+        "close_form": forms.get("close_form")
+        or ReasonForm(prefix="close", label="Why is it no longer relevant?"),
+    }
+    return render(request, "incidents/detail.html", context, status=status)
+
+
 @login_required
 def incident_detail(request, reference):
+    return _detail(request, _get_incident_for_user(request, reference))
+
+
+def _refused(request, incident, exc):
+    """An action the incident's state does not allow: say why, on the page, with 409 Conflict."""
+    messages.error(request, str(exc))
+    return _detail(request, incident, status=409)
+
+
+@login_required
+@require_POST
+def incident_add_note(request, reference):
     incident = _get_incident_for_user(request, reference)
-    events = incident.events.filter(public=True).select_related("actor")
-    return render(request, "incidents/detail.html", {"incident": incident, "events": events})
+    form = NoteForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _detail(request, incident, status=400, note_form=form)
+    services.incident_add_note(
+        incident,
+        actor=request.user,
+        text=form.cleaned_data["text"],
+        uploads=form.cleaned_data["files"],
+        nhs_override_fields=form.nhs_override_fields,
+    )
+    messages.success(request, "Your note has been added and the Service Desk told.")
+    return redirect(incident)
+
+
+@login_required
+@require_POST
+def incident_request_progress(request, reference):
+    incident = _get_incident_for_user(request, reference)
+    try:
+        notified, when = services.incident_request_progress(incident, actor=request.user)
+    except services.InvalidTransition as exc:
+        return _refused(request, incident, exc)
+    if notified:
+        messages.success(request, "We have asked the Service Desk for a progress update.")
+    else:
+        messages.info(
+            request,
+            f"A progress update was already requested at {timezone.localtime(when):%H:%M on %-d %B}; "
+            "the Service Desk has been told.",
+        )
+    return redirect(incident)
+
+
+@login_required
+@require_POST
+def incident_confirm(request, reference):
+    incident = _get_incident_for_user(request, reference)
+    try:
+        services.incident_confirm(incident, actor=request.user)
+    except services.InvalidTransition as exc:
+        return _refused(request, incident, exc)
+    messages.success(request, f"Thank you. {incident.reference} is closed.")
+    return redirect(incident)
+
+
+@login_required
+@require_POST
+def incident_reject(request, reference):
+    incident = _get_incident_for_user(request, reference)
+    form = ReasonForm(request.POST, prefix="reject", label="Why did it not work?")
+    if not form.is_valid():
+        return _detail(request, incident, status=400, reject_form=form)
+    try:
+        services.incident_reject(incident, actor=request.user, reason=form.cleaned_data["reason"])
+    except services.InvalidTransition as exc:
+        return _refused(request, incident, exc)
+    messages.success(
+        request, f"{incident.reference} is reopened and the Service Desk will investigate again."
+    )
+    return redirect(incident)
+
+
+@login_required
+@require_POST
+def incident_close(request, reference):
+    incident = _get_incident_for_user(request, reference)
+    form = ReasonForm(request.POST, prefix="close", label="Why is it no longer relevant?")
+    if not form.is_valid():
+        return _detail(request, incident, status=400, close_form=form)
+    try:
+        services.incident_close_not_relevant(incident, actor=request.user, reason=form.cleaned_data["reason"])
+    except services.InvalidTransition as exc:
+        return _refused(request, incident, exc)
+    messages.success(request, f"{incident.reference} is closed.")
+    return redirect(incident)
+
+
+@login_required
+def attachment_download(request, reference, pk):
+    """A file of one of the practice's incidents, always as a download, never shown inline."""
+    incident = _get_incident_for_user(request, reference)
+    attachment = get_object_or_404(
+        Attachment, pk=pk, incident=incident, event__public=True, purged_at__isnull=True
+    )
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -17,6 +17,10 @@ _AGENT_PERMISSIONS = [
     "incidents.add_incident",
     "incidents.change_incident",
     "incidents.view_timelineevent",
+    "incidents.view_release",
+    "incidents.add_release",
+    "incidents.change_release",
+    "incidents.view_attachment",
 ]
 
 ROLES = {

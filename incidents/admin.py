@@ -1,10 +1,17 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
 from servicedesk.lib.pagination import EstimatedCountPaginator
 
+from . import admin_actions, services
 from .forms import CHECKLIST_FIELDS, IncidentAdminForm
-from .models import Incident, Product, TimelineEvent
-from .services import incident_correct_details, incident_log
+from .models import Incident, Product, Release, TimelineEvent
+from .services import AGENT, InvalidTransition, allowed_actions, incident_correct_details, incident_log
 
 
 @admin.register(Product)
@@ -82,6 +89,8 @@ class IncidentAdmin(admin.ModelAdmin):
     autocomplete_fields = ["reporter", "site", "product"]
     list_per_page = 50
     inlines = [TimelineEventInline]
+    actions = ["verify_selected", "start_investigation_selected", "assign_to_me"]
+    change_form_template = "admin/incidents/incident/change_form.html"
     # Status, severity and assignee change only through the services (the lifecycle issue adds actions).
     readonly_fields = ["reference", "status", "practice", "logged_by", "created_at", "updated_at"]
 
@@ -108,3 +117,130 @@ class IncidentAdmin(admin.ModelAdmin):
         else:
             # Logged on the practice's behalf: the same path, and the same references, as the portal.
             incident_log(obj, actor=request.user, nhs_override_fields=form.nhs_override_fields)
+
+    # --- Lifecycle actions: each a small form that calls one service ---------------------------------
+
+    def get_urls(self):
+        custom = [
+            path(
+                "<int:object_id>/act/<str:action>/",
+                self.admin_site.admin_view(self.action_view),
+                name="incidents_incident_action",
+            )
+        ]
+        return custom + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        incident = self.get_object(request, object_id)
+        if incident is not None:
+            offered = (
+                [*allowed_actions(incident, AGENT), *admin_actions.ALWAYS] if incident.is_open else ["note"]
+            )
+            extra_context = {
+                **(extra_context or {}),
+                "lifecycle_actions": [
+                    (name, admin_actions.ACTIONS[name][0])
+                    for name in offered
+                    if name in admin_actions.ACTIONS
+                ],
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def action_view(self, request, object_id, action):
+        if action not in admin_actions.ACTIONS:
+            raise Http404("No such action.")
+        incident = get_object_or_404(Incident.objects.select_related("product", "practice"), pk=object_id)
+        if not self.has_change_permission(request, incident):
+            raise PermissionDenied
+        title = admin_actions.ACTIONS[action][0]
+        form = admin_actions.build_form(action, incident, request.POST or None, request.FILES or None)
+        status = 200
+        if request.method == "POST":
+            if form.is_valid():
+                try:
+                    admin_actions.ACTIONS[action][2](incident, request.user, form)
+                except InvalidTransition as exc:
+                    self.message_user(request, str(exc), messages.ERROR)
+                    status = 409
+                else:
+                    self.message_user(
+                        request, f"{incident.reference}: {title.lower()}, done.", messages.SUCCESS
+                    )
+                    return redirect(reverse("admin:incidents_incident_change", args=[incident.pk]))
+            else:
+                status = 400
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": incident,
+            "title": f"{title}: {incident.reference}",
+            "form": form,
+            "action_title": title,
+        }
+        return TemplateResponse(request, "admin/incidents/incident/action.html", context, status=status)
+
+    def _bulk(self, request, queryset, call, done):
+        succeeded = 0
+        for incident in queryset:
+            try:
+                call(incident)
+                succeeded += 1
+            except InvalidTransition as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+        if succeeded:
+            self.message_user(request, f"{succeeded} incident(s) {done}.", messages.SUCCESS)
+
+    @admin.action(description="Verify the selected logged incidents", permissions=["change"])
+    def verify_selected(self, request, queryset):
+        self._bulk(request, queryset, lambda i: services.incident_verify(i, actor=request.user), "verified")
+
+    @admin.action(description="Start investigating the selected incidents", permissions=["change"])
+    def start_investigation_selected(self, request, queryset):
+        self._bulk(
+            request,
+            queryset,
+            lambda i: services.incident_start_investigation(i, actor=request.user),
+            "under investigation",
+        )
+
+    @admin.action(description="Assign the selected incidents to me", permissions=["change"])
+    def assign_to_me(self, request, queryset):
+        self._bulk(
+            request,
+            queryset,
+            lambda i: services.incident_assign(i, actor=request.user, assignee=request.user),
+            "assigned",
+        )
+
+
+@admin.register(Release)
+class ReleaseAdmin(admin.ModelAdmin):
+    list_display = ["product", "version", "kind", "target_date", "shipped_on", "scheduled_incidents"]
+    list_filter = ["kind", "product", ("shipped_on", admin.EmptyFieldListFilter)]
+    list_select_related = ["product"]
+    search_fields = ["version", "product__name"]
+    readonly_fields = ["shipped_on"]
+    actions = ["mark_shipped"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(scheduled=Count("incidents", filter=Q(incidents__status="fix_scheduled")))
+        )
+
+    @admin.display(description="Incidents waiting", ordering="scheduled")
+    def scheduled_incidents(self, release):
+        return release.scheduled
+
+    @admin.action(description="Mark shipped: resolve its incidents and ask the practices to confirm")
+    def mark_shipped(self, request, queryset):
+        for release in queryset:
+            if release.shipped_on:
+                self.message_user(request, f"{release} had already shipped.", messages.WARNING)
+                continue
+            resolved = services.release_ship(release, actor=request.user)
+            self.message_user(
+                request,
+                f"{release} shipped: {len(resolved)} incident(s) resolved, their practices asked to confirm.",
+            )

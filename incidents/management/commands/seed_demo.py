@@ -4,14 +4,18 @@ Every person and practice here is invented; telephone numbers come from the rang
 drama (01632 960000–960999). Running the command again changes nothing that already exists.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Contract, Country, Practice, Site, User
 from accounts.roles import AGENTS, TEAM_LEADERS, setup_roles
-from incidents.models import Answer, Channel, Incident, Product, Severity, Urgency
+from incidents import services
+from incidents.models import Answer, Channel, Incident, Product, Release, Severity, Urgency
 from incidents.services import incident_log
 
 DEMO_PASSWORD = "Demo-Portal-2026!"  # noqa: S105 - printed for people trying the demo
@@ -66,6 +70,13 @@ INCIDENTS = [
      "Branch site rota not visible at the main site",
      "Staff at the Harbour site cannot see the Quay Street branch rota."),
 ]  # fmt: skip
+
+
+# Demo incidents moved along the lifecycle after logging, by summary.
+LIFECYCLE = {
+    "Prescriptions will not print on the reception printer": "resolved",
+    "Online booking shows Saturday clinics twice": "fix_scheduled",
+}
 
 
 class Command(BaseCommand):
@@ -146,8 +157,38 @@ class Command(BaseCommand):
             )
             # No confirmation emails: they would only flood the console.
             incident_log(incident, actor=reporter, notify=False)
+            self._advance(incident, people["casey.agent@servicedesk.example"], products)
             created += 1
         return created
+
+    def _advance(self, incident, agent, products):
+        """Walk some demo incidents along the lifecycle, so every state can be seen in the portal."""
+        stage = LIFECYCLE.get(incident.summary)
+        if stage is None:
+            return
+        services.incident_verify(incident, actor=agent)
+        services.incident_start_investigation(incident, actor=agent, note="We are looking into this.")
+        if stage == "resolved":
+            services.incident_resolve(
+                incident,
+                actor=agent,
+                resolution="The print spooler was restarted and the driver updated. Please try again.",
+            )
+        elif stage == "fix_scheduled":
+            release, _ = Release.objects.get_or_create(
+                product=incident.product,
+                version="5.5.0",
+                defaults={
+                    "kind": Release.Kind.PLANNED,
+                    "target_date": timezone.localdate() + timedelta(days=30),
+                },
+            )
+            services.incident_schedule_fix(
+                incident,
+                actor=agent,
+                release=release,
+                workaround="Use Saturday's first listing; both book the same slot.",
+            )
 
     def _print_logins(self):
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")

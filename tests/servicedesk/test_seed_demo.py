@@ -1,0 +1,27 @@
+"""`make run` loads the demo with `manage.py seed_demo`: it must be repeatable and show the lifecycle."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts.models import User
+from incidents.models import Incident, Status
+
+
+def test_seed_demo_refuses_with_debug_off_unless_told(db):
+    with pytest.raises(CommandError, match="DEBUG off"):
+        call_command("seed_demo")
+    assert not User.objects.exists()
+
+
+def test_seed_demo_twice_gives_the_same_data_with_incidents_along_the_lifecycle(db, capsys):
+    call_command("seed_demo", "--allow-without-debug")
+    first = (User.objects.count(), Incident.objects.count())
+    call_command("seed_demo", "--allow-without-debug")
+
+    assert (User.objects.count(), Incident.objects.count()) == first
+    statuses = set(Incident.objects.values_list("status", flat=True))
+    assert {Status.LOGGED, Status.RESOLVED, Status.FIX_SCHEDULED} <= statuses
+    output = capsys.readouterr().out
+    assert "alex.morgan@riverside.example" in output
+    assert "casey.agent@servicedesk.example" in output
+    assert User.objects.get(email="alex.morgan@riverside.example").check_password("Demo-Portal-2026!")

@@ -46,7 +46,7 @@ def register(request):
             job_role=form.cleaned_data["job_role"],
         )
         return redirect("register_done")
-    return render(request, "accounts/register.html", {"form": form})
+    return render(request, "accounts/register.html", {"form": form}, status=400 if form.is_bound else 200)
 
 
 def register_done(request):

@@ -25,7 +25,16 @@ _SIGNATURES = [
     ("application/pdf", (b"%PDF-",)),
 ]
 ACCEPTED_DESCRIPTION = "PNG, JPEG or GIF screenshots, PDF documents and plain-text logs"
-_MARKUP = re.compile(rb"^\s*<(\?xml|!doctype|html|svg|script|body|head)", re.IGNORECASE)
+# Web pages and SVG pretend to be text; a browser would run their scripts. Looked for anywhere in the
+# sample, since a comment, a byte-order mark or a few lines of text may come first.
+_MARKUP = re.compile(rb"<\s*(\?xml|!doctype|html|svg|script|body|head|iframe|object)\b", re.IGNORECASE)
+
+
+def attachment_limits():
+    return (
+        f"{ACCEPTED_DESCRIPTION}; at most {settings.ATTACHMENT_MAX_PER_NOTE} files of "
+        f"{filesizeformat(settings.ATTACHMENT_MAX_BYTES)} each"
+    )
 
 
 @dataclass
@@ -47,7 +56,7 @@ def _content_type(head, name):
     for content_type, prefixes in _SIGNATURES:
         if head.startswith(prefixes):
             return content_type
-    if b"\x00" in head or _MARKUP.match(head):
+    if b"\x00" in head or _MARKUP.search(head):
         return None  # binary of an unknown kind, or a web page or SVG pretending to be text
     try:
         head.decode("utf-8")

@@ -8,7 +8,7 @@ from accounts.models import Site, User
 from servicedesk.lib.forms import NHSNumberGuardMixin
 from servicedesk.lib.nhs import find_nhs_numbers
 
-from .attachments import ACCEPTED_DESCRIPTION, check_uploads
+from .attachments import attachment_limits, check_uploads
 from .models import SEVERITY_DESCRIPTIONS, Channel, Incident, Product, Severity, Status
 
 CHECKLIST_FIELDS = [
@@ -37,6 +37,7 @@ SECTIONS = [
         "What happened",
         [
             "onscreen_messages",
+            "files",
             "what_was_running",
             "process",
             "worked_before",
@@ -48,6 +49,22 @@ SECTIONS = [
     ("How widespread", ["more_than_one_pc", "repeatable", "users_affected", "sites_affected"]),
     ("Remote access", ["remote_access_allowed", "remote_access_constraints"]),
 ]
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; each is checked by content in incidents.attachments."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        return [super(MultipleFileField, self).clean(item, initial) for item in files]
 
 
 def severity_choices():
@@ -65,6 +82,11 @@ class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
         widget=forms.RadioSelect,
         label="Severity",
         help_text="Your contract's wording may differ slightly from these standard definitions.",
+    )
+    files = MultipleFileField(
+        label="Screenshots or logs",
+        required=False,
+        help_text=f"Optional: {attachment_limits()}. If the form shows an error, attach them again.",
     )
     will_telephone = forms.BooleanField(
         required=False,
@@ -103,6 +125,12 @@ class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
 
     def clean_contact_name(self):
         return " ".join(self.cleaned_data["contact_name"].split())
+
+    def clean_files(self):
+        try:
+            return check_uploads(self.cleaned_data["files"])
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from None
 
     def clean(self):
         cleaned_data = super().clean()
@@ -211,22 +239,6 @@ class IncidentFilterForm(forms.Form):
         return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input; each is checked by content in incidents.attachments."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        files = data if isinstance(data, list | tuple) else [data] if data else []
-        return [super(MultipleFileField, self).clean(item, initial) for item in files]
-
-
 class NoteForm(NHSNumberGuardMixin, forms.Form):
     nhs_guarded_fields = ("text",)
 
@@ -237,12 +249,7 @@ class NoteForm(NHSNumberGuardMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="No patient-identifiable data.",
     )
-    files = MultipleFileField(
-        label="Attach screenshots or logs",
-        required=False,
-        help_text=f"{ACCEPTED_DESCRIPTION}; at most {settings.ATTACHMENT_MAX_PER_NOTE} files of "
-        f"{settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)} MB each.",
-    )
+    files = MultipleFileField(label="Attach screenshots or logs", required=False, help_text=attachment_limits())
 
     def clean_files(self):
         try:

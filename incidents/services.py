@@ -62,14 +62,14 @@ def _record_nhs_override(incident, actor, field_labels):
         )
 
 
-def incident_log(incident, *, actor, nhs_override_fields=(), notify=True):
+def incident_log(incident, *, actor, nhs_override_fields=(), uploads=(), notify=True):
     """Log a new incident built by a form (not yet saved) and give it its reference.
 
     `actor` is who typed it in: the reporter on the portal, or an agent for a telephone or email
     incident. `nhs_override_fields` names the fields in which the user confirmed that a number that
     looks like an NHS number is not one; that confirmation goes on the timeline. The confirmation
     email, and for severity 1 the desk alert, are queued once the incident is committed (unless
-    `notify` is false, as for demo data).
+    `notify` is false, as for demo data). `uploads` are files checked by incidents.attachments.
     """
     if incident.pk:
         raise ValueError("incident_log() is for new incidents only.")
@@ -84,13 +84,15 @@ def incident_log(incident, *, actor, nhs_override_fields=(), notify=True):
     with transaction.atomic():
         incident.reference = _next_reference()
         incident.save()
-        TimelineEvent.objects.create(
+        logged = TimelineEvent.objects.create(
             incident=incident,
             kind=TimelineEvent.Kind.LOGGED,
             actor=actor,
             new_value=Status.LOGGED,
             text=f"Logged {_CHANNEL_PHRASES[incident.channel]}, severity {incident.severity}.",
         )
+        for upload in uploads:
+            store_attachment(incident, logged, upload, actor)
         _record_nhs_override(incident, actor, nhs_override_fields)
         if notify:
             queue_on_commit(send_incident_logged_email, incident.pk)
@@ -228,6 +230,9 @@ def _transition(incident, action, *, actor, text="", kind=TimelineEvent.Kind.STA
     for name, value in (changes or {}).items():
         setattr(locked, name, value)
     locked.save(update_fields=["status", "updated_at", *(changes or {})])
+    expressions = [name for name, value in (changes or {}).items() if hasattr(value, "resolve_expression")]
+    if expressions:
+        locked.refresh_from_db(fields=expressions)
     event = TimelineEvent.objects.create(
         incident=locked, kind=kind, actor=actor, old_value=old, new_value=rule.target, text=text
     )
@@ -345,7 +350,7 @@ def incident_confirm_by_phone(incident, *, actor, confirmed_by):
 def incident_reject(incident, *, actor, reason):
     """The practice says the resolution did not work: the incident is reopened for investigation."""
     reason = _required(reason, "a reason")
-    changes = {"reopened_count": incident.reopened_count + 1, "resolved_at": None}
+    changes = {"reopened_count": F("reopened_count") + 1, "resolved_at": None}
     incident, event = _transition(
         incident, "reject", actor=actor, kind=TimelineEvent.Kind.REJECTED, text=reason, changes=changes
     )

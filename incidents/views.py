@@ -65,19 +65,27 @@ def incident_new(request):
     if not request.user.practice_id:
         return _staff_elsewhere(request)
     practice = request.user.practice
-    form = IncidentForm(request.POST or None, practice=practice, initial=_initial_for(request.user))
+    form = IncidentForm(
+        request.POST or None, request.FILES or None, practice=practice, initial=_initial_for(request.user)
+    )
     if request.method == "POST" and form.is_valid():
         incident = form.save(commit=False)
         incident.reporter = request.user
         incident.channel = Channel.PORTAL
-        incident = incident_log(incident, actor=request.user, nhs_override_fields=form.nhs_override_fields)
+        incident = incident_log(
+            incident,
+            actor=request.user,
+            nhs_override_fields=form.nhs_override_fields,
+            uploads=form.cleaned_data["files"],
+        )
         messages.success(
             request,
             f"Your incident has been logged. Its reference is {incident.reference}: please keep it for "
             "progress checks. We have emailed it to you as well.",
         )
         return redirect(incident)
-    return render(request, "incidents/new.html", {"form": form})
+    # A refused submission answers 400, with the form and its errors (and everything typed) shown again.
+    return render(request, "incidents/new.html", {"form": form}, status=400 if form.is_bound else 200)
 
 
 def _initial_for(user):

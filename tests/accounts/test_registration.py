@@ -83,7 +83,7 @@ def test_an_unknown_practice_id_is_a_clear_form_error_and_nothing_is_saved(clien
 
     response = client.post(REGISTER_URL, form_data)
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     error = response.context["form"].errors["practice_id"][0]
     assert error.startswith("We do not recognise the practice ID Z99999.")
     assert settings.SERVICE_DESK["phone"] in error  # the Service Desk's number, to sort it out by phone

@@ -81,7 +81,7 @@ def test_missing_required_fields_show_errors_and_save_nothing(
 
     response = log(user_client, incident_data, django_capture_on_commit_callbacks)
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "There is a problem" in response.content.decode()
     assert set(response.context["form"].errors) >= {"summary", "description", "product", "contact_number"}
     assert not Incident.objects.exists()
@@ -95,7 +95,7 @@ def test_severity_one_without_promising_to_telephone_is_refused(
 
     response = log(user_client, incident_data, django_capture_on_commit_callbacks)
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     error = " ".join(response.context["form"].errors["will_telephone"])
     assert settings.SERVICE_DESK["phone"] in error
     assert error in response.content.decode()
@@ -138,7 +138,7 @@ def test_a_site_of_another_practice_is_refused(
 
     response = log(user_client, incident_data, django_capture_on_commit_callbacks)
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "site" in response.context["form"].errors
     assert not Incident.objects.exists()
 
@@ -192,7 +192,7 @@ def test_users_affected_must_be_at_least_one(user_client, incident_data):
 
     response = user_client.post("/incidents/new/", incident_data)
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "greater than or equal to 1" in response.content.decode()
     assert not Incident.objects.exists()
 
@@ -267,3 +267,36 @@ def test_the_error_summary_names_each_field_and_links_to_it(user_client, inciden
     assert 'id="error-summary"' in page
     assert 'href="#id_severity_0">Severity: This field is required.</a>' in page
     assert 'href="#id_summary">Summary: This field is required.</a>' in page
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def test_screenshots_attached_when_logging_are_kept_with_the_logged_entry(user_client, incident_data):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    incident_data["files"] = [
+        SimpleUploadedFile("screen.png", PNG, content_type="image/png"),
+        SimpleUploadedFile("error.log", b"Spooler error 0x0002\n", content_type="text/plain"),
+    ]
+
+    response = user_client.post("/incidents/new/", incident_data)
+
+    assert response.status_code == 302
+    incident = Incident.objects.get()
+    logged = incident.events.get(kind=TimelineEvent.Kind.LOGGED)
+    assert sorted(a.original_name for a in logged.attachments.all()) == ["error.log", "screen.png"]
+    page = user_client.get(response.url).content.decode()
+    assert "screen.png" in page and "error.log" in page
+
+
+def test_a_disguised_program_refuses_the_whole_submission(user_client, incident_data):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    incident_data["files"] = [SimpleUploadedFile("screen.png", b"MZ\x90\x00" + b"\x00" * 64)]
+
+    response = user_client.post("/incidents/new/", incident_data)
+
+    assert response.status_code == 400
+    assert "screen.png is not a file we accept" in response.content.decode()
+    assert not Incident.objects.exists()

@@ -123,10 +123,15 @@ class IncidentAdmin(admin.ModelAdmin):
     def get_urls(self):
         custom = [
             path(
+                "<int:object_id>/remote-access/",
+                self.admin_site.admin_view(self.remote_access_view),
+                name="incidents_incident_remote_access",
+            ),
+            path(
                 "<int:object_id>/act/<str:action>/",
                 self.admin_site.admin_view(self.action_view),
                 name="incidents_incident_action",
-            )
+            ),
         ]
         return custom + super().get_urls()
 
@@ -138,6 +143,8 @@ class IncidentAdmin(admin.ModelAdmin):
             )
             extra_context = {
                 **(extra_context or {}),
+                "can_read_remote_access": bool(incident.remote_access_details)
+                and request.user.has_perm("incidents.view_remote_access"),
                 "lifecycle_actions": [
                     (name, admin_actions.ACTIONS[name][0])
                     for name in offered
@@ -178,6 +185,26 @@ class IncidentAdmin(admin.ModelAdmin):
             "action_title": title,
         }
         return TemplateResponse(request, "admin/incidents/incident/action.html", context, status=status)
+
+    def remote_access_view(self, request, object_id):
+        """Show the encrypted remote-access details to staff allowed to read them, recording each reading.
+
+        Reading is a POST (a button), so that no prefetch, link preview or reload reveals them unrecorded.
+        """
+        if not request.user.has_perm("incidents.view_remote_access"):
+            raise PermissionDenied
+        incident = get_object_or_404(Incident, pk=object_id)
+        details = None
+        if request.method == "POST":
+            details = services.incident_read_remote_access(incident, actor=request.user)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": incident,
+            "title": f"Remote-access details: {incident.reference}",
+            "details": details,
+        }
+        return TemplateResponse(request, "admin/incidents/incident/remote_access.html", context)
 
     def _bulk(self, request, queryset, call, done):
         succeeded = 0

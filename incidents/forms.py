@@ -26,7 +26,7 @@ CHECKLIST_FIELDS = [
 FREE_TEXT_FIELDS = (
     "contact_name", "contact_number", "summary", "impact", "description", "version", "machine_name",
     "onscreen_messages", "what_was_running", "process", "worked_before_when", "what_changed",
-    "recent_upgrades", "remote_access_constraints",
+    "recent_upgrades", "remote_access_constraints", "remote_access_details",
 )  # fmt: skip
 
 SECTIONS = [
@@ -47,7 +47,7 @@ SECTIONS = [
         ],
     ),  # fmt: skip
     ("How widespread", ["more_than_one_pc", "repeatable", "users_affected", "sites_affected"]),
-    ("Remote access", ["remote_access_allowed", "remote_access_constraints"]),
+    ("Remote access", ["remote_access_allowed", "remote_access_details", "remote_access_constraints"]),
 ]
 
 
@@ -95,7 +95,8 @@ class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
 
     class Meta:
         model = Incident
-        fields = CHECKLIST_FIELDS
+        # Remote-access details only here: they never appear in admin forms, lists or emails.
+        fields = [*CHECKLIST_FIELDS, "remote_access_details"]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 5}),
             "impact": forms.Textarea(attrs={"rows": 2}),
@@ -104,6 +105,9 @@ class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
             "onscreen_messages": forms.Textarea(attrs={"rows": 3}),
             "what_was_running": forms.Textarea(attrs={"rows": 2}),
             "recent_upgrades": forms.Textarea(attrs={"rows": 2}),
+            "remote_access_details": forms.Textarea(
+                attrs={"rows": 2, "autocomplete": "off", "spellcheck": "false"}
+            ),
             "on_current_version": forms.RadioSelect,
             "worked_before": forms.RadioSelect,
             "more_than_one_pc": forms.RadioSelect,
@@ -249,7 +253,9 @@ class NoteForm(NHSNumberGuardMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="No patient-identifiable data.",
     )
-    files = MultipleFileField(label="Attach screenshots or logs", required=False, help_text=attachment_limits())
+    files = MultipleFileField(
+        label="Attach screenshots or logs", required=False, help_text=attachment_limits()
+    )
 
     def clean_files(self):
         try:

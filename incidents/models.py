@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
+from encrypted_fields.fields import EncryptedTextField
 
 from accounts.models import Practice, Site, phone_validator
 
@@ -195,6 +196,12 @@ class Incident(models.Model):
         "more than one site?", max_length=10, choices=SitesAffected.choices, default=SitesAffected.UNKNOWN
     )
     remote_access_allowed = models.BooleanField("may we connect to your system?", default=False)
+    remote_access_details = EncryptedTextField(
+        "remote-access details",
+        blank=True,
+        help_text="How to connect, e.g. the remote-support ID and any access code. Kept encrypted; only "
+        "authorised Service Desk staff can read it, and each reading is recorded.",
+    )
     remote_access_constraints = models.CharField(
         "time constraints on remote access",
         max_length=300,
@@ -236,6 +243,7 @@ class Incident(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [("view_remote_access", "Can read remote-access details")]
         indexes = [
             models.Index(fields=["practice", "-created_at", "-id"], name="incident_practice_newest"),
             models.Index(fields=["status", "severity"], name="incident_status_severity"),
@@ -284,6 +292,7 @@ class EventKind(models.TextChoices):
     REJECTED = "rejected", "Resolution rejected"
     FIX_SCHEDULED = "fix", "Fix scheduled"
     REMINDER = "reminder", "Reminder to confirm sent"
+    REMOTE_ACCESS_VIEWED = "remote_viewed", "Remote-access details read"
     PURGED = "purged", "Content purged"
 
 

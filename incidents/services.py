@@ -486,6 +486,20 @@ def incident_request_progress(incident, *, actor):
     return True, now
 
 
+def incident_read_remote_access(incident, *, actor):
+    """Return the decrypted remote-access details, recording on the timeline who read them and when."""
+    if not actor.has_perm("incidents.view_remote_access"):
+        raise InvalidTransition("You are not allowed to read remote-access details.")
+    TimelineEvent.objects.create(
+        incident=incident,
+        kind=TimelineEvent.Kind.REMOTE_ACCESS_VIEWED,
+        actor=actor,
+        public=False,
+        text=f"{actor.full_name} read the remote-access details.",
+    )
+    return incident.remote_access_details
+
+
 # --- Releases -------------------------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ from django.db.models import Prefetch, Q
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from . import services
@@ -60,6 +61,7 @@ def incident_list(request):
 
 
 @login_required
+@sensitive_post_parameters("remote_access_details")
 def incident_new(request):
     """The handbook's checklist. On success the incident's reference is shown at once and emailed."""
     if not request.user.practice_id:

@@ -217,6 +217,11 @@ AXES_VERBOSE = False
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Remote-access details are encrypted at rest (django-fernet-encrypted-fields) with keys derived from
+# SECRET_KEY (and SECRET_KEY_FALLBACKS while rotating) and these salts; the first salt encrypts, all decrypt.
+SALT_KEY = env_list("FIELD_ENCRYPTION_SALTS", ["primary-care-servicedesk-remote-access"])
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG and env_bool("SESSION_COOKIE_SECURE", True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -199,6 +199,7 @@ class Incident(models.Model):
     remote_access_details = EncryptedTextField(
         "remote-access details",
         blank=True,
+        null=True,  # the field stores an empty value as NULL
         help_text="How to connect, e.g. the remote-support ID and any access code. Kept encrypted; only "
         "authorised Service Desk staff can read it, and each reading is recorded.",
     )

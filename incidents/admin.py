@@ -260,7 +260,10 @@ class ReleaseAdmin(admin.ModelAdmin):
     def scheduled_incidents(self, release):
         return release.scheduled
 
-    @admin.action(description="Mark shipped: resolve its incidents and ask the practices to confirm")
+    @admin.action(
+        description="Mark shipped: resolve its incidents and ask the practices to confirm",
+        permissions=["change"],
+    )
     def mark_shipped(self, request, queryset):
         for release in queryset:
             if release.shipped_on:

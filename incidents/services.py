@@ -282,6 +282,9 @@ def incident_await_customer(incident, *, actor, question):
 @transaction.atomic
 def incident_schedule_fix(incident, *, actor, release, workaround=""):
     """A software fault: schedule it into a planned or emergency release of its product."""
+    release = (
+        Release.objects.select_for_update().select_related("product").get(pk=release.pk)
+    )  # not a stale copy
     if release.product_id != incident.product_id:
         raise InvalidTransition(f"{release} is not a release of {incident.product.name}.")
     if release.shipped_on:

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
@@ -5,12 +6,15 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from servicedesk.lib.pagination import EstimatedCountPaginator
 
 from . import admin_actions, services
+from .attachments import attachment_response
 from .forms import CHECKLIST_FIELDS, IncidentAdminForm
-from .models import Incident, Product, Release, TimelineEvent
+from .models import Attachment, Incident, Product, Release, TimelineEvent
 from .services import AGENT, InvalidTransition, allowed_actions, incident_correct_details, incident_log
 
 
@@ -51,7 +55,7 @@ class TimelineEventInline(admin.TabularInline):
     """The incident's history, newest last. Read-only: events are only ever added."""
 
     model = TimelineEvent
-    fields = ["created_at", "kind", "actor", "old_value", "new_value", "text", "public"]
+    fields = ["created_at", "kind", "actor", "old_value", "new_value", "text", "public", "files_and_purge"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -64,7 +68,37 @@ class TimelineEventInline(admin.TabularInline):
         return False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
+        return super().get_queryset(request).select_related("actor").prefetch_related("attachments")
+
+    @admin.display(description="Files and purge")
+    def files_and_purge(self, event):
+        """Each file (a download), and links to purge content that carries patient data."""
+        parts = []
+        for attachment in event.attachments.all():
+            if attachment.purged_at:
+                parts.append(format_html("<em>{}</em>", "purged file"))
+                continue
+            download = reverse("admin:incidents_incident_attachment", args=[event.incident_id, attachment.pk])
+            purge = reverse(
+                "admin:incidents_incident_purge_attachment", args=[event.incident_id, attachment.pk]
+            )
+            parts.append(
+                format_html(
+                    '<a href="{}">{}</a> (<a href="{}">purge</a>)', download, attachment.original_name, purge
+                )
+            )
+        if event.kind in (TimelineEvent.Kind.NOTE, TimelineEvent.Kind.ATTACHMENT) and not event.purged_at:
+            purge = reverse("admin:incidents_incident_purge_event", args=[event.incident_id, event.pk])
+            parts.append(format_html('<a href="{}">purge this note</a>', purge))
+        return format_html_join(mark_safe("<br>"), "{}", ((part,) for part in parts)) or "—"
+
+
+class PurgeForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is it being purged?",
+        help_text="Do not repeat the patient data here.",
+        widget=forms.Textarea,
+    )
 
 
 @admin.register(Incident)
@@ -123,6 +157,21 @@ class IncidentAdmin(admin.ModelAdmin):
     def get_urls(self):
         custom = [
             path(
+                "<int:object_id>/purge-event/<int:event_id>/",
+                self.admin_site.admin_view(self.purge_event_view),
+                name="incidents_incident_purge_event",
+            ),
+            path(
+                "<int:object_id>/purge-attachment/<int:attachment_id>/",
+                self.admin_site.admin_view(self.purge_attachment_view),
+                name="incidents_incident_purge_attachment",
+            ),
+            path(
+                "<int:object_id>/attachment/<int:attachment_id>/",
+                self.admin_site.admin_view(self.attachment_view),
+                name="incidents_incident_attachment",
+            ),
+            path(
                 "<int:object_id>/remote-access/",
                 self.admin_site.admin_view(self.remote_access_view),
                 name="incidents_incident_remote_access",
@@ -160,7 +209,10 @@ class IncidentAdmin(admin.ModelAdmin):
         if not self.has_change_permission(request, incident):
             raise PermissionDenied
         title = admin_actions.ACTIONS[action][0]
-        form = admin_actions.build_form(action, incident, request.POST or None, request.FILES or None)
+        posted = request.method == "POST"
+        form = admin_actions.build_form(
+            action, incident, request.POST if posted else None, request.FILES if posted else None
+        )
         status = 200
         if request.method == "POST":
             if form.is_valid():
@@ -205,6 +257,54 @@ class IncidentAdmin(admin.ModelAdmin):
             "details": details,
         }
         return TemplateResponse(request, "admin/incidents/incident/remote_access.html", context)
+
+    def attachment_view(self, request, object_id, attachment_id):
+        """Staff download any file of the incident, public or internal; always as a download."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        attachment = get_object_or_404(
+            Attachment, pk=attachment_id, incident_id=object_id, purged_at__isnull=True
+        )
+        return attachment_response(attachment)
+
+    def purge_event_view(self, request, object_id, event_id):
+        event = get_object_or_404(TimelineEvent, pk=event_id, incident_id=object_id)
+        return self._purge(
+            request,
+            event.incident,
+            lambda reason: services.incident_purge_event(event, actor=request.user, reason=reason),
+            "Purge a note and its files",
+        )
+
+    def purge_attachment_view(self, request, object_id, attachment_id):
+        attachment = get_object_or_404(Attachment, pk=attachment_id, incident_id=object_id)
+        return self._purge(
+            request,
+            attachment.incident,
+            lambda reason: services.incident_purge_attachment(attachment, actor=request.user, reason=reason),
+            f"Purge the file {attachment.original_name}",
+        )
+
+    def _purge(self, request, incident, purge, title):
+        if not self.has_change_permission(request, incident):
+            raise PermissionDenied
+        form = PurgeForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            purge(form.cleaned_data["reason"])
+            self.message_user(
+                request, "Purged. The timeline records who purged it and why.", messages.SUCCESS
+            )
+            return redirect(reverse("admin:incidents_incident_change", args=[incident.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": incident,
+            "title": f"{title}: {incident.reference}",
+            "form": form,
+            "action_title": title,
+        }
+        status = 400 if form.is_bound else 200
+        return TemplateResponse(request, "admin/incidents/incident/action.html", context, status=status)
 
     def _bulk(self, request, queryset, call, done):
         succeeded = 0

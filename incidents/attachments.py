@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.http import FileResponse
 from django.template.defaultfilters import filesizeformat
 
 from servicedesk.lib.nhs import find_nhs_numbers
@@ -120,3 +121,19 @@ def store_attachment(incident, event, checked, actor):
     attachment.file.save("upload", checked.upload, save=False)
     attachment.save()
     return attachment
+
+
+def attachment_response(attachment):
+    """The file as a download, never rendered by the browser whatever it contains."""
+    filename = attachment.original_name
+    if attachment.content_type == "text/plain" and not filename.lower().endswith((".txt", ".log", ".csv")):
+        filename += ".txt"  # so that a "page.html" saved to disk is not opened by a browser as a page
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=filename,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -2,13 +2,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from . import services
+from .attachments import attachment_response
 from .forms import IncidentFilterForm, IncidentForm, NoteForm, ReasonForm
 from .models import Attachment, Channel, Incident
 from .services import CUSTOMER, allowed_actions, incident_log
@@ -213,12 +213,4 @@ def attachment_download(request, reference, pk):
     attachment = get_object_or_404(
         Attachment, pk=pk, incident=incident, event__public=True, purged_at__isnull=True
     )
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return attachment_response(attachment)

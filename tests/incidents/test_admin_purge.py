@@ -1,0 +1,65 @@
+"""Agents purge a note or a file that carries patient data from the incident's admin page."""
+
+import os
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from incidents import services
+from incidents.attachments import check_upload
+from incidents.models import TimelineEvent
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def _note_with_file(incident, author):
+    upload = check_upload(SimpleUploadedFile("ward.png", PNG))
+    return services.incident_add_note(incident, actor=author, text="Mrs Example's record", uploads=[upload])
+
+
+def test_the_change_page_offers_downloads_and_purges(client, agent, incident, practice_user):
+    event = _note_with_file(incident, practice_user)
+    attachment = event.attachments.get()
+    client.force_login(agent)
+
+    page = client.get(f"/admin/incidents/incident/{incident.pk}/change/").content.decode()
+    download = client.get(f"/admin/incidents/incident/{incident.pk}/attachment/{attachment.pk}/")
+    content = b"".join(download.streaming_content)
+    download.close()
+
+    assert f"/purge-event/{event.pk}/" in page
+    assert f"/purge-attachment/{attachment.pk}/" in page
+    assert download.status_code == 200
+    assert download["Content-Disposition"].startswith("attachment")
+    assert content == PNG
+
+
+def test_an_agent_purges_a_note_and_its_file(client, agent, incident, practice_user):
+    event = _note_with_file(incident, practice_user)
+    path = event.attachments.get().file.path
+    client.force_login(agent)
+    url = f"/admin/incidents/incident/{incident.pk}/purge-event/{event.pk}/"
+
+    refused = client.post(url, {"reason": ""})
+    done = client.post(url, {"reason": "Named a patient"})
+
+    assert refused.status_code == 400
+    assert done.status_code == 302
+    event.refresh_from_db()
+    assert event.text == "" and event.purged_at
+    assert not os.path.exists(path)
+    purge = incident.events.get(kind=TimelineEvent.Kind.PURGED)
+    assert purge.actor == agent and "Named a patient" in purge.text
+    assert not TimelineEvent.objects.filter(text__contains="Mrs Example").exists()
+
+
+def test_a_practice_user_cannot_reach_the_purge_page(client, incident, practice_user):
+    event = _note_with_file(incident, practice_user)
+    client.force_login(practice_user)
+
+    response = client.post(
+        f"/admin/incidents/incident/{incident.pk}/purge-event/{event.pk}/", {"reason": "x"}
+    )
+
+    assert response.status_code == 302 and "/admin/login/" in response.url
+    event.refresh_from_db()
+    assert event.purged_at is None

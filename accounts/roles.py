@@ -25,7 +25,9 @@ _AGENT_PERMISSIONS = [
 
 ROLES = {
     AGENTS: _AGENT_PERMISSIONS,
-    TEAM_LEADERS: _AGENT_PERMISSIONS,
+    # Reading remote-access details is a dedicated permission; here team leaders hold it. Give it to
+    # individual agents in admin (user permissions) when they need to connect to a practice.
+    TEAM_LEADERS: [*_AGENT_PERMISSIONS, "incidents.view_remote_access"],
 }
 
 

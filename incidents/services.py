@@ -544,14 +544,14 @@ def send_resolution_reminders(now=None):
             )
             if claimed:
                 incident = Incident.objects.get(pk=incident_id)
-                event = TimelineEvent.objects.create(
+                TimelineEvent.objects.create(
                     incident=incident,
                     kind=TimelineEvent.Kind.REMINDER,
                     actor=None,
                     public=False,
                     text="Reminder to confirm or reject the resolution sent.",
                 )
-                _notify_practice(incident, "incident_resolved_reminder", event)
+                _notify_practice(incident, "incident_resolved_reminder")  # the email quotes the resolution
                 sent += 1
     return sent
 

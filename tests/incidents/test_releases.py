@@ -186,3 +186,17 @@ def test_a_shipped_release_resolution_can_still_be_rejected_by_the_practice(
     incident.refresh_from_db()
     assert incident.status == Status.INVESTIGATING
     assert incident.events.filter(kind=TimelineEvent.Kind.REJECTED).count() == 1
+
+
+def test_the_release_list_query_count_does_not_grow(client, agent, product, django_assert_num_queries):
+    client.force_login(agent)
+    Release.objects.create(product=product, version="1.1", target_date=date(2027, 1, 1))
+    client.get("/admin/incidents/release/")
+    # session, user, user and group permissions, product filter, two counts, the rows and waiting counts
+    with django_assert_num_queries(8):
+        assert client.get("/admin/incidents/release/").status_code == 200
+    Release.objects.bulk_create(
+        Release(product=product, version=f"2.{n}", target_date=date(2027, 2, 1)) for n in range(20)
+    )
+    with django_assert_num_queries(8):
+        assert client.get("/admin/incidents/release/").status_code == 200

@@ -159,8 +159,6 @@ class Command(BaseCommand):
                 incident.remote_access_allowed = True
                 incident.remote_access_constraints = "Not during morning surgery (08:00-10:30)"
                 incident.remote_access_details = "Demo remote-support ID DEMO-4471, access code Falcon-7"
-                    f"Demo remote-support session for a {stage_of} incident, code Falcon-7"
-                )
             # No confirmation emails: they would only flood the console.
             incident_log(incident, actor=reporter, notify=False)
             self._advance(incident, people["casey.agent@servicedesk.example"], products)

@@ -27,7 +27,7 @@ _SIGNATURES = [
 ]
 ACCEPTED_DESCRIPTION = "PNG, JPEG or GIF screenshots, PDF documents and plain-text logs"
 # Web pages and SVG pretend to be text; a browser would run their scripts. Looked for anywhere in the
-# sample, since a comment, a byte-order mark or a few lines of text may come first.
+# file, since a comment, a byte-order mark or many lines of text may come first.
 _MARKUP = re.compile(rb"<\s*(\?xml|!doctype|html|svg|script|body|head|iframe|object)\b", re.IGNORECASE)
 
 
@@ -84,7 +84,10 @@ def check_upload(upload):
         raise ValidationError(f"{name} is not a file we accept. Attach {ACCEPTED_DESCRIPTION}.")
     if content_type == "text/plain":
         upload.seek(0)
-        text = upload.read().decode("utf-8", errors="replace")
+        whole = upload.read()
+        if _MARKUP.search(whole):  # past the first 4 KB too
+            raise ValidationError(f"{name} is not a file we accept. Attach {ACCEPTED_DESCRIPTION}.")
+        text = whole.decode("utf-8", errors="replace")
         if found := find_nhs_numbers(text):
             raise ValidationError(
                 f"{name} contains “{found[0]}”, which looks like an NHS number. Patient-identifiable data "
@@ -123,15 +126,33 @@ def store_attachment(incident, event, checked, actor):
     return attachment
 
 
+# The only extension each accepted type is ever saved with, whatever the uploader called the file: a
+# "report.html" or "invoice.bat" must not run or render when opened from the downloads folder.
+_EXTENSIONS = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/gif": ".gif",
+    "application/pdf": ".pdf",
+    "text/plain": ".txt",
+}
+
+
+def download_name(attachment):
+    stem, dot, extension = attachment.original_name.rpartition(".")
+    if not dot:
+        stem = attachment.original_name
+    wanted = _EXTENSIONS.get(attachment.content_type, ".bin")
+    if attachment.content_type == "text/plain" and f".{extension.lower()}" == ".log":
+        wanted = ".log"
+    return f"{stem or 'attachment'}{wanted}"
+
+
 def attachment_response(attachment):
     """The file as a download, never rendered by the browser whatever it contains."""
-    filename = attachment.original_name
-    if attachment.content_type == "text/plain" and not filename.lower().endswith((".txt", ".log", ".csv")):
-        filename += ".txt"  # so that a "page.html" saved to disk is not opened by a browser as a page
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,
-        filename=filename,
+        filename=download_name(attachment),
         content_type=attachment.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"

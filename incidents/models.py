@@ -265,7 +265,8 @@ class Incident(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.reference}: {self.summary}"
+        # The reference alone: admin history keeps this text, and a summary may need purging later.
+        return self.reference
 
     def get_absolute_url(self):
         return reverse("incidents:detail", kwargs={"reference": self.reference})

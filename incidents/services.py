@@ -515,7 +515,13 @@ def release_ship(release, *, actor, shipped_on=None):
             return []
         locked.shipped_on = shipped_on or timezone.localdate()
         locked.save(update_fields=["shipped_on"])
-        scheduled = list(Incident.objects.filter(release=locked, status=Status.FIX_SCHEDULED).order_by("pk"))
+        # Locked in the same order as incident_schedule_fix (release, then incidents): no deadlock, and a
+        # practice closing one of them meanwhile waits rather than failing the whole shipment.
+        scheduled = list(
+            Incident.objects.select_for_update()
+            .filter(release=locked, status=Status.FIX_SCHEDULED)
+            .order_by("pk")
+        )
         resolution = (
             f"Fixed in {locked.product.name} {locked.version}, released {locked.shipped_on:%-d %B %Y}."
         )

@@ -122,6 +122,7 @@ def incident_detail(request, reference):
 def _refused(request, incident, exc):
     """An action the incident's state does not allow: say why, on the page, with 409 Conflict."""
     messages.error(request, str(exc))
+    incident.refresh_from_db()  # show the state that made it impossible, not the one first loaded
     return _detail(request, incident, status=409)
 
 

@@ -246,3 +246,34 @@ def test_a_note_of_only_files_is_an_attachment_entry(incident, practice_user):
     stored = [Path(a.file.path) for a in event.attachments.all()]
     assert len(set(stored)) == 2
     assert all(path.exists() for path in stored)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("invoice.bat", b"GIF89a\r\ncalc.exe", "invoice.gif"),
+        ("page.html", b"\x89PNG\r\n\x1a\n<script>alert(1)</script>", "page.png"),
+        ("notes.csv", b"=cmd|' /C calc'!A0\n", "notes.txt"),
+        ("spooler.log", b"Spooler error\n", "spooler.log"),
+        ("report", b"%PDF-1.7\n", "report.pdf"),
+    ],
+)
+def test_a_download_always_carries_the_extension_of_its_real_type(
+    incident, practice_user, name, content, expected
+):
+    from incidents.attachments import attachment_response
+    from incidents.services import incident_add_note
+
+    event = incident_add_note(
+        incident, actor=practice_user, text="", uploads=[check_upload(upload(name, content))]
+    )
+    response = attachment_response(event.attachments.get())
+    response.close()
+
+    assert response["Content-Disposition"] == f'attachment; filename="{expected}"'
+
+
+def test_markup_far_into_a_log_is_still_refused():
+    content = b"line of an ordinary log\n" * 400 + b"<html><script>alert(1)</script></html>"
+
+    assert "is not a file we accept" in refusal(upload("long.log", content))

@@ -87,9 +87,13 @@ class TimelineEventInline(admin.TabularInline):
                     '<a href="{}">{}</a> (<a href="{}">purge</a>)', download, attachment.original_name, purge
                 )
             )
-        if event.kind in (TimelineEvent.Kind.NOTE, TimelineEvent.Kind.ATTACHMENT) and not event.purged_at:
+        if (
+            (event.text or event.attachments.all())
+            and not event.purged_at
+            and event.kind != TimelineEvent.Kind.PURGED
+        ):
             purge = reverse("admin:incidents_incident_purge_event", args=[event.incident_id, event.pk])
-            parts.append(format_html('<a href="{}">purge this note</a>', purge))
+            parts.append(format_html('<a href="{}">purge this entry</a>', purge))
         return format_html_join(mark_safe("<br>"), "{}", ((part,) for part in parts)) or "—"
 
 
@@ -348,6 +352,12 @@ class ReleaseAdmin(admin.ModelAdmin):
     search_fields = ["version", "product__name"]
     readonly_fields = ["shipped_on"]
     actions = ["mark_shipped"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Once incidents are scheduled into it (or it has shipped), its product and version are history.
+        if obj is not None and (obj.shipped_on or obj.incidents.exists()):
+            return ["product", "version", "shipped_on"]
+        return self.readonly_fields
 
     def get_queryset(self, request):
         return (

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.template.defaultfilters import filesizeformat
 
 from servicedesk.lib.nhs import find_nhs_numbers
@@ -149,6 +149,8 @@ def download_name(attachment):
 
 def attachment_response(attachment):
     """The file as a download, never rendered by the browser whatever it contains."""
+    if not attachment.file or not attachment.file.storage.exists(attachment.file.name):
+        raise Http404("That file is no longer available.")
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,

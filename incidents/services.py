@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -108,7 +108,7 @@ def _shown(value, limit=200):
 
 def incident_correct_details(incident, *, actor, changed_fields, nhs_override_fields=()):
     """Save an agent's corrections to an incident's checklist details, with an internal timeline entry
-    that keeps each old and new value.
+    naming each field changed (old and new values for choices, never copies of free text).
 
     `incident` carries the new values. Status, severity and assignee are not details: they change only
     through their own functions.
@@ -131,9 +131,14 @@ def incident_correct_details(incident, *, actor, changed_fields, nhs_override_fi
         current = Incident.objects.select_for_update().get(pk=incident.pk)
         lines = []
         for name in changed_fields:
-            label = capfirst(Incident._meta.get_field(name).verbose_name)
-            old, new = _shown(getattr(current, name)), _shown(getattr(incident, name))
-            lines.append(f"{label}: “{old}” → “{new}”")
+            field = Incident._meta.get_field(name)
+            label = capfirst(field.verbose_name)
+            if isinstance(field, models.CharField | models.TextField) and not field.choices:
+                # Free text is not copied: a correction often removes what must not be kept.
+                lines.append(f"{label}: changed")
+            else:
+                old, new = _shown(getattr(current, name)), _shown(getattr(incident, name))
+                lines.append(f"{label}: “{old}” → “{new}”")
             setattr(current, name, getattr(incident, name))
         current.save(update_fields=[*changed_fields, "updated_at"])
         TimelineEvent.objects.create(
@@ -577,6 +582,7 @@ def incident_purge_event(event, *, actor, reason):
         return event
     for attachment in event.attachments.filter(purged_at__isnull=True):
         _purge_attachment_file(attachment)
+    _purge_copies_on_the_incident(event)
     event.text = ""
     event.purged_at = timezone.now()
     event.save(update_fields=["text", "purged_at"])
@@ -608,6 +614,18 @@ def incident_purge_attachment(attachment, *, actor, reason):
         text=f"Purged an attachment added on {attachment.created_at:%-d %B %Y %H:%M}: {reason}",
     )
     return attachment
+
+
+def _purge_copies_on_the_incident(event):
+    """A resolution or workaround is kept on the incident as well as on its event: purge both."""
+    incident = Incident.objects.select_for_update().get(pk=event.incident_id)
+    fields = []
+    if event.new_value == Status.RESOLVED and incident.resolution == event.text:
+        incident.resolution, fields = "(removed by the Service Desk)", [*fields, "resolution"]
+    if event.kind == TimelineEvent.Kind.FIX_SCHEDULED and incident.workaround:
+        incident.workaround, fields = "", [*fields, "workaround"]
+    if fields:
+        incident.save(update_fields=fields)
 
 
 def _purge_attachment_file(attachment):

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from . import services
 from .attachments import attachment_response
 from .forms import IncidentFilterForm, IncidentForm, NoteForm, ReasonForm
-from .models import Attachment, Channel, Incident
+from .models import Attachment, Channel, Incident, Status, TimelineEvent
 from .services import CUSTOMER, allowed_actions, incident_log
 
 PAGE_SIZE = 25
@@ -95,6 +95,14 @@ def _initial_for(user):
     return {"contact_name": user.full_name, "contact_number": user.phone, "site": main_site}
 
 
+def _latest_question(events):
+    """The desk's question that put the incident in awaiting-customer: the last such status event."""
+    asked = [
+        e for e in events if e.kind == TimelineEvent.Kind.STATUS and e.new_value == Status.AWAITING_CUSTOMER
+    ]
+    return asked[-1] if asked else None
+
+
 def _detail(request, incident, status=200, **forms):
     """The incident page, with the forms for what the practice may do now (bound ones keep their input)."""
     events = (
@@ -106,6 +114,9 @@ def _detail(request, incident, status=200, **forms):
         "incident": incident,
         "events": events,
         "actions": allowed_actions(incident, CUSTOMER),
+        "awaiting_question": _latest_question(events)
+        if incident.status == Status.AWAITING_CUSTOMER
+        else None,
         "note_form": forms.get("note_form") or NoteForm(),
         "reject_form": forms.get("reject_form") or ReasonForm(prefix="reject", label="Why did it not work?"),
         "close_form": forms.get("close_form")

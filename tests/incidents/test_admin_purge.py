@@ -1,12 +1,13 @@
 """Agents purge a note or a file that carries patient data from the incident's admin page."""
 
 import os
+from datetime import date
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from incidents import services
 from incidents.attachments import check_upload
-from incidents.models import TimelineEvent
+from incidents.models import Release, TimelineEvent
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
@@ -63,3 +64,32 @@ def test_a_practice_user_cannot_reach_the_purge_page(client, incident, practice_
     assert response.status_code == 302 and "/admin/login/" in response.url
     event.refresh_from_db()
     assert event.purged_at is None
+
+
+def test_purging_a_resolution_removes_the_copy_kept_on_the_incident(client, agent, incident):
+    services.incident_verify(incident, actor=agent)
+    services.incident_start_investigation(incident, actor=agent)
+    services.incident_resolve(incident, actor=agent, resolution="Mrs Example's record was fixed")
+    event = incident.events.get(new_value="resolved")
+    client.force_login(agent)
+
+    client.post(
+        f"/admin/incidents/incident/{incident.pk}/purge-event/{event.pk}/", {"reason": "Named a patient"}
+    )
+
+    incident.refresh_from_db()
+    assert "Mrs Example" not in incident.resolution
+    assert not TimelineEvent.objects.filter(text__contains="Mrs Example").exists()
+
+
+def test_a_release_with_scheduled_incidents_keeps_its_product(client, agent, incident, product):
+    release = Release.objects.create(product=product, version="6.0", target_date=date(2027, 3, 1))
+    services.incident_verify(incident, actor=agent)
+    services.incident_start_investigation(incident, actor=agent)
+    services.incident_schedule_fix(incident, actor=agent, release=release)
+    client.force_login(agent)
+
+    page = client.get(f"/admin/incidents/release/{release.pk}/change/").content.decode()
+
+    assert 'name="product"' not in page
+    assert 'name="version"' not in page

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -221,7 +222,13 @@ class IncidentAdmin(admin.ModelAdmin):
         if request.method == "POST":
             if form.is_valid():
                 try:
-                    admin_actions.ACTIONS[action][2](incident, request.user, form)
+                    with transaction.atomic():  # the change and the user's NHS-number confirmation together
+                        admin_actions.ACTIONS[action][2](incident, request.user, form)
+                        services.incident_record_nhs_override(
+                            incident,
+                            actor=request.user,
+                            field_labels=getattr(form, "nhs_override_fields", []),
+                        )
                 except InvalidTransition as exc:
                     self.message_user(request, str(exc), messages.ERROR)
                     status = 409

@@ -3,21 +3,28 @@
 from django import forms
 
 from accounts.models import User
+from servicedesk.lib.forms import NHSNumberGuardMixin
 
 from . import services
 from .forms import MultipleFileField, NoteForm, severity_choices
 from .models import Release
 
 
-class OptionalNoteForm(forms.Form):
+class OptionalNoteForm(NHSNumberGuardMixin):
+    nhs_guarded_fields = ("note",)
+
     note = forms.CharField(label="Note for the practice (optional)", required=False, widget=forms.Textarea)
 
 
-class QuestionForm(forms.Form):
+class QuestionForm(NHSNumberGuardMixin):
+    nhs_guarded_fields = ("question",)
+
     question = forms.CharField(label="What do you need from the practice?", widget=forms.Textarea)
 
 
-class ScheduleFixForm(forms.Form):
+class ScheduleFixForm(NHSNumberGuardMixin):
+    nhs_guarded_fields = ("workaround",)
+
     release = forms.ModelChoiceField(
         queryset=Release.objects.none(), help_text="A release of this product still to come."
     )
@@ -32,16 +39,22 @@ class ScheduleFixForm(forms.Form):
         ).select_related("product")
 
 
-class ResolveForm(forms.Form):
+class ResolveForm(NHSNumberGuardMixin):
+    nhs_guarded_fields = ("resolution",)
+
     resolution = forms.CharField(label="Solution supplied", widget=forms.Textarea)
     is_workaround = forms.BooleanField(label="This is a temporary workaround", required=False)
 
 
-class PhoneConfirmationForm(forms.Form):
+class PhoneConfirmationForm(NHSNumberGuardMixin):
+    nhs_guarded_fields = ("confirmed_by",)
+
     confirmed_by = forms.CharField(label="Who at the practice confirmed it by telephone?", max_length=150)
 
 
-class SeverityForm(forms.Form):
+class SeverityForm(NHSNumberGuardMixin):
+    nhs_guarded_fields = ("reason",)
+
     severity = forms.TypedChoiceField(choices=severity_choices, coerce=int, widget=forms.RadioSelect)
     reason = forms.CharField(label="Reason (the practice sees it)", widget=forms.Textarea)
 
@@ -122,7 +135,6 @@ ACTIONS = {
             text=f.cleaned_data["text"],
             public=f.cleaned_data["public"],
             uploads=f.cleaned_data["files"],
-            nhs_override_fields=f.nhs_override_fields,
         ),
     ),
 }

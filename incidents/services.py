@@ -51,7 +51,7 @@ def _next_reference():
     return f"{prefix}{value:0{settings.INCIDENT_REFERENCE_DIGITS}d}"
 
 
-def _record_nhs_override(incident, actor, field_labels):
+def incident_record_nhs_override(incident, *, actor, field_labels):
     """Put on the timeline that the user vouched that a number which looked like one is no NHS number."""
     if field_labels:
         TimelineEvent.objects.create(
@@ -93,7 +93,7 @@ def incident_log(incident, *, actor, nhs_override_fields=(), uploads=(), notify=
         )
         for upload in uploads:
             store_attachment(incident, logged, upload, actor)
-        _record_nhs_override(incident, actor, nhs_override_fields)
+        incident_record_nhs_override(incident, actor=actor, field_labels=nhs_override_fields)
         if notify:
             queue_on_commit(send_incident_logged_email, incident.pk)
             if incident.severity == Severity.SYSTEM_UNAVAILABLE:
@@ -148,7 +148,7 @@ def incident_correct_details(incident, *, actor, changed_fields, nhs_override_fi
             public=False,
             text="\n".join(lines),
         )
-        _record_nhs_override(current, actor, nhs_override_fields)
+        incident_record_nhs_override(current, actor=actor, field_labels=nhs_override_fields)
     return current
 
 
@@ -457,7 +457,7 @@ def incident_add_note(incident, *, actor, text, public=True, uploads=(), nhs_ove
     event = TimelineEvent.objects.create(incident=incident, kind=kind, actor=actor, public=public, text=text)
     for upload in uploads:
         store_attachment(incident, event, upload, actor)
-    _record_nhs_override(incident, actor, nhs_override_fields)
+    incident_record_nhs_override(incident, actor=actor, field_labels=nhs_override_fields)
     Incident.objects.filter(pk=incident.pk).update(updated_at=timezone.now())
     if is_desk and public:
         _notify_practice(incident, "incident_note", event)

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -194,7 +195,11 @@ def incident_reject(request, reference):
     if not form.is_valid():
         return _detail(request, incident, status=400, reject_form=form)
     try:
-        services.incident_reject(incident, actor=request.user, reason=form.cleaned_data["reason"])
+        with transaction.atomic():
+            services.incident_reject(incident, actor=request.user, reason=form.cleaned_data["reason"])
+            services.incident_record_nhs_override(
+                incident, actor=request.user, field_labels=form.nhs_override_fields
+            )
     except services.InvalidTransition as exc:
         return _refused(request, incident, exc)
     messages.success(
@@ -211,7 +216,13 @@ def incident_close(request, reference):
     if not form.is_valid():
         return _detail(request, incident, status=400, close_form=form)
     try:
-        services.incident_close_not_relevant(incident, actor=request.user, reason=form.cleaned_data["reason"])
+        with transaction.atomic():
+            services.incident_close_not_relevant(
+                incident, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+            services.incident_record_nhs_override(
+                incident, actor=request.user, field_labels=form.nhs_override_fields
+            )
     except services.InvalidTransition as exc:
         return _refused(request, incident, exc)
     messages.success(request, f"{incident.reference} is closed.")

@@ -23,6 +23,7 @@ class NHSNumberGuardMixin(forms.Form):
     """
 
     nhs_guarded_fields = ()
+    nhs_field_names = {}  # how the messages name a field whose label is a question
 
     confirm_not_nhs_number = forms.BooleanField(
         required=False,
@@ -68,7 +69,7 @@ class NHSNumberGuardMixin(forms.Form):
         self.data = data
 
     def _nhs_message(self, name, found):
-        label = str(self.fields[name].label or name.replace("_", " "))
+        label = self.nhs_field_names.get(name) or str(self.fields[name].label or name.replace("_", " "))
         numbers = ", ".join(f"“{number}”" for number in found)
         return (
             f"{label[0].upper()}{label[1:]} contains {numbers}, which looks like an NHS number. "

@@ -661,3 +661,23 @@ def test_the_page_query_count_does_not_grow_with_attachments(
         response = user_client.get(page_url(incident))
 
     assert text_of(response).count('" download>shot-') == sum(spread)
+
+
+def test_a_number_confirmed_as_not_an_nhs_number_lets_the_rejection_through(post, member, resolved):
+    url = page_url(resolved, "reject")
+    warned = post(url, {"reject-reason": f"Licence {NHS_NUMBER} still refused"})
+    token = warned.context["reject_form"]["nhs_numbers_shown"].value()
+
+    response = post(
+        url,
+        {
+            "reject-reason": f"Licence {NHS_NUMBER} still refused",
+            "reject-nhs_numbers_shown": token,
+            "reject-confirm_not_nhs_number": "on",
+        },
+    )
+
+    assert response.redirect_chain == [(resolved.get_absolute_url(), 302)]
+    resolved.refresh_from_db()
+    assert resolved.status == Status.INVESTIGATING
+    assert resolved.events.filter(kind="nhs_override").exists()

@@ -592,3 +592,21 @@ def test_the_release_list_counts_the_incidents_waiting(agent_client, scheduled):
     html = text_of(agent_client.get(RELEASES))
 
     assert '<td class="field-scheduled_incidents">2</td>' in html
+
+
+def test_a_resolution_holding_an_nhs_number_is_refused_until_confirmed(act, incident, agent, mailoutbox):
+    investigating = at(incident, Status.INVESTIGATING, agent)
+    data = {"resolution": "Record of 943 476 5919 repaired"}
+
+    refused = act(investigating, "resolve", data)
+    token = refused.context["form"]["nhs_numbers_shown"].value()
+    accepted = act(
+        investigating, "resolve", {**data, "nhs_numbers_shown": token, "confirm_not_nhs_number": "on"}
+    )
+
+    assert refused.status_code == 400
+    assert "“943 476 5919”, which looks like an NHS number" in text_of(refused)
+    assert_done(accepted, investigating)
+    investigating.refresh_from_db()
+    assert investigating.status == Status.RESOLVED
+    assert investigating.events.filter(kind="nhs_override", actor=agent).exists()

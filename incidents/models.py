@@ -322,6 +322,14 @@ class TimelineEvent(models.Model):
     def __str__(self):
         return f"{self.incident_id} {self.get_kind_display()} at {self.created_at:%Y-%m-%d %H:%M}"
 
+    @property
+    def change(self):
+        """'Old → new' for a change of status or severity, in words a practice reads; else ''."""
+        if not (self.old_value and self.new_value):
+            return ""
+        labels = dict(Status.choices)
+        return f"{labels.get(self.old_value, self.old_value)} → {labels.get(self.new_value, self.new_value)}"
+
 
 def attachment_path(attachment, filename):
     # A generated name: what the user called the file never reaches the file system.

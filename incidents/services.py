@@ -411,7 +411,7 @@ def incident_change_severity(incident, *, actor, severity, reason):
         new_value=locked.get_severity_display(),
         text=reason,
     )
-    _notify_practice(locked, "incident_status", event)
+    _notify_practice(locked, "incident_severity", event)
     if severity == Severity.SYSTEM_UNAVAILABLE:
         queue_on_commit(alert_desk_to_severity_one, locked.pk)
     return locked

@@ -4,7 +4,7 @@ from django.conf import settings
 from servicedesk.lib.mail import send_templated_email
 from servicedesk.lib.tasks import EMAIL_TASK_OPTIONS
 
-from .models import Incident
+from .models import Incident, Status
 
 
 def _incident(incident_id):
@@ -29,6 +29,7 @@ def alert_desk_to_severity_one(incident_id):
 # What each kind of incident email says; all share templates/emails/incident_update.*.
 UPDATES = {
     "incident_status": "{incident.reference} is now {status}",
+    "incident_severity": "{incident.reference}: severity changed to {event.new_value}",
     "incident_resolved": "{incident.reference} is resolved: please confirm or reject the solution",
     "incident_resolved_reminder": "Reminder: please confirm or reject the solution for {incident.reference}",
     "incident_note": "New note from the Service Desk on {incident.reference}",
@@ -54,7 +55,10 @@ def send_incident_email(incident_id, kind, audience, event_id=None):
         pk=incident_id
     )
     event = incident.events.select_related("actor").filter(pk=event_id).first() if event_id else None
-    subject = UPDATES[kind].format(incident=incident, status=incident.get_status_display().lower())
+    # The status the event moved to, not the incident's current one: a retried email must not run ahead.
+    status = dict(Status.choices).get(event.new_value) if event and event.new_value else None
+    status = (status or incident.get_status_display()).lower()
+    subject = UPDATES[kind].format(incident=incident, status=status, event=event)
     context = {"incident": incident, "event": event, "kind": kind, "subject": subject, "audience": audience}
     send_templated_email("incident_update", _recipients(incident, audience), context)
 

@@ -5,6 +5,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.utils.html import escape
 
 from incidents.models import Incident, Release, Severity, Status, TimelineEvent
@@ -610,3 +611,15 @@ def test_a_resolution_holding_an_nhs_number_is_refused_until_confirmed(act, inci
     investigating.refresh_from_db()
     assert investigating.status == Status.RESOLVED
     assert investigating.events.filter(kind="nhs_override", actor=agent).exists()
+
+
+def test_a_severity_change_is_named_in_the_email_and_on_the_practice_page(
+    act, incident, agent, mailoutbox, practice_user
+):
+    act(incident, "change_severity", {"severity": "2", "reason": "Affects every prescription"})
+
+    assert mailoutbox[-1].subject == f"{incident.reference}: severity changed to 2 – Major fault"
+    assert "3 – Minor fault → 2 – Major fault" in mailoutbox[-1].body
+    practice = Client()
+    practice.force_login(practice_user)
+    assert "3 – Minor fault → 2 – Major fault" in practice.get(incident.get_absolute_url()).content.decode()

@@ -54,6 +54,8 @@ def send_incident_email(incident_id, kind, audience, event_id=None):
     incident = Incident.objects.select_related("practice", "product", "reporter", "assignee", "release").get(
         pk=incident_id
     )
+    if kind == "incident_resolved_reminder" and incident.status != Status.RESOLVED:
+        return  # confirmed or rejected since the reminder was queued: nothing to remind of
     event = incident.events.select_related("actor").filter(pk=event_id).first() if event_id else None
     # The status the event moved to, not the incident's current one: a retried email must not run ahead.
     status = dict(Status.choices).get(event.new_value) if event and event.new_value else None

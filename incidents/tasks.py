@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from celery import shared_task
 from django.conf import settings
 
@@ -71,3 +73,11 @@ def send_resolution_reminders_task():
     from .services import send_resolution_reminders
 
     return send_resolution_reminders()
+
+
+@shared_task
+def remove_orphan_files_task():
+    """Daily (Celery beat): delete upload files that a failed submission left without an attachment."""
+    from .services import remove_orphan_files
+
+    return remove_orphan_files(min_age=timedelta(hours=1))

@@ -1,11 +1,18 @@
 """Purging a note or a file that carried patient data (issue 3, item 9): the content and the file go,
 a record of who purged it and why stays."""
 
+import os
+from datetime import timedelta
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.db.models import Q
+from django.utils import timezone
 
 from incidents.attachments import check_uploads
 from incidents.models import Attachment, TimelineEvent
@@ -167,3 +174,17 @@ def test_an_attachment_already_purged_with_its_note_is_left_alone(incident, note
     incident_purge_attachment(secret, actor=agent, reason=REASON)
 
     assert purges(incident).count() == 1
+
+
+def test_files_left_by_a_failed_submission_are_removed(note):
+    kept = note.attachments.first()
+    orphan = default_storage.save(f"attachments/{note.incident_id}/leftover", ContentFile(b"rolled back"))
+    fresh = default_storage.save(f"attachments/{note.incident_id}/uploading", ContentFile(b"being saved"))
+    two_hours_ago = (timezone.now() - timedelta(hours=2)).timestamp()
+    os.utime(default_storage.path(orphan), (two_hours_ago, two_hours_ago))
+
+    call_command("remove_orphan_files", stdout=StringIO())
+
+    assert not default_storage.exists(orphan)
+    assert default_storage.exists(fresh)
+    assert default_storage.exists(kept.file.name)

@@ -4,9 +4,9 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
-from encrypted_fields.fields import EncryptedTextField
 
 from accounts.models import Practice, Site, phone_validator
+from servicedesk.lib.fields import EncryptedTextField
 
 
 class Product(models.Model):

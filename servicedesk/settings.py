@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.validators import validate_email
 
@@ -217,9 +218,22 @@ AXES_VERBOSE = False
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# Remote-access details are encrypted at rest (django-fernet-encrypted-fields) with keys derived from
-# SECRET_KEY (and SECRET_KEY_FALLBACKS while rotating) and these salts; the first salt encrypts, all decrypt.
-SALT_KEY = env_list("FIELD_ENCRYPTION_SALTS", ["primary-care-servicedesk-remote-access"])
+# Remote-access details are encrypted at rest with these Fernet keys (generate one with
+# `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`). The first
+# encrypts, all decrypt: to rotate, put the new key first and keep the old one after it.
+FIELD_ENCRYPTION_KEYS = env_list(
+    "FIELD_ENCRYPTION_KEYS", ["bG9jYWwtZGV2ZWxvcG1lbnQta2V5LW9ubHktMzJieXQ="] if DEBUG else []
+)
+if not FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEYS must be set when DEBUG is off (comma-separated Fernet keys)."
+    )
+for _key in FIELD_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS holds a value that is not a Fernet key.") from None
+SALT_KEY = "unused"  # read by django-fernet-encrypted-fields' own key derivation, which is replaced
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 
 SESSION_COOKIE_HTTPONLY = True

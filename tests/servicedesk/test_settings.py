@@ -16,7 +16,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_VARIABLES = (
     "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "SITE_URL",
     "EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS", "STATIC_ROOT", "MEDIA_ROOT", "LOG_LEVEL",
-    "SERVICE_DESK_ALERT_EMAILS", "INCIDENT_REFERENCE_PREFIX",
+    "SERVICE_DESK_ALERT_EMAILS", "INCIDENT_REFERENCE_PREFIX", "FIELD_ENCRYPTION_KEYS",
 )  # fmt: skip
 
 
@@ -27,6 +27,7 @@ def start_django(**overrides):
         SECRET_KEY="settings-test-key",
         ALLOWED_HOSTS="servicedesk.example.org",
         SITE_URL="https://servicedesk.example.org",
+        FIELD_ENCRYPTION_KEYS="c2V0dGluZ3MtdGVzdC1maWVsZC1lbmNyeXB0aW9uLWs=",
     )
     env.update(overrides)
     env = {key: value for key, value in env.items() if value is not None}
@@ -54,6 +55,8 @@ def start_django(**overrides):
         ("SECRET_KEY", {"SECRET_KEY": None, "DEBUG": "0"}),
         ("ALLOWED_HOSTS", {"ALLOWED_HOSTS": None, "DEBUG": "0"}),
         ("SITE_URL", {"SITE_URL": None, "DEBUG": "0"}),
+        ("FIELD_ENCRYPTION_KEYS", {"FIELD_ENCRYPTION_KEYS": None, "DEBUG": "0"}),
+        ("FIELD_ENCRYPTION_KEYS", {"FIELD_ENCRYPTION_KEYS": "not-a-key"}),
         ("LOG_LEVEL", {"LOG_LEVEL": "loud"}),
         ("SERVICE_DESK_ALERT_EMAILS", {"SERVICE_DESK_ALERT_EMAILS": "desk@example.org,not-an-address"}),
         ("INCIDENT_REFERENCE_PREFIX", {"INCIDENT_REFERENCE_PREFIX": "pc"}),
@@ -78,6 +81,7 @@ def test_a_good_production_configuration_starts_cleanly():
         EMAIL_HOST="smtp.example.org",
         EMAIL_PORT="587",
         SITE_URL="https://servicedesk.example.org",
+        FIELD_ENCRYPTION_KEYS="c2V0dGluZ3MtdGVzdC1maWVsZC1lbmNyeXB0aW9uLWs=",
     )
 
     assert result.returncode == 0, result.stderr

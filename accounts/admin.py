@@ -1,5 +1,7 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from servicedesk.lib.admin import act_on_each
 
 from .models import AccountRequest, Contract, Practice, Site, User
 from .services import AccountRequestError, account_request_approve, account_request_reject
@@ -93,12 +95,4 @@ class AccountRequestAdmin(admin.ModelAdmin):
         return False  # decided requests are the record of who approved whom
 
     def _decide(self, request, queryset, decide, verb):
-        done = 0
-        for req in queryset:
-            try:
-                decide(req)
-                done += 1
-            except AccountRequestError as exc:
-                self.message_user(request, str(exc), messages.WARNING)
-        if done:
-            self.message_user(request, f"{done} request(s) {verb}.", messages.SUCCESS)
+        act_on_each(self, request, queryset, decide, refused=AccountRequestError, done=verb, noun="request")

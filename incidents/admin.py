@@ -10,6 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from servicedesk.lib.admin import act_on_each
 from servicedesk.lib.pagination import EstimatedCountPaginator
 
 from . import admin_actions, services
@@ -318,15 +319,7 @@ class IncidentAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/incidents/incident/action.html", context, status=status)
 
     def _bulk(self, request, queryset, call, done):
-        succeeded = 0
-        for incident in queryset:
-            try:
-                call(incident)
-                succeeded += 1
-            except InvalidTransition as exc:
-                self.message_user(request, str(exc), messages.WARNING)
-        if succeeded:
-            self.message_user(request, f"{succeeded} incident(s) {done}.", messages.SUCCESS)
+        act_on_each(self, request, queryset, call, refused=InvalidTransition, done=done, noun="incident")
 
     @admin.action(description="Verify the selected logged incidents", permissions=["change"])
     def verify_selected(self, request, queryset):

@@ -323,35 +323,30 @@ def incident_resolve(incident, *, actor, resolution, is_workaround=False):
     return incident
 
 
-@transaction.atomic
-def incident_confirm(incident, *, actor):
-    """The practice confirms the resolution worked: the incident is closed."""
+def _close_confirmed(incident, action, actor, text):
     incident, event = _transition(
         incident,
-        "confirm",
+        action,
         actor=actor,
         kind=TimelineEvent.Kind.CONFIRMED,
         changes={"closed_at": timezone.now()},
-        text=f"Confirmed in the portal by {actor.full_name}.",
+        text=text,
     )
     _notify_practice(incident, "incident_status", event)
     return incident
+
+
+@transaction.atomic
+def incident_confirm(incident, *, actor):
+    """The practice confirms the resolution worked: the incident is closed."""
+    return _close_confirmed(incident, "confirm", actor, f"Confirmed in the portal by {actor.full_name}.")
 
 
 @transaction.atomic
 def incident_confirm_by_phone(incident, *, actor, confirmed_by):
     """An agent records that the practice confirmed the resolution by telephone, and who confirmed."""
     confirmed_by = _required(confirmed_by, "the name of the person who confirmed")
-    incident, event = _transition(
-        incident,
-        "confirm_by_phone",
-        actor=actor,
-        kind=TimelineEvent.Kind.CONFIRMED,
-        changes={"closed_at": timezone.now()},
-        text=f"Confirmed by telephone by {confirmed_by}.",
-    )
-    _notify_practice(incident, "incident_status", event)
-    return incident
+    return _close_confirmed(incident, "confirm_by_phone", actor, f"Confirmed by telephone by {confirmed_by}.")
 
 
 @transaction.atomic

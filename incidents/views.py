@@ -187,46 +187,48 @@ def incident_confirm(request, reference):
     return redirect(incident)
 
 
-@login_required
-@require_POST
-def incident_reject(request, reference):
+def _act_with_reason(request, reference, *, prefix, label, service, done):
+    """Reject or close: a required reason (NHS-guarded), the service, and the user's confirmation."""
     incident = _get_incident_for_user(request, reference)
-    form = ReasonForm(request.POST, prefix="reject", label="Why did it not work?")
+    form = ReasonForm(request.POST, prefix=prefix, label=label)
     if not form.is_valid():
-        return _detail(request, incident, status=400, reject_form=form)
+        return _detail(request, incident, status=400, **{f"{prefix}_form": form})
     try:
         with transaction.atomic():
-            services.incident_reject(incident, actor=request.user, reason=form.cleaned_data["reason"])
+            service(incident, actor=request.user, reason=form.cleaned_data["reason"])
             services.incident_record_nhs_override(
                 incident, actor=request.user, field_labels=form.nhs_override_fields
             )
     except services.InvalidTransition as exc:
         return _refused(request, incident, exc)
-    messages.success(
-        request, f"{incident.reference} is reopened and the Service Desk will investigate again."
-    )
+    messages.success(request, done.format(reference=incident.reference))
     return redirect(incident)
+
+
+@login_required
+@require_POST
+def incident_reject(request, reference):
+    return _act_with_reason(
+        request,
+        reference,
+        prefix="reject",
+        label="Why did it not work?",
+        service=services.incident_reject,
+        done="{reference} is reopened and the Service Desk will investigate again.",
+    )
 
 
 @login_required
 @require_POST
 def incident_close(request, reference):
-    incident = _get_incident_for_user(request, reference)
-    form = ReasonForm(request.POST, prefix="close", label="Why is it no longer relevant?")
-    if not form.is_valid():
-        return _detail(request, incident, status=400, close_form=form)
-    try:
-        with transaction.atomic():
-            services.incident_close_not_relevant(
-                incident, actor=request.user, reason=form.cleaned_data["reason"]
-            )
-            services.incident_record_nhs_override(
-                incident, actor=request.user, field_labels=form.nhs_override_fields
-            )
-    except services.InvalidTransition as exc:
-        return _refused(request, incident, exc)
-    messages.success(request, f"{incident.reference} is closed.")
-    return redirect(incident)
+    return _act_with_reason(
+        request,
+        reference,
+        prefix="close",
+        label="Why is it no longer relevant?",
+        service=services.incident_close_not_relevant,
+        done="{reference} is closed.",
+    )
 
 
 @login_required

@@ -1,0 +1,133 @@
+"""Support-hours arithmetic: SLA clocks run only while the Service Desk is open.
+
+A `Calendar` says, for each weekday, when the desk is open (Europe/London wall-clock times), and which
+countries' public holidays close it. Two functions carry everything else:
+
+- `add_support_minutes(start, minutes, calendar)`: the instant `minutes` of open time after `start`;
+- `support_minutes_between(start, end, calendar)`: the open minutes between two instants.
+
+Opening times are turned into real instants day by day with the Europe/London zone, and all arithmetic
+is done in UTC (Python compares and subtracts two datetimes of the same zone by wall clock), so a day on
+which the clocks change is as long as it really is (a 24x7 desk has 23 or 25 hours that day).
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+LONDON = ZoneInfo("Europe/London")
+MIDNIGHT = time(0, 0)
+
+# Holiday sets a calendar may exclude: (country, subdivision).
+HOLIDAY_REGIONS = {
+    "england": ("GB", "ENG"),
+    "ireland": ("IE", None),
+}
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Opening hours by weekday (0 = Monday): a tuple of (opens, closes) pairs; a `closes` of 00:00
+    means midnight at the end of the day. `closed_on` names the HOLIDAY_REGIONS whose holidays close."""
+
+    hours: dict = field(hash=False)
+    closed_on: tuple = ()
+
+    def __hash__(self):
+        return hash((tuple(sorted((day, tuple(spans)) for day, spans in self.hours.items())), self.closed_on))
+
+
+STANDARD = Calendar(
+    hours={
+        **{weekday: ((time(9, 0), time(17, 30)),) for weekday in range(5)},
+        5: ((time(9, 0), time(12, 0)),),
+    },
+    closed_on=("england", "ireland"),
+)
+
+ALWAYS_OPEN = Calendar(hours={weekday: ((MIDNIGHT, MIDNIGHT),) for weekday in range(7)})
+
+
+@lru_cache(maxsize=64)
+def _holidays(region, year):
+    country, subdivision = HOLIDAY_REGIONS[region]
+    return holidays.country_holidays(country, subdiv=subdivision, years=year)
+
+
+def is_holiday(day, calendar):
+    return any(day in _holidays(region, day.year) for region in calendar.closed_on)
+
+
+def open_spans(day, calendar):
+    """The desk's open periods on a local date, as (start, end) instants in UTC, earliest first."""
+    if is_holiday(day, calendar):
+        return []
+    spans = []
+    for opens, closes in calendar.hours.get(day.weekday(), ()):
+        start = datetime.combine(day, opens, tzinfo=LONDON).astimezone(UTC)
+        end_day = day + timedelta(days=1) if closes == MIDNIGHT else day
+        end = datetime.combine(end_day, closes, tzinfo=LONDON).astimezone(UTC)
+        if end > start:
+            spans.append((start, end))
+    return sorted(spans)
+
+
+def _days_from(instant):
+    day = instant.astimezone(LONDON).date()
+    while True:
+        yield day
+        day += timedelta(days=1)
+
+
+# A calendar that is never open (or only on holidays) would loop for ever; this bounds the search.
+_MAX_DAYS = 3 * 366
+
+
+def add_support_minutes(start, minutes, calendar=STANDARD):
+    """The instant at which `minutes` of support time have passed since `start` (aware datetime).
+
+    Started out of hours, the clock starts at the next opening; a result that lands exactly on a
+    closing time is that closing time.
+    """
+    if start.tzinfo is None:
+        raise ValueError("start must be timezone-aware")
+    start = start.astimezone(UTC)
+    remaining = timedelta(minutes=minutes)
+    for n, day in enumerate(_days_from(start)):
+        if n > _MAX_DAYS:
+            raise ValueError("the calendar has no open time in the next three years")
+        for span_start, span_end in open_spans(day, calendar):
+            begin = max(span_start, start)
+            if begin >= span_end:
+                continue
+            available = span_end - begin
+            if remaining <= available:
+                return (begin + remaining).astimezone(LONDON)
+            remaining -= available
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def support_minutes_between(start, end, calendar=STANDARD):
+    """Whole minutes of support time from `start` to `end` (0 if `end` is not after `start`)."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("start and end must be timezone-aware")
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    if end <= start:
+        return 0
+    total = timedelta()
+    for day in _days_from(start):
+        if datetime.combine(day, MIDNIGHT, tzinfo=LONDON).astimezone(UTC) >= end:
+            break
+        for span_start, span_end in open_spans(day, calendar):
+            overlap = min(span_end, end) - max(span_start, start)
+            if overlap > timedelta():
+                total += overlap
+    return int(total.total_seconds() // 60)
+
+
+def next_opening(instant, calendar=STANDARD):
+    """When a clock started at `instant` starts: `instant` if the desk is open, else its next opening."""
+    return add_support_minutes(instant, 0, calendar)

@@ -3,14 +3,26 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from servicedesk.lib.admin import act_on_each
 
-from .models import AccountRequest, Contract, Practice, Site, User
+from .models import AccountRequest, Contract, Practice, Site, SupportCalendar, SupportHours, User
 from .services import AccountRequestError, account_request_approve, account_request_reject
+
+
+class SupportHoursInline(admin.TabularInline):
+    model = SupportHours
+    extra = 0
+
+
+@admin.register(SupportCalendar)
+class SupportCalendarAdmin(admin.ModelAdmin):
+    list_display = ["name", "is_standard", "closed_on_english_holidays", "closed_on_irish_holidays"]
+    inlines = [SupportHoursInline]
 
 
 @admin.register(Contract)
 class ContractAdmin(admin.ModelAdmin):
-    list_display = ["name", "managed_service"]
-    list_filter = ["managed_service"]
+    list_display = ["name", "managed_service", "support_calendar"]
+    list_filter = ["managed_service", "support_calendar"]
+    list_select_related = ["support_calendar"]
     search_fields = ["name"]
 
 

@@ -1,9 +1,13 @@
+import datetime
+
 from django.conf import settings
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+
+from servicedesk.lib.support_hours import Calendar
 
 # An ODS site code as used by GP practices (e.g. A81001); Irish practices are given a code of the
 # same shape by the desk.
@@ -23,11 +27,91 @@ class Country(models.TextChoices):
     IRELAND = "ireland", "Ireland"
 
 
+class SupportCalendar(models.Model):
+    """When the Service Desk is open for a contract: SLA clocks count only these hours."""
+
+    name = models.CharField(max_length=100, unique=True)
+    is_standard = models.BooleanField(
+        "standard calendar", default=False, help_text="Used by every contract that names no calendar."
+    )
+    closed_on_english_holidays = models.BooleanField(default=True)
+    closed_on_irish_holidays = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_standard"], condition=models.Q(is_standard=True), name="one_standard_calendar"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def as_calendar(self):
+        """The calendar for servicedesk.lib.support_hours (uses prefetched `hours` when present)."""
+        hours = {}
+        for span in self.hours.all():
+            hours.setdefault(span.weekday, []).append((span.opens, span.closes))
+        closed_on = tuple(
+            region
+            for region, closed in (
+                ("england", self.closed_on_english_holidays),
+                ("ireland", self.closed_on_irish_holidays),
+            )
+            if closed
+        )
+        return Calendar(
+            hours={day: tuple(sorted(spans)) for day, spans in hours.items()}, closed_on=closed_on
+        )
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class SupportHours(models.Model):
+    calendar = models.ForeignKey(SupportCalendar, on_delete=models.CASCADE, related_name="hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens = models.TimeField()
+    closes = models.TimeField(help_text="00:00 means midnight at the end of the day.")
+
+    class Meta:
+        ordering = ["weekday", "opens"]
+        verbose_name_plural = "support hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(weekday__gte=0, weekday__lte=6), name="support_hours_weekday_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(closes__gt=models.F("opens")) | models.Q(closes=datetime.time(0, 0)),
+                name="support_hours_close_after_open",
+                violation_error_message="Closing time must be after opening time (00:00 means midnight).",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
 class Contract(models.Model):
     name = models.CharField(max_length=200, unique=True)
     managed_service = models.BooleanField(
         default=False,
         help_text="Managed-service contracts have a Customer Liaison Officer on the escalation ladder.",
+    )
+    support_calendar = models.ForeignKey(
+        SupportCalendar,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        help_text="Leave empty for the standard calendar.",
     )
 
     def __str__(self):

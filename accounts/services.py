@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from servicedesk.lib.tasks import queue_on_commit
 
-from .models import AccountRequest, User
+from .models import AccountRequest, SupportCalendar, User
 from .tasks import send_account_rejected_email, send_set_password_email
 
 
@@ -78,3 +78,11 @@ def account_request_reject(account_request, *, actor, reason=""):
         req.save(update_fields=["status", "decided_at", "decided_by", "rejection_reason"])
         queue_on_commit(send_account_rejected_email, req.pk)
     return req
+
+
+def support_calendar_for(contract):
+    """The support-hours calendar an SLA clock of this contract (or of none) runs on."""
+    calendars = SupportCalendar.objects.prefetch_related("hours")
+    if contract is not None and contract.support_calendar_id:
+        return calendars.get(pk=contract.support_calendar_id).as_calendar()
+    return calendars.get(is_standard=True).as_calendar()

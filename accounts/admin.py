@@ -15,6 +15,7 @@ class SupportHoursInline(admin.TabularInline):
 @admin.register(SupportCalendar)
 class SupportCalendarAdmin(admin.ModelAdmin):
     list_display = ["name", "is_standard", "closed_on_english_holidays", "closed_on_irish_holidays"]
+    search_fields = ["name"]
     inlines = [SupportHoursInline]
 
 
@@ -24,6 +25,7 @@ class ContractAdmin(admin.ModelAdmin):
     list_filter = ["managed_service", "support_calendar"]
     list_select_related = ["support_calendar"]
     search_fields = ["name"]
+    autocomplete_fields = ["support_calendar"]
 
 
 @admin.register(Site)

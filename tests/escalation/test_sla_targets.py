@@ -1,0 +1,42 @@
+"""SLA targets per severity: standard defaults from a data migration, overridden per contract."""
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from accounts.models import Contract
+from escalation.models import SlaTarget
+from escalation.services import sla_target_for
+
+
+@pytest.mark.parametrize(
+    ("severity", "response", "resolution"),
+    [(1, 30, 240), (2, 60, 510), (3, 240, 2550), (4, 510, 10200), (5, 510, 5100)],
+)
+def test_every_severity_has_a_standard_target(db, severity, response, resolution):
+    target = sla_target_for(None, severity)
+
+    assert (target.response_minutes, target.resolution_minutes) == (response, resolution)
+
+
+def test_a_contract_target_overrides_the_standard_for_its_severity_only(db):
+    contract = Contract.objects.create(name="Premium")
+    SlaTarget.objects.create(contract=contract, severity=2, response_minutes=15, resolution_minutes=120)
+
+    assert sla_target_for(contract, 2).response_minutes == 15
+    assert sla_target_for(contract, 3).response_minutes == 240
+    assert sla_target_for(Contract.objects.create(name="Plain"), 2).response_minutes == 60
+
+
+def test_a_second_standard_target_for_a_severity_is_refused_by_the_database(db):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SlaTarget.objects.create(contract=None, severity=1, response_minutes=10, resolution_minutes=20)
+
+
+def test_admin_refuses_a_resolution_target_shorter_than_the_response_target(admin_client, db):
+    response = admin_client.post(
+        "/admin/escalation/slatarget/add/",
+        {"severity": "3", "response_minutes": "600", "resolution_minutes": "60", "contract": ""},
+    )
+
+    assert response.status_code == 200
+    assert "cannot be shorter than the response target" in response.content.decode()

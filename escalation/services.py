@@ -1,5 +1,8 @@
 """SLA targets and, with the escalation issue, the ladder. Reads and writes for escalation live here."""
 
+from accounts.models import SupportCalendar
+from servicedesk.lib.support_hours import STANDARD, add_support_minutes, support_minutes_between
+
 from .models import SlaTarget
 
 
@@ -11,3 +14,86 @@ def sla_target_for(contract, severity):
         if own is not None:
             return own
     return targets.get(contract__isnull=True)
+
+
+# Standard targets (support minutes) for when the table is empty, e.g. in a freshly flushed database;
+# the data migration writes the same numbers for administrators to change.
+DEFAULT_TARGETS = {1: (30, 240), 2: (60, 510), 3: (240, 2550), 4: (510, 10200), 5: (510, 5100)}
+
+# While the incident is in these states the resolution clock runs: the desk has the next move.
+CLOCK_RUNS = {"logged", "under_review", "investigating"}
+
+
+def _targets(contract, severity):
+    try:
+        target = sla_target_for(contract, severity)
+    except SlaTarget.DoesNotExist:
+        return DEFAULT_TARGETS[severity]
+    return target.response_minutes, target.resolution_minutes
+
+
+def _calendar(contract):
+    from accounts.services import support_calendar_for
+
+    try:
+        return support_calendar_for(contract)
+    except SupportCalendar.DoesNotExist:
+        return STANDARD
+
+
+def sla_start(incident, now):
+    """Set the clocks of a newly logged incident (not saved here: incident_log saves it)."""
+    contract = incident.practice.contract
+    calendar = _calendar(contract)
+    response, resolution = _targets(contract, incident.severity)
+    incident.response_due_at = add_support_minutes(now, response, calendar)
+    incident.resolution_due_at = add_support_minutes(now, resolution, calendar)
+    incident.sla_running_since = now
+    incident.sla_minutes_used = 0
+
+
+def sla_after_change(incident, old_status, now, *, desk_acted):
+    """Keep the clocks right after a change (the incident row is locked by the caller).
+
+    Returns the names of the fields it changed, for save(update_fields=...).
+    """
+    changed = []
+    if desk_acted and incident.responded_at is None:
+        incident.responded_at = now
+        changed.append("responded_at")
+    runs_now = incident.status in CLOCK_RUNS
+    if old_status in CLOCK_RUNS and not runs_now and incident.sla_running_since:
+        calendar = _calendar(incident.practice.contract)
+        incident.sla_minutes_used += support_minutes_between(incident.sla_running_since, now, calendar)
+        incident.sla_running_since = None
+        incident.resolution_due_at = None  # paused: no due time until the desk has the next move again
+        changed += ["sla_minutes_used", "sla_running_since", "resolution_due_at"]
+    elif runs_now and incident.sla_running_since is None:
+        incident.sla_running_since = now
+        changed += ["sla_running_since", *_reschedule(incident, now)]
+    return changed
+
+
+def sla_after_severity_change(incident, now):
+    """A new severity brings new targets; time already used still counts."""
+    contract = incident.practice.contract
+    calendar = _calendar(contract)
+    response, _ = _targets(contract, incident.severity)
+    changed = []
+    if incident.responded_at is None:
+        incident.response_due_at = add_support_minutes(incident.created_at, response, calendar)
+        changed.append("response_due_at")
+    if incident.sla_running_since is None:
+        return changed  # paused: the new target applies when the clock runs again
+    incident.sla_minutes_used += support_minutes_between(incident.sla_running_since, now, calendar)
+    incident.sla_running_since = now
+    return [*changed, "sla_minutes_used", "sla_running_since", *_reschedule(incident, now)]
+
+
+def _reschedule(incident, now):
+    contract = incident.practice.contract
+    _, resolution = _targets(contract, incident.severity)
+    remaining = max(resolution - incident.sla_minutes_used, 0)
+    start = incident.sla_running_since or now
+    incident.resolution_due_at = add_support_minutes(start, remaining, _calendar(contract))
+    return ["resolution_due_at"]

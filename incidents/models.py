@@ -239,6 +239,14 @@ class Incident(models.Model):
     last_progress_request_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_reminder_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    # SLA clocks in support time (escalation/services.py keeps them). The resolution clock runs while the
+    # desk has the next move and pauses while awaiting the customer, a scheduled release or confirmation.
+    response_due_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
+    responded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolution_due_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
+    sla_minutes_used = models.PositiveIntegerField(default=0, editable=False)
+    sla_running_since = models.DateTimeField(null=True, blank=True, editable=False)
+
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -9,6 +9,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import capfirst
 
+from escalation.services import sla_after_change, sla_after_severity_change, sla_start
 from servicedesk.lib.tasks import queue_on_commit
 
 from .attachments import store_attachment
@@ -82,6 +83,7 @@ def incident_log(incident, *, actor, nhs_override_fields=(), uploads=(), notify=
         current = incident.version.strip().lower() == incident.product.current_version.strip().lower()
         incident.on_current_version = Answer.YES if current else Answer.NO
     with transaction.atomic():
+        sla_start(incident, timezone.now())
         incident.reference = _next_reference()
         incident.save()
         logged = TimelineEvent.objects.create(
@@ -234,7 +236,8 @@ def _transition(incident, action, *, actor, text="", kind=TimelineEvent.Kind.STA
     locked.status = rule.target
     for name, value in (changes or {}).items():
         setattr(locked, name, value)
-    locked.save(update_fields=["status", "updated_at", *(changes or {})])
+    clocks = sla_after_change(locked, old, timezone.now(), desk_acted=actor.is_staff)
+    locked.save(update_fields=["status", "updated_at", *(changes or {}), *clocks])
     expressions = [name for name, value in (changes or {}).items() if hasattr(value, "resolve_expression")]
     if expressions:
         locked.refresh_from_db(fields=expressions)
@@ -397,7 +400,8 @@ def incident_change_severity(incident, *, actor, severity, reason):
         return locked
     old = locked.get_severity_display()
     locked.severity = severity
-    locked.save(update_fields=["severity", "updated_at"])
+    clocks = sla_after_severity_change(locked, timezone.now())
+    locked.save(update_fields=["severity", "updated_at", *clocks])
     event = TimelineEvent.objects.create(
         incident=locked,
         kind=TimelineEvent.Kind.SEVERITY,
@@ -454,6 +458,8 @@ def incident_add_note(incident, *, actor, text, public=True, uploads=(), nhs_ove
         store_attachment(incident, event, upload, actor)
     incident_record_nhs_override(incident, actor=actor, field_labels=nhs_override_fields)
     Incident.objects.filter(pk=incident.pk).update(updated_at=timezone.now())
+    if is_desk and public:  # a public answer from the desk is its first response, if none came before
+        Incident.objects.filter(pk=incident.pk, responded_at__isnull=True).update(responded_at=timezone.now())
     if is_desk and public:
         _notify_practice(incident, "incident_note", event)
     elif not is_desk:

@@ -1,0 +1,69 @@
+"""SLA clocks count support time only, start at the next opening, pause while the customer (or a release,
+or a confirmation) is awaited, and run again when the desk has the next move."""
+
+from datetime import datetime
+
+import time_machine
+
+from incidents import services
+from servicedesk.lib.support_hours import LONDON
+from tests.factories import IncidentFactory
+
+
+def london(*args):
+    return datetime(*args, tzinfo=LONDON)
+
+
+def test_an_incident_logged_in_the_evening_is_due_from_the_next_opening(practice_user, product):
+    with time_machine.travel(london(2026, 11, 24, 20, 0), tick=False):  # Tuesday evening
+        incident = IncidentFactory(reporter=practice_user, product=product, severity=3)
+
+    assert incident.response_due_at == london(2026, 11, 25, 13, 0)  # 4 support hours from 09:00
+    # 2,550 minutes: Wednesday to Friday 3 x 510, Saturday morning 180, Monday 510, Tuesday 09:00 + 330.
+    assert incident.resolution_due_at == london(2026, 12, 1, 14, 30)
+
+
+def test_the_clock_pauses_while_awaiting_the_customer_and_runs_again_after(practice_user, product, agent):
+    with time_machine.travel(london(2026, 11, 25, 10, 0), tick=False):  # Wednesday
+        incident = IncidentFactory(reporter=practice_user, product=product, severity=2)  # 510 minutes
+    with time_machine.travel(london(2026, 11, 25, 10, 30), tick=False):
+        incident = services.incident_verify(incident, actor=agent)
+        incident = services.incident_start_investigation(incident, actor=agent)
+    with time_machine.travel(london(2026, 11, 25, 11, 0), tick=False):
+        incident = services.incident_await_customer(incident, actor=agent, question="Which PC?")
+
+    assert incident.responded_at == london(2026, 11, 25, 10, 30)
+    assert incident.resolution_due_at is None  # paused
+    assert incident.sla_minutes_used == 60
+
+    with time_machine.travel(london(2026, 11, 27, 10, 0), tick=False):  # two days later, Friday
+        incident = services.incident_start_investigation(incident, actor=agent, note="Thanks")
+
+    assert incident.resolution_due_at == london(2026, 11, 27, 17, 30)  # the 450 minutes left
+
+
+def test_a_rejected_resolution_restarts_the_clock_with_the_time_left(practice_user, product, agent):
+    with time_machine.travel(london(2026, 11, 23, 9, 0), tick=False):  # Monday
+        incident = IncidentFactory(reporter=practice_user, product=product, severity=2)
+        incident = services.incident_verify(incident, actor=agent)
+        incident = services.incident_start_investigation(incident, actor=agent)
+    with time_machine.travel(london(2026, 11, 23, 12, 0), tick=False):
+        incident = services.incident_resolve(incident, actor=agent, resolution="Restarted")
+    assert (incident.sla_minutes_used, incident.resolution_due_at) == (180, None)
+
+    with time_machine.travel(london(2026, 11, 25, 9, 0), tick=False):
+        incident = services.incident_reject(incident, actor=practice_user, reason="Still failing")
+
+    assert incident.resolution_due_at == london(2026, 11, 25, 14, 30)  # 330 minutes left
+
+
+def test_raising_the_severity_brings_the_shorter_target(practice_user, product, agent):
+    with time_machine.travel(london(2026, 11, 25, 9, 0), tick=False):
+        incident = IncidentFactory(reporter=practice_user, product=product, severity=3)
+    with time_machine.travel(london(2026, 11, 25, 10, 0), tick=False):
+        incident = services.incident_change_severity(
+            incident, actor=agent, severity=1, reason="Nobody can log in"
+        )
+
+    assert incident.response_due_at == london(2026, 11, 25, 9, 30)  # 30 minutes from logging
+    assert incident.resolution_due_at == london(2026, 11, 25, 13, 0)  # 240 minus the 60 used

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -7,6 +9,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -51,6 +55,30 @@ class PracticeIdFilter(admin.SimpleListFilter):
             "preserved": [(name, value) for name, values in others.items() for value in values],
             "clear_query": changelist.get_query_string(remove=[self.parameter_name]),
         }
+
+
+class SlaFilter(admin.SimpleListFilter):
+    title = "SLA"
+    parameter_name = "sla"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("response_breached", "Response overdue"),
+            ("resolution_breached", "Resolution overdue"),
+            ("due_today", "Resolution due within 4 hours"),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "response_breached":
+            return queryset.filter(responded_at__isnull=True, response_due_at__lt=now).exclude(
+                status="closed"
+            )
+        if self.value() == "resolution_breached":
+            return queryset.filter(resolution_due_at__lt=now)
+        if self.value() == "due_today":
+            return queryset.filter(resolution_due_at__gte=now, resolution_due_at__lt=now + timedelta(hours=4))
+        return queryset
 
 
 class TimelineEventInline(admin.TabularInline):
@@ -107,21 +135,24 @@ class PurgeForm(forms.Form):
     )
 
 
+def _due(when):
+    if when is None:
+        return "—"
+    text = date_format(timezone.localtime(when), "j M H:i")
+    if when < timezone.now():
+        return format_html('<strong style="color:#b00">OVERDUE</strong> {}', text)
+    return text
+
+
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
     form = IncidentAdminForm
     list_display = [
-        "reference",
-        "summary",
-        "practice",
-        "severity",
-        "status",
-        "channel",
-        "assignee",
-        "created_at",
-    ]
+        "reference", "summary", "practice", "severity", "status", "channel", "assignee", "response_due",
+        "resolution_due",
+    ]  # fmt: skip
     list_display_links = ["reference", "summary"]
-    list_filter = ["status", "severity", "product", "channel", PracticeIdFilter]
+    list_filter = ["status", "severity", SlaFilter, "product", "channel", PracticeIdFilter]
     list_select_related = ["practice", "assignee"]
     search_fields = ["=reference", "practice__name", "=practice__practice_id", "summary"]
     show_full_result_count = False
@@ -136,6 +167,18 @@ class IncidentAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # incidents are closed, never deleted: their references and history must remain
+
+    @admin.display(description="Response due", ordering="response_due_at")
+    def response_due(self, incident):
+        if incident.responded_at:
+            return "answered"
+        return _due(incident.response_due_at)
+
+    @admin.display(description="Resolution due", ordering="resolution_due_at")
+    def resolution_due(self, incident):
+        if incident.resolution_due_at is None:
+            return "closed" if incident.status == "closed" else "paused"
+        return _due(incident.resolution_due_at)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:

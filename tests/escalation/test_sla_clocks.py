@@ -67,3 +67,19 @@ def test_raising_the_severity_brings_the_shorter_target(practice_user, product, 
 
     assert incident.response_due_at == london(2026, 11, 25, 9, 30)  # 30 minutes from logging
     assert incident.resolution_due_at == london(2026, 11, 25, 13, 0)  # 240 minus the 60 used
+
+
+def test_agents_filter_overdue_incidents_and_the_practice_sees_its_due_times(
+    client, agent, practice_user, product, user_client
+):
+    with time_machine.travel(london(2026, 11, 25, 9, 0), tick=False):
+        late = IncidentFactory(reporter=practice_user, product=product, severity=1, summary="Late one")
+    with time_machine.travel(london(2026, 11, 25, 11, 0), tick=False):
+        fresh = IncidentFactory(reporter=practice_user, product=product, severity=3, summary="Fresh one")
+        page = user_client.get(fresh.get_absolute_url()).content.decode()
+        client.force_login(agent)
+        overdue = client.get("/admin/incidents/incident/", {"sla": "response_breached"}).content.decode()
+
+    assert "A response is due by 25 Nov 2026 15:00" in page
+    assert late.reference in overdue and "OVERDUE" in overdue
+    assert fresh.reference not in overdue

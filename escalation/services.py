@@ -1,9 +1,15 @@
 """SLA targets and, with the escalation issue, the ladder. Reads and writes for escalation live here."""
 
-from accounts.models import SupportCalendar
-from servicedesk.lib.support_hours import STANDARD, add_support_minutes, support_minutes_between
+from django.db import transaction
 
-from .models import SlaTarget
+from accounts.models import SupportCalendar
+from incidents.exceptions import InvalidTransition
+from incidents.models import Incident, TimelineEvent
+from incidents.tasks import send_incident_email
+from servicedesk.lib.support_hours import STANDARD, add_support_minutes, support_minutes_between
+from servicedesk.lib.tasks import queue_on_commit
+
+from .models import EscalationLevel, SlaTarget
 
 
 def sla_target_for(contract, severity):
@@ -97,3 +103,73 @@ def _reschedule(incident, now):
     start = incident.sla_running_since or now
     incident.resolution_due_at = add_support_minutes(start, remaining, _calendar(contract))
     return ["resolution_due_at"]
+
+
+# --- The ladder ----------------------------------------------------------------------------------------
+
+
+def ladder_for(contract):
+    """The levels that apply to a contract, lowest first: the managed-service rung only if it has one."""
+    levels = EscalationLevel.objects.order_by("position")
+    if contract is None or not contract.managed_service:
+        levels = levels.filter(managed_service_only=False)
+    return list(levels)
+
+
+def _may_escalate(incident, actor):
+    if not (actor.is_staff or actor.practice_id == incident.practice_id):
+        raise InvalidTransition("Only the Service Desk or the incident's practice can escalate it.")
+
+
+@transaction.atomic
+def incident_escalate(incident, *, actor, reason):
+    """Move the incident one rung up the ladder (asked for by the practice, or by desk staff), with a
+    reason on the timeline; the new level's contacts are emailed."""
+    _may_escalate(incident, actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidTransition("Please give a reason for the escalation.")
+    locked = Incident.objects.select_for_update().select_related("practice__contract").get(pk=incident.pk)
+    if locked.status == "closed":
+        raise InvalidTransition(f"{locked.reference} is closed.")
+    ladder = ladder_for(locked.practice.contract)
+    above = [
+        level
+        for level in ladder
+        if locked.escalation_level is None or level.position > locked.escalation_level.position
+    ]
+    if not above:
+        raise InvalidTransition(f"{locked.reference} is already at the top of the escalation ladder.")
+    return _move(locked, above[0], actor, reason, TimelineEvent.Kind.ESCALATED)
+
+
+@transaction.atomic
+def incident_deescalate(incident, *, actor, reason):
+    """Desk staff move the incident one rung down (or back to the desk), with a reason."""
+    if not actor.is_staff:
+        raise InvalidTransition("Only the Service Desk can de-escalate.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidTransition("Please give a reason for the de-escalation.")
+    locked = Incident.objects.select_for_update().select_related("practice__contract").get(pk=incident.pk)
+    if locked.escalation_level is None:
+        raise InvalidTransition(f"{locked.reference} is not escalated.")
+    below = [
+        level
+        for level in ladder_for(locked.practice.contract)
+        if level.position < locked.escalation_level.position
+    ]
+    return _move(locked, below[-1] if below else None, actor, reason, TimelineEvent.Kind.DEESCALATED)
+
+
+def _move(incident, level, actor, reason, kind):
+    old = incident.escalation_level.role_name if incident.escalation_level else "Service Desk"
+    incident.escalation_level = level
+    incident.save(update_fields=["escalation_level", "updated_at"])
+    event = TimelineEvent.objects.create(
+        incident=incident, kind=kind, actor=actor, old_value=old[:100],
+        new_value=(level.role_name if level else "Service Desk")[:100], text=reason,
+    )  # fmt: skip
+    if kind == TimelineEvent.Kind.ESCALATED:
+        queue_on_commit(send_incident_email, incident.pk, "incident_escalated", "escalation", event.pk)
+    return incident

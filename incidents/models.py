@@ -246,6 +246,11 @@ class Incident(models.Model):
     resolution_due_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
     sla_minutes_used = models.PositiveIntegerField(default=0, editable=False)
     sla_running_since = models.DateTimeField(null=True, blank=True, editable=False)
+    # Where on the escalation ladder the incident stands (none: with the desk). escalation/services.py.
+    escalation_level = models.ForeignKey(
+        "escalation.EscalationLevel", on_delete=models.PROTECT, null=True, blank=True, editable=False,
+        related_name="incidents",
+    )  # fmt: skip
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -303,6 +308,8 @@ class EventKind(models.TextChoices):
     FIX_SCHEDULED = "fix", "Fix scheduled"
     REMINDER = "reminder", "Reminder to confirm sent"
     REMOTE_ACCESS_VIEWED = "remote_viewed", "Remote-access details read"
+    ESCALATED = "escalated", "Escalated"
+    DEESCALATED = "deescalated", "De-escalated"
     PURGED = "purged", "Content purged"
 
 

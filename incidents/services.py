@@ -13,6 +13,7 @@ from escalation.services import sla_after_change, sla_after_severity_change, sla
 from servicedesk.lib.tasks import queue_on_commit
 
 from .attachments import store_attachment
+from .exceptions import InvalidTransition
 from .models import (
     Answer,
     Attachment,
@@ -155,13 +156,6 @@ def incident_correct_details(incident, *, actor, changed_fields, nhs_override_fi
 
 
 # --- The lifecycle -------------------------------------------------------------------------------
-
-
-class InvalidTransition(Exception):
-    """A change the incident's current state does not allow, or this person may not make.
-
-    The message is written for the person who asked, in the portal or in admin.
-    """
 
 
 AGENT = "agent"  # service-desk staff, in admin

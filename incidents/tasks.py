@@ -39,12 +39,17 @@ UPDATES = {
     "incident_reopened": "{incident.reference} reopened: the practice rejected the resolution",
     "incident_closed_by_practice": "{incident.reference} closed by the practice as no longer relevant",
     "incident_progress_requested": "Progress update requested on {incident.reference}",
+    "incident_escalated": "{incident.reference} escalated to {event.new_value}",
 }
 
 
 def _recipients(incident, audience):
     if audience == "practice":
         return [incident.reporter.email]
+    if audience == "escalation" and incident.escalation_level_id:
+        contacts = [user.email for user in incident.escalation_level.contacts.filter(is_active=True)]
+        if contacts:
+            return contacts
     if incident.assignee_id:
         return [incident.assignee.email]
     return [settings.SERVICE_DESK["incidents_email"]]

@@ -239,6 +239,8 @@ class IncidentAdmin(admin.ModelAdmin):
             offered = (
                 [*allowed_actions(incident, AGENT), *admin_actions.ALWAYS] if incident.is_open else ["note"]
             )
+            if incident.escalation_level_id:
+                offered.append("deescalate")
             extra_context = {
                 **(extra_context or {}),
                 "can_read_remote_access": bool(incident.remote_access_details)

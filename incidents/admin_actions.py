@@ -3,6 +3,7 @@
 from django import forms
 
 from accounts.models import User
+from escalation.services import incident_deescalate, incident_escalate
 from servicedesk.lib.forms import NHSNumberGuardMixin
 
 from . import services
@@ -56,6 +57,12 @@ class SeverityForm(NHSNumberGuardMixin):
     nhs_guarded_fields = ("reason",)
 
     severity = forms.TypedChoiceField(choices=severity_choices, coerce=int, widget=forms.RadioSelect)
+    reason = forms.CharField(label="Reason (the practice sees it)", widget=forms.Textarea)
+
+
+class EscalationForm(NHSNumberGuardMixin):
+    nhs_guarded_fields = ("reason",)
+
     reason = forms.CharField(label="Reason (the practice sees it)", widget=forms.Textarea)
 
 
@@ -126,6 +133,16 @@ ACTIONS = {
         AssignForm,
         lambda i, a, f: services.incident_assign(i, actor=a, assignee=f.cleaned_data["assignee"]),
     ),
+    "escalate": (
+        "Escalate",
+        EscalationForm,
+        lambda i, a, f: incident_escalate(i, actor=a, reason=f.cleaned_data["reason"]),
+    ),
+    "deescalate": (
+        "De-escalate",
+        EscalationForm,
+        lambda i, a, f: incident_deescalate(i, actor=a, reason=f.cleaned_data["reason"]),
+    ),
     "note": (
         "Add a note",
         AgentNoteForm,
@@ -140,7 +157,7 @@ ACTIONS = {
 }
 
 # Actions offered whatever the status (the services still refuse them on a closed incident).
-ALWAYS = ("change_severity", "assign", "note")
+ALWAYS = ("change_severity", "assign", "escalate", "note")
 
 
 def build_form(name, incident, data=None, files=None):

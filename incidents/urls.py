@@ -13,5 +13,6 @@ urlpatterns = [
     path("<str:reference>/confirm/", views.incident_confirm, name="confirm"),
     path("<str:reference>/reject/", views.incident_reject, name="reject"),
     path("<str:reference>/close/", views.incident_close, name="close"),
+    path("<str:reference>/escalate/", views.incident_ask_escalation, name="escalate"),
     path("<str:reference>/attachments/<int:pk>/", views.attachment_download, name="attachment"),
 ]

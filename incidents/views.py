@@ -8,6 +8,8 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from escalation.services import incident_escalate
+
 from . import services
 from .attachments import attachment_response
 from .forms import IncidentFilterForm, IncidentForm, NoteForm, ReasonForm
@@ -24,7 +26,9 @@ def _get_incident_for_user(request, reference):
     that a reference reveals nothing about another practice.
     """
     return get_object_or_404(
-        Incident.objects.select_related("product", "site", "reporter", "practice", "release__product"),
+        Incident.objects.select_related(
+            "product", "site", "reporter", "practice", "release__product", "escalation_level"
+        ),
         reference=reference.upper(),
         practice_id=request.user.practice_id or -1,
     )
@@ -122,6 +126,8 @@ def _detail(request, incident, status=200, **forms):
         "reject_form": forms.get("reject_form") or ReasonForm(prefix="reject", label="Why did it not work?"),
         "close_form": forms.get("close_form")
         or ReasonForm(prefix="close", label="Why is it no longer relevant?"),
+        "escalate_form": forms.get("escalate_form")
+        or ReasonForm(prefix="escalate", label="Why does this need escalating?"),
     }
     return render(request, "incidents/detail.html", context, status=status)
 
@@ -228,6 +234,19 @@ def incident_close(request, reference):
         label="Why is it no longer relevant?",
         service=services.incident_close_not_relevant,
         done="{reference} is closed.",
+    )
+
+
+@login_required
+@require_POST
+def incident_ask_escalation(request, reference):
+    return _act_with_reason(
+        request,
+        reference,
+        prefix="escalate",
+        label="Why does this need escalating?",
+        service=incident_escalate,
+        done="{reference} has been escalated; the person responsible has been told.",
     )
 
 

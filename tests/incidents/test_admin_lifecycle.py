@@ -83,7 +83,7 @@ def test_the_change_page_offers_the_allowed_actions(agent_client, incident, agen
     response = agent_client.get(change_url(incident))
 
     assert response.status_code == 200
-    assert offered(response, incident) == sorted([*expected, "assign", "change_severity", "note"])
+    assert offered(response, incident) == sorted([*expected, "assign", "change_severity", "escalate", "note"])
 
 
 def test_a_closed_incident_offers_only_a_note(agent_client, incident, agent):

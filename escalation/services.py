@@ -129,7 +129,11 @@ def incident_escalate(incident, *, actor, reason):
     reason = (reason or "").strip()
     if not reason:
         raise InvalidTransition("Please give a reason for the escalation.")
-    locked = Incident.objects.select_for_update(of=("self",)).select_related("practice__contract").get(pk=incident.pk)
+    locked = (
+        Incident.objects.select_for_update(of=("self",))
+        .select_related("practice__contract")
+        .get(pk=incident.pk)
+    )
     if locked.status == "closed":
         raise InvalidTransition(f"{locked.reference} is closed.")
     ladder = ladder_for(locked.practice.contract)
@@ -151,7 +155,11 @@ def incident_deescalate(incident, *, actor, reason):
     reason = (reason or "").strip()
     if not reason:
         raise InvalidTransition("Please give a reason for the de-escalation.")
-    locked = Incident.objects.select_for_update(of=("self",)).select_related("practice__contract").get(pk=incident.pk)
+    locked = (
+        Incident.objects.select_for_update(of=("self",))
+        .select_related("practice__contract")
+        .get(pk=incident.pk)
+    )
     if locked.escalation_level is None:
         raise InvalidTransition(f"{locked.reference} is not escalated.")
     below = [

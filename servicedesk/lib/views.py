@@ -1,7 +1,11 @@
 from django.db import DatabaseError, connection
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+
+from accounts.models import User
+from escalation.models import EscalationLevel
 
 
 @never_cache
@@ -17,7 +21,10 @@ def healthz(request):
 
 
 def contact(request):
-    return render(request, "contact.html")
+    """The desk's numbers and hours (configuration) and the escalation contacts (the ladder)."""
+    active = User.objects.filter(is_active=True).order_by("full_name")
+    levels = EscalationLevel.objects.prefetch_related(Prefetch("contacts", queryset=active))
+    return render(request, "contact.html", {"levels": levels})
 
 
 def home(request):

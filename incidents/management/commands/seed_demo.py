@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Contract, Country, Practice, Site, User
 from accounts.roles import AGENTS, TEAM_LEADERS, setup_roles
+from escalation.models import EscalationLevel
 from incidents import services
 from incidents.models import Answer, Channel, Incident, Product, Release, Severity, Urgency
 from incidents.services import incident_log
@@ -99,6 +100,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             practices = self._practices()
             people = self._people(practices)
+            # The demo team leader works the first rung of the escalation ladder.
+            EscalationLevel.objects.get(position=1).contacts.add(people["robin.lead@servicedesk.example"])
             products = {name: Product.objects.get_or_create(name=name, defaults={"current_version": v})[0]
                         for name, v in PRODUCTS}  # fmt: skip
         created = self._incidents(people, products)

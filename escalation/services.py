@@ -1,6 +1,7 @@
 """SLA targets and, with the escalation issue, the ladder. Reads and writes for escalation live here."""
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import SupportCalendar
 from incidents.exceptions import InvalidTransition
@@ -110,10 +111,16 @@ def _reschedule(incident, now):
 
 def ladder_for(contract):
     """The levels that apply to a contract, lowest first: the managed-service rung only if it has one."""
-    levels = EscalationLevel.objects.order_by("position")
+    levels = EscalationLevel.objects.order_by("position").prefetch_related("thresholds")
     if contract is None or not contract.managed_service:
         levels = levels.filter(managed_service_only=False)
     return list(levels)
+
+
+def _lock(incident_id):
+    """Lock the incident's row alone, then read what it points to. Joined rows in a locking query are
+    read as they were before the wait for the lock, so the escalation level must be read afterwards."""
+    return Incident.objects.select_for_update().get(pk=incident_id)
 
 
 def _may_escalate(incident, actor):
@@ -129,11 +136,7 @@ def incident_escalate(incident, *, actor, reason):
     reason = (reason or "").strip()
     if not reason:
         raise InvalidTransition("Please give a reason for the escalation.")
-    locked = (
-        Incident.objects.select_for_update(of=("self",))
-        .select_related("practice__contract")
-        .get(pk=incident.pk)
-    )
+    locked = _lock(incident.pk)
     if locked.status == "closed":
         raise InvalidTransition(f"{locked.reference} is closed.")
     ladder = ladder_for(locked.practice.contract)
@@ -155,11 +158,7 @@ def incident_deescalate(incident, *, actor, reason):
     reason = (reason or "").strip()
     if not reason:
         raise InvalidTransition("Please give a reason for the de-escalation.")
-    locked = (
-        Incident.objects.select_for_update(of=("self",))
-        .select_related("practice__contract")
-        .get(pk=incident.pk)
-    )
+    locked = _lock(incident.pk)
     if locked.escalation_level is None:
         raise InvalidTransition(f"{locked.reference} is not escalated.")
     below = [
@@ -181,3 +180,46 @@ def _move(incident, level, actor, reason, kind):
     if kind == TimelineEvent.Kind.ESCALATED:
         queue_on_commit(send_incident_email, incident.pk, "incident_escalated", "escalation", event.pk)
     return incident
+
+
+# --- Automatic escalation ------------------------------------------------------------------------------
+
+
+def _elapsed(incident, now, calendar):
+    """Support minutes the incident's clock has run: paused time (awaiting the customer...) excluded."""
+    running = incident.sla_running_since
+    return incident.sla_minutes_used + (support_minutes_between(running, now, calendar) if running else 0)
+
+
+def _due_level(incident, ladder, elapsed):
+    due = None
+    for level in ladder:
+        thresholds = {t.severity: t.after_minutes for t in level.thresholds.all()}
+        if incident.severity in thresholds and elapsed >= thresholds[incident.severity]:
+            due = level
+    return due
+
+
+def escalate_overdue(now=None):
+    """Move every open incident whose clock has run past a level's threshold for its severity up to the
+    highest such level. Safe to run twice or at once on several workers: each incident is re-read under
+    a row lock and moved only if it is still below its due level. Returns how many moved."""
+    now = now or timezone.now()
+    ladders = {}
+    moved = 0
+    candidates = Incident.objects.filter(status__in=CLOCK_RUNS).values_list("pk", flat=True)
+    for incident_id in candidates.iterator():
+        with transaction.atomic():
+            incident = _lock(incident_id)
+            contract = incident.practice.contract
+            key = (contract.pk, contract.managed_service) if contract else None
+            if key not in ladders:
+                ladders[key] = ladder_for(contract)
+            elapsed = _elapsed(incident, now, _calendar(contract))
+            due = _due_level(incident, ladders[key], elapsed)
+            current = incident.escalation_level.position if incident.escalation_level else 0
+            if incident.status in CLOCK_RUNS and due is not None and due.position > current:
+                reason = f"Automatic: {elapsed} support minutes unresolved at severity {incident.severity}."
+                _move(incident, due, None, reason, TimelineEvent.Kind.ESCALATED)
+                moved += 1
+    return moved

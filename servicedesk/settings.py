@@ -323,6 +323,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 CELERY_BEAT_SCHEDULE = {
     "resolution-reminders": {"task": "incidents.tasks.send_resolution_reminders_task", "schedule": 3600.0},
     "remove-orphan-files": {"task": "incidents.tasks.remove_orphan_files_task", "schedule": 24 * 3600.0},
+    "escalate-overdue": {"task": "escalation.tasks.escalate_overdue_task", "schedule": 300.0},
 }
 
 # --- Logging --------------------------------------------------------------------------------------

@@ -172,7 +172,8 @@ def incident_deescalate(incident, *, actor, reason):
 def _move(incident, level, actor, reason, kind):
     old = incident.escalation_level.role_name if incident.escalation_level else "Service Desk"
     incident.escalation_level = level
-    incident.save(update_fields=["escalation_level", "updated_at"])
+    incident.escalation_acknowledged_at = None  # the new level has yet to acknowledge it
+    incident.save(update_fields=["escalation_level", "escalation_acknowledged_at", "updated_at"])
     event = TimelineEvent.objects.create(
         incident=incident, kind=kind, actor=actor, old_value=old[:100],
         new_value=(level.role_name if level else "Service Desk")[:100], text=reason,
@@ -223,3 +224,52 @@ def escalate_overdue(now=None):
                 _move(incident, due, None, reason, TimelineEvent.Kind.ESCALATED)
                 moved += 1
     return moved
+
+
+@transaction.atomic
+def incident_acknowledge_escalation(incident, *, actor):
+    """A contact of the incident's level takes it on; the practice sees that it is in hand."""
+    locked = _lock(incident.pk)
+    level = locked.escalation_level
+    if level is None or not level.contacts.filter(pk=actor.pk).exists():
+        raise InvalidTransition("Only a contact of the incident's escalation level can acknowledge it.")
+    if locked.escalation_acknowledged_at:
+        return locked
+    locked.escalation_acknowledged_at = timezone.now()
+    locked.save(update_fields=["escalation_acknowledged_at"])
+    TimelineEvent.objects.create(
+        incident=locked, kind=TimelineEvent.Kind.ACKNOWLEDGED, actor=actor,
+        text=f"The {level.role_name} has taken this escalation on.",
+    )  # fmt: skip
+    return locked
+
+
+def escalation_queue(user, now=None):
+    """The open incidents at the ladder levels `user` works: most severe first, then least support time
+    left (most overdue first), each with `support_minutes_left` (negative when overdue)."""
+    now = now or timezone.now()
+    incidents = list(
+        Incident.objects.filter(escalation_level__contacts=user)
+        .exclude(status="closed")
+        .select_related("practice__contract", "product", "escalation_level")
+    )
+    stored = list(SupportCalendar.objects.prefetch_related("hours"))
+    calendars = {c.pk: c.as_calendar() for c in stored}
+    standard = next((calendars[c.pk] for c in stored if c.is_standard), STANDARD)
+    for incident in incidents:
+        contract = incident.practice.contract
+        calendar = calendars.get(contract.support_calendar_id, standard) if contract else standard
+        incident.support_minutes_left = _minutes_left(incident.resolution_due_at, now, calendar)
+    paused_last = 10**9
+    incidents.sort(
+        key=lambda i: (i.severity, paused_last if i.support_minutes_left is None else i.support_minutes_left)
+    )
+    return incidents
+
+
+def _minutes_left(due, now, calendar):
+    if due is None:
+        return None  # the clock is paused
+    if due >= now:
+        return support_minutes_between(now, due, calendar)
+    return -support_minutes_between(due, now, calendar)

@@ -251,6 +251,7 @@ class Incident(models.Model):
         "escalation.EscalationLevel", on_delete=models.PROTECT, null=True, blank=True, editable=False,
         related_name="incidents",
     )  # fmt: skip
+    escalation_acknowledged_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -310,6 +311,7 @@ class EventKind(models.TextChoices):
     REMOTE_ACCESS_VIEWED = "remote_viewed", "Remote-access details read"
     ESCALATED = "escalated", "Escalated"
     DEESCALATED = "deescalated", "De-escalated"
+    ACKNOWLEDGED = "acknowledged", "Escalation acknowledged"
     PURGED = "purged", "Content purged"
 
 

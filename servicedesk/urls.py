@@ -13,5 +13,6 @@ urlpatterns = [
     path("contact/", views.contact, name="contact"),
     path("accounts/", include("accounts.urls")),
     path("incidents/", include("incidents.urls")),
+    path("escalations/", include("escalation.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -78,7 +78,7 @@ def test_the_command_and_the_beat_entry_run_the_same_sweep(severity_one):
     reason="needs PostgreSQL row locks and real concurrency; run with DATABASE_URL=postgres://...",
 )
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_sweeping_at_once_escalate_once(practice_user, product):
+def test_two_workers_sweeping_at_once_escalate_once(standard_ladder, practice_user, product):
     with time_machine.travel(london(2026, 11, 25, 9, 0), tick=False):
         incidents = [IncidentFactory(reporter=practice_user, product=product, severity=1) for _ in range(5)]
     barrier = threading.Barrier(2)

@@ -4,16 +4,20 @@ Every other test runs tasks eagerly; this one proves that a task queued by a web
 separate worker and does its job there.
 """
 
+import importlib
 import threading
 import time
 
 import pytest
 from celery.signals import task_postrun
+from django.apps import apps
 from django.conf import settings
 from django.core import mail
 
+from escalation.tasks import escalate_overdue_task
 from incidents.models import Incident
 from servicedesk.celery import app as celery_app
+from tests.factories import IncidentFactory
 
 WAIT_SECONDS = 20
 
@@ -98,3 +102,24 @@ def test_logging_an_incident_emails_its_reference_through_the_worker(
     assert mail.outbox[0].to == ["alex@riverside.example"]
     assert incident.reference in mail.outbox[0].subject
     assert incident.reference in mail.outbox[0].body
+
+
+@needs_redis_broker
+@pytest.mark.real_celery
+@pytest.mark.django_db(transaction=True)
+def test_the_beat_escalation_task_runs_on_a_real_worker(
+    celery_worker_on_redis, tasks_run, practice_user, product
+):
+    """What beat sends every five minutes: the worker runs the sweep and the overdue incident moves up."""
+    importlib.import_module("escalation.migrations.0004_standard_ladder").create(apps, None)  # after flushes
+    incident = IncidentFactory(reporter=practice_user, product=product, severity=1)
+    Incident.objects.filter(pk=incident.pk).update(sla_minutes_used=10_000)  # long past every threshold
+    entry = settings.CELERY_BEAT_SCHEDULE["escalate-overdue"]
+
+    celery_app.send_task(entry["task"])
+
+    assert _wait_until(
+        lambda: Incident.objects.filter(pk=incident.pk, escalation_level__isnull=False).exists()
+    )
+    assert (escalate_overdue_task.name, False) in tasks_run  # ran on the worker's thread, not here
+    assert Incident.objects.get(pk=incident.pk).escalation_level.role_name == "Operational Services Director"

@@ -178,8 +178,9 @@ def _move(incident, level, actor, reason, kind):
         incident=incident, kind=kind, actor=actor, old_value=old[:100],
         new_value=(level.role_name if level else "Service Desk")[:100], text=reason,
     )  # fmt: skip
-    if kind == TimelineEvent.Kind.ESCALATED:
-        queue_on_commit(send_incident_email, incident.pk, "incident_escalated", "escalation", event.pk)
+    # The level now holding it is told (back with the desk: the desk's inbox, or the assignee).
+    template = "incident_escalated" if kind == TimelineEvent.Kind.ESCALATED else "incident_deescalated"
+    queue_on_commit(send_incident_email, incident.pk, template, "escalation" if level else "desk", event.pk)
     return incident
 
 
@@ -201,6 +202,14 @@ def _due_level(incident, ladder, elapsed):
     return due
 
 
+def _target_passed(incident, now):
+    missed_response = (
+        incident.responded_at is None and incident.response_due_at and incident.response_due_at <= now
+    )
+    missed_resolution = incident.resolution_due_at is not None and incident.resolution_due_at <= now
+    return bool(missed_response or missed_resolution)
+
+
 def escalate_overdue(now=None):
     """Move every open incident whose clock has run past a level's threshold for its severity up to the
     highest such level. Safe to run twice or at once on several workers: each incident is re-read under
@@ -218,6 +227,8 @@ def escalate_overdue(now=None):
                 ladders[key] = ladder_for(contract)
             elapsed = _elapsed(incident, now, _calendar(contract))
             due = _due_level(incident, ladders[key], elapsed)
+            if due is None and _target_passed(incident, now) and ladders[key]:
+                due = ladders[key][0]  # a missed target reaches at least the first rung
             current = incident.escalation_level.position if incident.escalation_level else 0
             if incident.status in CLOCK_RUNS and due is not None and due.position > current:
                 reason = f"Automatic: {elapsed} support minutes unresolved at severity {incident.severity}."

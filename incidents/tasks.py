@@ -40,6 +40,7 @@ UPDATES = {
     "incident_closed_by_practice": "{incident.reference} closed by the practice as no longer relevant",
     "incident_progress_requested": "Progress update requested on {incident.reference}",
     "incident_escalated": "{incident.reference} escalated to {event.new_value}",
+    "incident_deescalated": "{incident.reference} de-escalated to {event.new_value}",
 }
 
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
+from escalation.models import EscalationThreshold
 from escalation.services import escalate_overdue
 from incidents import services
 from incidents.models import TimelineEvent
@@ -95,3 +96,12 @@ def test_two_workers_sweeping_at_once_escalate_once(standard_ladder, practice_us
 
     assert sum(moved) == len(incidents)
     assert TimelineEvent.objects.filter(kind=TimelineEvent.Kind.ESCALATED).count() == len(incidents)
+
+
+def test_a_missed_target_reaches_the_first_rung_even_below_its_threshold(severity_one):
+    EscalationThreshold.objects.filter(level__position=1, severity=1).update(after_minutes=10_000)
+
+    escalate_overdue(london(2026, 11, 25, 9, 31))  # the 30-minute response target has passed
+
+    severity_one.refresh_from_db()
+    assert severity_one.escalation_level.role_name == "Customer Service Team Leader"

@@ -103,3 +103,18 @@ def test_escalation_refusals(incident, outsider, practice_user, agent, who):
             incident_deescalate(incident, actor=practice_user, reason="Down")
         else:
             incident_escalate(incident, actor=agent, reason="  ")
+
+
+def test_de_escalation_tells_the_level_now_holding_it(
+    incident, agent, mailoutbox, django_capture_on_commit_callbacks
+):
+    manager = StaffFactory(email="manager@servicedesk.example")
+    EscalationLevel.objects.get(position=1).contacts.add(manager)
+    incident = incident_escalate(incident, actor=agent, reason="Urgent")
+    incident = incident_escalate(incident, actor=agent, reason="More urgent")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        incident_deescalate(incident, actor=agent, reason="Team leader can handle it")
+
+    assert mailoutbox[-1].to == ["manager@servicedesk.example"]
+    assert "de-escalated to Customer Service Team Leader" in mailoutbox[-1].subject

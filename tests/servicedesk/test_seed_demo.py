@@ -25,3 +25,5 @@ def test_seed_demo_twice_gives_the_same_data_with_incidents_along_the_lifecycle(
     assert "alex.morgan@riverside.example" in output
     assert "casey.agent@servicedesk.example" in output
     assert User.objects.get(email="alex.morgan@riverside.example").check_password("Demo-Portal-2026!")
+    escalated = Incident.objects.get(escalation_level__isnull=False)
+    assert escalated.escalation_level.contacts.filter(email="robin.lead@servicedesk.example").exists()

@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import Contract, Country, Practice, Site, User
 from accounts.roles import AGENTS, TEAM_LEADERS, setup_roles
 from escalation.models import EscalationLevel
+from escalation.services import incident_escalate
 from incidents import services
 from incidents.models import Answer, Channel, Incident, Product, Release, Severity, Urgency
 from incidents.services import incident_log
@@ -74,6 +75,11 @@ INCIDENTS = [
 
 
 # Demo incidents moved along the lifecycle after logging, by summary.
+# Demo incidents the practice has asked to escalate (the team leader sees them at /escalations/).
+ESCALATED = {
+    "Duplicate allergy entries after the last upgrade": "Records are wrong and nobody has called back"
+}
+
 LIFECYCLE = {
     "Prescriptions will not print on the reception printer": "resolved",
     "Online booking shows Saturday clinics twice": "fix_scheduled",
@@ -165,6 +171,8 @@ class Command(BaseCommand):
             # No confirmation emails: they would only flood the console.
             incident_log(incident, actor=reporter, notify=False)
             self._advance(incident, people["casey.agent@servicedesk.example"], products)
+            if summary in ESCALATED:
+                incident_escalate(incident, actor=reporter, reason=ESCALATED[summary])
             created += 1
         return created
 

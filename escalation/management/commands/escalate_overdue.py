@@ -1,9 +1,7 @@
-from datetime import datetime
-
-from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
+from django.core.management.base import BaseCommand
 
 from escalation.services import escalate_overdue
+from servicedesk.lib.commands import add_at_argument, parse_at
 
 
 class Command(BaseCommand):
@@ -12,15 +10,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--at", help="Run as of this moment (YYYY-MM-DD HH:MM, Europe/London) instead of now."
-        )
+        add_at_argument(parser)
 
     def handle(self, *args, **options):
-        at = None
-        if options["at"]:
-            try:
-                at = timezone.make_aware(datetime.strptime(options["at"], "%Y-%m-%d %H:%M"))
-            except ValueError:
-                raise CommandError(f"--at must look like 2026-11-25 09:00; got {options['at']!r}.") from None
-        self.stdout.write(f"{escalate_overdue(at)} incident(s) escalated.")
+        self.stdout.write(f"{escalate_overdue(parse_at(options['at']))} incident(s) escalated.")

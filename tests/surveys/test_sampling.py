@@ -1,0 +1,128 @@
+"""The monthly draw (issue 5's rule): a quarter of last month's customers, rounded up, nobody twice in
+six months, reproducible from its seed, drawn once however often it runs."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from incidents.models import Incident
+from servicedesk.lib.support_hours import LONDON
+from surveys.models import Invitation, SurveyRound
+from surveys.services import draw, eligible, population, sample_month
+from tests.factories import IncidentFactory, UserFactory
+
+
+def closed_in(customer, product, when):
+    incident = IncidentFactory(reporter=customer, product=product)
+    Incident.objects.filter(pk=incident.pk).update(status="closed", closed_at=when)  # setup, not a transition
+    return incident
+
+
+def invited_on(customers, round_date):
+    month = date(round_date.year - (round_date.month == 1), (round_date.month - 2) % 12 + 1, 1)
+    survey_round = SurveyRound.objects.create(
+        month=month, round_date=round_date, seed=1, population=len(customers), eligible_count=len(customers)
+    )
+    for customer in customers:
+        Invitation.objects.create(round=survey_round, customer=customer)
+
+
+@pytest.fixture
+def october_customers(practice, product):
+    customers = [UserFactory(practice=practice) for _ in range(10)]
+    for customer in customers:
+        closed_in(customer, product, datetime(2026, 10, 15, 12, 0, tzinfo=LONDON))
+    return customers
+
+
+def test_the_issues_example(october_customers):
+    invited_on(october_customers[:3], date(2026, 6, 1))
+
+    survey_round, chosen = sample_month(date(2026, 10, 1))
+
+    assert survey_round.round_date == date(2026, 11, 1)
+    assert (survey_round.population, survey_round.eligible_count) == (10, 7)
+    assert len(chosen) == 3  # 25% of 10, rounded up
+    assert not set(chosen) & {c.pk for c in october_customers[:3]}
+
+
+@pytest.mark.parametrize(
+    ("invited_round", "eligible_on_1_november"),
+    [(date(2026, 5, 1), True), (date(2026, 6, 1), False)],
+    ids=["invited-6-months-before", "invited-5-months-before"],
+)
+def test_the_six_month_boundary(practice, product, invited_round, eligible_on_1_november):
+    customer = UserFactory(practice=practice)
+    invited_on([customer], invited_round)
+
+    assert (eligible([customer.pk], date(2026, 11, 1)) == [customer.pk]) is eligible_on_1_november
+
+
+def test_a_customer_with_several_closures_counts_once(practice, product):
+    customer = UserFactory(practice=practice)
+    for day in (3, 10, 20):
+        closed_in(customer, product, datetime(2026, 10, day, 12, 0, tzinfo=LONDON))
+    closed_in(
+        UserFactory(practice=practice), product, datetime(2026, 11, 1, 0, 30, tzinfo=LONDON)
+    )  # November
+
+    assert population(date(2026, 10, 1)) == [customer.pk]
+
+
+def test_closures_are_counted_by_london_month(practice, product):
+    # 00:30 on 1 June in London (summer time) is still 31 May in UTC: it belongs to June.
+    june = UserFactory(practice=practice)
+    closed_in(june, product, datetime(2026, 6, 1, 0, 30, tzinfo=LONDON))
+
+    assert population(date(2026, 5, 1)) == []
+    assert population(date(2026, 6, 1)) == [june.pk]
+
+
+def test_the_draw_is_reproducible_from_the_seed(october_customers):
+    survey_round, chosen = sample_month(date(2026, 10, 1), seed=424242)
+
+    ids = sorted(c.pk for c in october_customers)
+    assert draw(ids, 3, survey_round.seed) == sorted(chosen)
+
+
+def test_running_a_month_again_returns_the_same_round(october_customers):
+    first, chosen = sample_month(date(2026, 10, 1))
+    again, chosen_again = sample_month(date(2026, 10, 20))
+
+    assert again.pk == first.pk and sorted(chosen_again) == sorted(chosen)
+    assert SurveyRound.objects.count() == 1 and Invitation.objects.count() == 3
+
+
+def test_a_dry_run_saves_nothing(october_customers):
+    out = []
+    call_command(
+        "sample_surveys", "--month", "2026-10", "--dry-run", stdout=type("W", (), {"write": out.append})()
+    )
+
+    assert not SurveyRound.objects.exists()
+    assert "would invite 3 of 10" in "".join(out)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL and real concurrency")
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_at_once_make_one_round(practice, product):
+    for _ in range(8):
+        closed_in(UserFactory(practice=practice), product, datetime(2026, 10, 15, 12, 0, tzinfo=LONDON))
+    barrier = threading.Barrier(2)
+
+    def run():
+        barrier.wait()
+        try:
+            return sample_month(date(2026, 10, 1))[0].pk
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        rounds = {f.result() for f in [pool.submit(run), pool.submit(run)]}
+
+    assert len(rounds) == 1
+    assert SurveyRound.objects.count() == 1 and Invitation.objects.count() == 2

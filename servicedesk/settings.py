@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from celery.schedules import crontab
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.validators import validate_email
@@ -324,6 +325,11 @@ CELERY_BEAT_SCHEDULE = {
     "resolution-reminders": {"task": "incidents.tasks.send_resolution_reminders_task", "schedule": 3600.0},
     "remove-orphan-files": {"task": "incidents.tasks.remove_orphan_files_task", "schedule": 24 * 3600.0},
     "escalate-overdue": {"task": "escalation.tasks.escalate_overdue_task", "schedule": 300.0},
+    # CELERY_TIMEZONE is Europe/London, so this is 02:00 London time on the 1st.
+    "survey-sample": {
+        "task": "surveys.tasks.sample_previous_month",
+        "schedule": crontab(minute=0, hour=2, day_of_month=1),
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 
 import pytest
+import time_machine
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
@@ -13,6 +15,7 @@ from incidents.models import Incident
 from servicedesk.lib.support_hours import LONDON
 from surveys.models import Invitation, SurveyRound
 from surveys.services import draw, eligible, population, sample_month
+from surveys.tasks import sample_previous_month
 from tests.factories import IncidentFactory, UserFactory
 
 
@@ -126,3 +129,18 @@ def test_two_runs_at_once_make_one_round(practice, product):
 
     assert len(rounds) == 1
     assert SurveyRound.objects.count() == 1 and Invitation.objects.count() == 2
+
+
+def test_beat_draws_last_months_round_at_two_on_the_first(october_customers):
+    entry = settings.CELERY_BEAT_SCHEDULE["survey-sample"]
+    assert entry["task"] == "surveys.tasks.sample_previous_month"
+    assert (entry["schedule"].hour, entry["schedule"].minute, entry["schedule"].day_of_month) == (
+        {2},
+        {0},
+        {1},
+    )
+
+    with time_machine.travel(datetime(2026, 11, 1, 2, 0, tzinfo=LONDON), tick=False):
+        round_id = sample_previous_month()
+
+    assert SurveyRound.objects.get(pk=round_id).month == date(2026, 10, 1)

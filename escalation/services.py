@@ -215,20 +215,20 @@ def escalate_overdue(now=None):
     highest such level. Safe to run twice or at once on several workers: each incident is re-read under
     a row lock and moved only if it is still below its due level. Returns how many moved."""
     now = now or timezone.now()
-    ladders = {}
+    per_practice = {}  # practice id -> (ladder, calendar): read once per practice, not per incident
     moved = 0
     candidates = Incident.objects.filter(status__in=CLOCK_RUNS).values_list("pk", flat=True)
     for incident_id in candidates.iterator():
         with transaction.atomic():
             incident = _lock(incident_id)
-            contract = incident.practice.contract
-            key = (contract.pk, contract.managed_service) if contract else None
-            if key not in ladders:
-                ladders[key] = ladder_for(contract)
-            elapsed = _elapsed(incident, now, _calendar(contract))
-            due = _due_level(incident, ladders[key], elapsed)
-            if due is None and _target_passed(incident, now) and ladders[key]:
-                due = ladders[key][0]  # a missed target reaches at least the first rung
+            if incident.practice_id not in per_practice:
+                contract = incident.practice.contract
+                per_practice[incident.practice_id] = (ladder_for(contract), _calendar(contract))
+            ladder, calendar = per_practice[incident.practice_id]
+            elapsed = _elapsed(incident, now, calendar)
+            due = _due_level(incident, ladder, elapsed)
+            if due is None and _target_passed(incident, now) and ladder:
+                due = ladder[0]  # a missed target reaches at least the first rung
             current = incident.escalation_level.position if incident.escalation_level else 0
             if incident.status in CLOCK_RUNS and due is not None and due.position > current:
                 reason = f"Automatic: {elapsed} support minutes unresolved at severity {incident.severity}."

@@ -11,7 +11,7 @@ is done in UTC (Python compares and subtracts two datetimes of the same zone by 
 which the clocks change is as long as it really is (a 24x7 desk has 23 or 25 hours that day).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -33,11 +33,8 @@ class Calendar:
     """Opening hours by weekday (0 = Monday): a tuple of (opens, closes) pairs; a `closes` of 00:00
     means midnight at the end of the day. `closed_on` names the HOLIDAY_REGIONS whose holidays close."""
 
-    hours: dict = field(hash=False)
+    hours: dict
     closed_on: tuple = ()
-
-    def __hash__(self):
-        return hash((tuple(sorted((day, tuple(spans)) for day, spans in self.hours.items())), self.closed_on))
 
 
 STANDARD = Calendar(

@@ -527,6 +527,7 @@ def test_a_download_is_always_an_attachment_and_never_sniffed(user_client, incid
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="error screen.png"'
     assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"  # set by the view itself
     assert response["Content-Type"] == "image/png"
     assert b"".join(response.streaming_content) == PNG
 

@@ -27,7 +27,16 @@ ROLES = {
     AGENTS: _AGENT_PERMISSIONS,
     # Reading remote-access details is a dedicated permission; here team leaders hold it. Give it to
     # individual agents in admin (user permissions) when they need to connect to a practice.
-    TEAM_LEADERS: [*_AGENT_PERMISSIONS, "incidents.view_remote_access"],
+    # Team leaders and managers also read the survey results and may resend an interrupted invitation.
+    TEAM_LEADERS: [
+        *_AGENT_PERMISSIONS,
+        "incidents.view_remote_access",
+        "surveys.view_surveyround",
+        "surveys.view_invitation",
+        "surveys.change_invitation",
+        "surveys.view_question",
+        "surveys.view_response",
+    ],
 }
 
 

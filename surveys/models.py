@@ -30,8 +30,19 @@ class Invitation(models.Model):
     customer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="survey_invitations"
     )
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="survey_invitations",
+        help_text="The customer's last incident closed in the month: the one the survey asks about.",
+    )
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    # Sending claims the invitation first (claimed_at), then records sent_at once the mail server took
+    # the message. Claimed but never sent means a send was interrupted: nothing resends it by itself.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -42,3 +53,71 @@ class Invitation(models.Model):
 
     def __str__(self):
         return f"{self.customer} in {self.round}"
+
+    @property
+    def send_status(self):
+        if self.sent_at:
+            return "sent"
+        if self.claimed_at:
+            return "interrupted"
+        return "waiting"
+
+
+class Question(models.Model):
+    """A survey question, managed by administrators; the default set comes from a data migration."""
+
+    class Kind(models.TextChoices):
+        SCORE = "score", "Score from 1 (very poor) to 5 (excellent)"
+        YES_NO = "yes_no", "Yes or no"
+        TEXT = "text", "Free text (checked for NHS numbers)"
+
+    text = models.CharField(max_length=200)
+    help_text = models.CharField(max_length=300, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Questions are asked in this order.")
+    required = models.BooleanField(default=True)
+    active = models.BooleanField(
+        default=True, help_text="Untick to stop asking it; answers already given stay in the results."
+    )
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self):
+        return self.text
+
+
+class Response(models.Model):
+    """A customer's answers to one invitation: at most one, which the database enforces."""
+
+    invitation = models.OneToOneField(Invitation, on_delete=models.PROTECT, related_name="response")
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    nhs_override = models.BooleanField(
+        default=False, help_text="The customer confirmed that numbers in a comment are not NHS numbers."
+    )
+
+    def __str__(self):
+        return f"Response to {self.invitation}"
+
+
+class Answer(models.Model):
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    question_text = models.CharField(max_length=200, help_text="The question as it was asked.")
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    yes = models.BooleanField(null=True, blank=True)
+    text = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["question__position", "question_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["response", "question"], name="one_answer_per_question"),
+            models.CheckConstraint(
+                condition=models.Q(score__isnull=True) | models.Q(score__gte=1, score__lte=5),
+                name="score_from_1_to_5",
+                violation_error_message="A score is from 1 to 5.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.question_text

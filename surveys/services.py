@@ -8,15 +8,19 @@
 
 import math
 import secrets
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from random import Random
+from smtplib import SMTPException
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from incidents.models import Incident
+from servicedesk.lib.mail import send_templated_email
+from servicedesk.lib.tasks import queue_on_commit
 
-from .models import Invitation, SurveyRound
+from .models import Invitation, Question, SurveyRound
 
 SAMPLE_SHARE = 0.25
 EXCLUSION_MONTHS = 6
@@ -31,19 +35,34 @@ def _start_of(day):
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def population(month):
-    """Ids of the customers with an incident closed in `month` (a date on its first day), in order."""
-    closed = Incident.objects.filter(
+def _closed_in(month):
+    return Incident.objects.filter(
         closed_at__gte=_start_of(month), closed_at__lt=_start_of(_add_months(month, 1))
     )
-    return sorted(set(closed.values_list("reporter_id", flat=True)))
+
+
+def last_closed_incidents(month):
+    """{customer id: id of their last incident closed in `month`}: the incident their survey asks about."""
+    last = {}
+    for reporter_id, incident_id in (
+        _closed_in(month).order_by("closed_at", "pk").values_list("reporter_id", "pk")
+    ):
+        last[reporter_id] = incident_id
+    return last
+
+
+def population(month):
+    """Ids of the customers with an incident closed in `month` (a date on its first day), in order."""
+    return sorted(last_closed_incidents(month))
 
 
 def eligible(customers, round_date):
     """Those not invited in a round dated d with round_date < d + 6 months, i.e. d > round_date - 6 months."""
+    # Read the window's invitations rather than pass every customer in an IN list: a month can have tens
+    # of thousands of customers, more than SQLite accepts as query parameters.
     recent = Invitation.objects.filter(
-        customer_id__in=customers, round__round_date__gt=_add_months(round_date, -EXCLUSION_MONTHS)
-    ).exclude(round__round_date__gte=round_date)
+        round__round_date__gt=_add_months(round_date, -EXCLUSION_MONTHS), round__round_date__lt=round_date
+    )
     excluded = set(recent.values_list("customer_id", flat=True))
     return [customer for customer in customers if customer not in excluded]
 
@@ -65,7 +84,8 @@ def sample_month(month, *, seed=None, dry_run=False):
     if existing:
         return existing, list(existing.invitations.values_list("customer_id", flat=True))
     round_date = _add_months(month, 1)
-    people = population(month)
+    last_incident = last_closed_incidents(month)
+    people = sorted(last_incident)
     chosen_from = eligible(people, round_date)
     seed = secrets.randbits(63) if seed is None else seed
     chosen = draw(chosen_from, math.ceil(SAMPLE_SHARE * len(people)), seed)
@@ -77,8 +97,70 @@ def sample_month(month, *, seed=None, dry_run=False):
     try:
         with transaction.atomic():
             survey_round.save()
-            Invitation.objects.bulk_create(Invitation(round=survey_round, customer_id=c) for c in chosen)
+            Invitation.objects.bulk_create(
+                (Invitation(round=survey_round, customer_id=c, incident_id=last_incident[c]) for c in chosen),
+                batch_size=1000,
+            )
     except IntegrityError:  # another run drew this month first: theirs stands
         survey_round = SurveyRound.objects.get(month=month)
         chosen = list(survey_round.invitations.values_list("customer_id", flat=True))
     return survey_round, chosen
+
+
+def queue_invitation_emails(survey_round):
+    """Queue an email for each invitation of the round not yet claimed by a send; returns how many.
+
+    Safe to repeat: each send claims its invitation first, so a queued duplicate sends nothing.
+    """
+    from .tasks import send_survey_invitation
+
+    waiting = list(survey_round.invitations.filter(claimed_at__isnull=True).values_list("pk", flat=True))
+    for pk in waiting:
+        queue_on_commit(send_survey_invitation, pk)
+    return len(waiting)
+
+
+def send_invitation(invitation_id):
+    """Email one invitation, at most once.
+
+    The invitation is claimed with a conditional update (committed at once) before anything is sent, so
+    a retried or duplicated task finds it claimed and sends nothing. If the mail server refuses, the claim
+    is released for the retry. If the process dies between the claim and the mail server's answer, the
+    invitation stays claimed without `sent_at`: admin shows it as interrupted and staff may send it again.
+    Returns True if this call sent the email.
+    """
+    now = timezone.now()
+    expires_at = now + timedelta(days=settings.SURVEY_LINK_DAYS)
+    claimed = Invitation.objects.filter(pk=invitation_id, claimed_at__isnull=True).update(
+        claimed_at=now, expires_at=expires_at
+    )
+    if not claimed:
+        return False
+    invitation = Invitation.objects.select_related("customer", "round", "incident__product").get(
+        pk=invitation_id
+    )
+    try:
+        questions = Question.objects.filter(active=True).count()
+        context = {"invitation": invitation, "question_count": questions}
+        send_templated_email("survey_invitation", [invitation.customer.email], context)
+    except (SMTPException, OSError):
+        Invitation.objects.filter(pk=invitation_id, sent_at__isnull=True).update(
+            claimed_at=None, expires_at=None
+        )
+        raise
+    Invitation.objects.filter(pk=invitation_id).update(sent_at=timezone.now())
+    return True
+
+
+def resend_interrupted(invitations):
+    """Staff decided that interrupted sends never reached the customer: release and queue them again."""
+    released = list(
+        invitations.filter(claimed_at__isnull=False, sent_at__isnull=True).values_list("pk", flat=True)
+    )
+    from .tasks import send_survey_invitation
+
+    with transaction.atomic():
+        Invitation.objects.filter(pk__in=released).update(claimed_at=None, expires_at=None)
+        for pk in released:
+            queue_on_commit(send_survey_invitation, pk)
+    return len(released)

@@ -4,12 +4,14 @@ Every person and practice here is invented; telephone numbers come from the rang
 drama (01632 960000–960999). Running the command again changes nothing that already exists.
 """
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Contract, Country, Practice, Site, User
@@ -19,6 +21,10 @@ from escalation.services import incident_escalate
 from incidents import services
 from incidents.models import Answer, Channel, Incident, Product, Release, Severity, Urgency
 from incidents.services import incident_log
+from surveys.models import Answer as SurveyAnswer
+from surveys.models import Question, SurveyRound
+from surveys.models import Response as SurveyResponse
+from surveys.services import queue_invitation_emails, sample_month, send_invitation
 
 DEMO_PASSWORD = "Demo-Portal-2026!"  # noqa: S105 - printed for people trying the demo
 
@@ -80,6 +86,26 @@ ESCALATED = {
     "Duplicate allergy entries after the last upgrade": "Records are wrong and nobody has called back"
 }
 
+# Customers who only appear in the survey demo: each had one incident closed in each of the last two
+# months, so that the monthly draws have people to choose from. They have no password.
+SURVEY_CUSTOMERS = [
+    ("priya.shah@riverside.example", "Priya Shah", "01632 960111", "Z90001"),
+    ("tom.hughes@riverside.example", "Tom Hughes", "01632 960112", "Z90001"),
+    ("megan.lloyd@hillview.example", "Megan Lloyd", "01632 960211", "Z90002"),
+    ("owen.price@hillview.example", "Owen Price", "01632 960212", "Z90002"),
+    ("aoife.walsh@harbour.example", "Aoife Walsh", "01632 960311", "Z90003"),
+    ("ciaran.doyle@harbour.example", "Ciaran Doyle", "01632 960312", "Z90003"),
+    ("lucy.grant@riverside.example", "Lucy Grant", "01632 960113", "Z90001"),
+    ("ravi.nair@hillview.example", "Ravi Nair", "01632 960213", "Z90002"),
+]
+
+# Answers given in the demo's earlier round: overall score, resolved?, ease of logging, comment.
+SURVEY_ANSWERS = [
+    (5, True, 4, "Quick and friendly; the engineer called back within the hour."),
+    (3, False, 4, "Fixed in the end, but we had to chase twice."),
+    (4, True, 5, ""),
+]
+
 LIFECYCLE = {
     "Prescriptions will not print on the reception printer": "resolved",
     "Online booking shows Saturday clinics twice": "fix_scheduled",
@@ -111,8 +137,10 @@ class Command(BaseCommand):
             products = {name: Product.objects.get_or_create(name=name, defaults={"current_version": v})[0]
                         for name, v in PRODUCTS}  # fmt: skip
         created = self._incidents(people, products)
+        links = self._surveys(practices, people, products)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new incidents)."))
         self._print_logins()
+        self._print_survey_links(links)
 
     def _practices(self):
         practices = {}
@@ -204,6 +232,90 @@ class Command(BaseCommand):
                 release=release,
                 workaround="Use Saturday's first listing; both book the same slot.",
             )
+
+    def _surveys(self, practices, people, products):
+        """Two survey rounds: the month before last, drawn, sent and partly answered (see the results at
+        /surveys/results/ as Robin); last month, drawn now with its invitations emailed to the console."""
+        agent = people["casey.agent@servicedesk.example"]
+        customers = [user for user in people.values() if user.practice_id]
+        for email, name, phone, code in SURVEY_CUSTOMERS:
+            user = User.objects.filter(email=email).first()
+            if user is None:
+                user = User(email=email, full_name=name, phone=phone, practice=practices[code])
+                user.set_unusable_password()
+                user.save()
+            customers.append(user)
+        last_month = timezone.localdate().replace(day=1) - timedelta(days=1)
+        earlier_month = last_month.replace(day=1) - timedelta(days=1)
+        for month in (earlier_month.replace(day=1), last_month.replace(day=1)):
+            if SurveyRound.objects.filter(month=month).exists():
+                continue
+            # The history behind the rounds is demo background: its emails are not sent.
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+                for day, customer in enumerate(customers, start=1):
+                    self._closed_incident(customer, products, agent, month.replace(day=min(day, 28)))
+            with transaction.atomic():
+                survey_round, _ = sample_month(month, seed=2026)
+                if month == last_month.replace(day=1):
+                    queue_invitation_emails(survey_round)  # printed on the console once this commits
+                    continue
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+                for invitation_id in survey_round.invitations.values_list("pk", flat=True):
+                    send_invitation(invitation_id)
+            self._answer(survey_round)
+        current = SurveyRound.objects.filter(month=last_month.replace(day=1)).first()
+        return [
+            (invitation.customer.email, invitation.token)
+            for invitation in current.invitations.select_related("customer").filter(response__isnull=True)
+        ]
+
+    def _closed_incident(self, customer, products, agent, day):
+        product = products[PRODUCTS[day.day % len(PRODUCTS)][0]]
+        incident = Incident(
+            reporter=customer,
+            channel=Channel.PORTAL,
+            severity=[Severity.MAJOR_FAULT, Severity.MINOR_FAULT, Severity.OTHER][day.day % 3],
+            contact_name=customer.full_name,
+            contact_number=customer.phone,
+            site=customer.practice.sites.filter(is_main=True).first(),
+            product=product,
+            version=product.current_version,
+            on_current_version=Answer.YES,
+            urgency=Urgency.DAYS,
+            summary=f"Report export stopped part-way ({day:%B %Y})",
+            description="The export stopped at about half way with no message.",
+        )
+        incident_log(incident, actor=customer, notify=False)
+        services.incident_verify(incident, actor=agent)
+        services.incident_start_investigation(incident, actor=agent)
+        services.incident_resolve(incident, actor=agent, resolution="A corrupt cache file was cleared.")
+        services.incident_confirm(incident, actor=customer)
+        # Backdated into the month being sampled: the demo's only shortcut past the services.
+        closed_at = timezone.make_aware(datetime.combine(day, time(11, 0)))
+        Incident.objects.filter(pk=incident.pk).update(closed_at=closed_at)
+
+    def _answer(self, survey_round):
+        questions = {question.position: question for question in Question.objects.filter(active=True)}
+        ordered = [questions[key] for key in sorted(questions)]
+        invitations = survey_round.invitations.order_by("pk")
+        for invitation, values in zip(invitations, SURVEY_ANSWERS, strict=False):
+            response = SurveyResponse.objects.create(invitation=invitation)
+            for question, value in zip(ordered, values, strict=False):
+                SurveyAnswer.objects.create(
+                    response=response,
+                    question=question,
+                    question_text=question.text,
+                    score=value if question.kind == Question.Kind.SCORE else None,
+                    yes=value if question.kind == Question.Kind.YES_NO else None,
+                    text=value if question.kind == Question.Kind.TEXT else "",
+                )
+
+    def _print_survey_links(self, links):
+        if not links:
+            return
+        self.stdout.write("\nSurvey links of last month's round (each works once; no login needed):")
+        for email, token in links:
+            self.stdout.write(f"  {email:<36} http://127.0.0.1:8000{reverse('surveys:answer', args=[token])}")
 
     def _print_logins(self):
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")

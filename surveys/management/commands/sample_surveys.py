@@ -1,8 +1,9 @@
 from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
-from surveys.services import sample_month
+from surveys.services import queue_invitation_emails, sample_month
 
 
 class Command(BaseCommand):
@@ -17,9 +18,13 @@ class Command(BaseCommand):
             month = datetime.strptime(options["month"], "%Y-%m").date()
         except ValueError:
             raise CommandError(f"--month must look like 2026-10; got {options['month']!r}.") from None
-        survey_round, chosen = sample_month(month, dry_run=options["dry_run"])
+        with transaction.atomic():
+            survey_round, chosen = sample_month(month, dry_run=options["dry_run"])
+            queued = 0 if options["dry_run"] else queue_invitation_emails(survey_round)
         verb = "would invite" if options["dry_run"] else "invites"
         self.stdout.write(
             f"{survey_round}: {verb} {len(chosen)} of {survey_round.population} customers "
             f"({survey_round.eligible_count} eligible), seed {survey_round.seed}."
         )
+        if not options["dry_run"]:
+            self.stdout.write(f"Invitation emails queued: {queued} (any already sent are not sent again).")

@@ -1,0 +1,154 @@
+"""What managers read: response rates and average scores per month, product and severity; the comments."""
+
+import csv
+
+from django.db.models import Count, Q, Sum
+
+from incidents.models import Severity
+
+from .models import Answer, Invitation, Question
+
+GROUPINGS = {
+    "month": ("Month", "round__month"),
+    "product": ("Product", "incident__product__name"),
+    "severity": ("Severity", "incident__severity"),
+}
+
+
+def _in_range(start, end, prefix=""):
+    q = Q()
+    if start:
+        q &= Q(**{f"{prefix}round__month__gte": start})
+    if end:
+        q &= Q(**{f"{prefix}round__month__lte": end})
+    return q
+
+
+def _label(grouping, value):
+    if value is None:
+        return "Not recorded"
+    if grouping == "month":
+        return f"{value:%B %Y}"
+    if grouping == "severity":
+        return Severity(value).label
+    return value
+
+
+def scored_questions():
+    """The questions with a score or a yes/no answer, which the tables average."""
+    return list(Question.objects.filter(kind__in=[Question.Kind.SCORE, Question.Kind.YES_NO]))
+
+
+def summary(start=None, end=None, questions=None):
+    """{grouping: [row]}; a row has its label, invitations sent, responses, response rate and a cell per
+    question: the average score, or the share answering yes, with how many answered it."""
+    questions = scored_questions() if questions is None else questions
+    sent = Invitation.objects.filter(_in_range(start, end), sent_at__isnull=False)
+    answers = Answer.objects.filter(
+        _in_range(start, end, "response__invitation__"), question__in=[q.pk for q in questions]
+    )
+    tables = {}
+    for grouping, (_, key) in GROUPINGS.items():
+        rows = {}
+        for row in sent.values(key).annotate(sent=Count("pk"), responses=Count("response")).order_by(key):
+            rows[row[key]] = {
+                "label": _label(grouping, row[key]),
+                "sent": row["sent"],
+                "responses": row["responses"],
+                "rate": row["responses"] / row["sent"],
+                "cells": {},
+            }
+        answer_key = f"response__invitation__{key}"
+        per_question = answers.values(answer_key, "question_id").annotate(
+            answered=Count("pk"),
+            score_total=Sum("score"),
+            yes=Count("pk", filter=Q(yes=True)),
+        )
+        for row in per_question.order_by():
+            target = rows.get(row[answer_key])
+            if target is None or not row["answered"]:
+                continue
+            question = next(q for q in questions if q.pk == row["question_id"])
+            if question.kind == Question.Kind.SCORE:
+                value = row["score_total"] / row["answered"]
+            else:
+                value = row["yes"] / row["answered"]
+            target["cells"][question.pk] = {
+                "value": value,
+                "answered": row["answered"],
+                "kind": question.kind,
+            }
+        tables[grouping] = [
+            {**row, "cells": [row["cells"].get(q.pk) for q in questions]} for row in rows.values()
+        ]
+    return tables
+
+
+def comments(start=None, end=None):
+    """The free-text answers, newest first, with what they are about."""
+    return (
+        Answer.objects.filter(
+            _in_range(start, end, "response__invitation__"), question__kind=Question.Kind.TEXT
+        )
+        .exclude(text="")
+        .select_related(
+            "response__invitation__round",
+            "response__invitation__incident__product",
+            "response__invitation__incident__practice",
+        )
+        .order_by("-response__submitted_at", "-pk")
+    )
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    """Text a spreadsheet will not run as a formula (CSV injection): a leading quote disarms it."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def csv_rows(start=None, end=None):
+    """The responses, one row each, with every question's answer: for StreamingHttpResponse."""
+    questions = list(Question.objects.all())
+    writer = csv.writer(_Echo())
+    yield writer.writerow(
+        ["Round", "Incident", "Practice ID", "Product", "Severity", "Submitted", "NHS-number confirmation"]
+        + [q.text for q in questions]
+    )
+    responses = (
+        Invitation.objects.filter(_in_range(start, end), response__isnull=False)
+        .select_related("round", "incident__product", "incident__practice", "response")
+        .order_by("round__month", "response__submitted_at", "pk")
+    )
+    answers_by_response = {}
+    answer_rows = Answer.objects.filter(_in_range(start, end, "response__invitation__")).values_list(
+        "response_id", "question_id", "score", "yes", "text"
+    )
+    for response_id, question_id, score, yes, text in answer_rows.iterator(chunk_size=2000):
+        value = (
+            score if score is not None else ({True: "Yes", False: "No"}.get(yes) if yes is not None else text)
+        )
+        answers_by_response.setdefault(response_id, {})[question_id] = value
+    for invitation in responses.iterator(chunk_size=2000):
+        incident = invitation.incident
+        answers = answers_by_response.get(invitation.response.pk, {})
+        yield writer.writerow(
+            _cell(value)
+            for value in [
+                f"{invitation.round.month:%Y-%m}",
+                incident.reference if incident else "",
+                incident.practice.practice_id if incident else "",
+                incident.product.name if incident else "",
+                incident.get_severity_display() if incident else "",
+                invitation.response.submitted_at.isoformat(timespec="minutes"),
+                "Yes" if invitation.response.nhs_override else "No",
+                *[answers.get(q.pk) for q in questions],
+            ]
+        )

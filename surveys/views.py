@@ -1,0 +1,121 @@
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import IntegrityError, transaction
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+
+from .forms import ResultsFilterForm, SurveyForm
+from .models import Answer, Invitation, Question, Response
+from .results import GROUPINGS, comments, csv_rows, scored_questions, summary
+
+RESULTS_PERMISSION = "surveys.view_response"
+
+
+def _get_invitation_for_token(token):
+    """The one place that decides what a survey link opens: (invitation or None, page to show instead).
+
+    A link opens only if its invitation was sent (or its send began), has not expired and has not been
+    answered. Unknown tokens answer 404; used and expired links 410, each with a page that says why.
+    """
+    invitation = (
+        Invitation.objects.select_related("incident__product", "round", "response")
+        .filter(token=token, claimed_at__isnull=False)
+        .first()
+    )
+    if invitation is None:
+        return None, ("surveys/invalid.html", 404)
+    if hasattr(invitation, "response"):
+        return invitation, ("surveys/used.html", 410)
+    if invitation.expires_at <= timezone.now():
+        return invitation, ("surveys/expired.html", 410)
+    return invitation, None
+
+
+def _refuse(request, invitation, refusal):
+    template, status = refusal
+    return render(request, template, {"invitation": invitation}, status=status)
+
+
+@never_cache
+@sensitive_post_parameters()
+def answer(request, token):
+    """The survey: anyone holding the emailed link may answer it, once, before it expires."""
+    invitation, refusal = _get_invitation_for_token(token)
+    if refusal:
+        return _refuse(request, invitation, refusal)
+    questions = Question.objects.filter(active=True)
+    form = SurveyForm(request.POST or None, questions=questions)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    response = Response.objects.create(
+                        invitation=invitation, nhs_override=bool(form.nhs_override_fields)
+                    )
+                    Answer.objects.bulk_create(
+                        Answer(response=response, question=q, question_text=q.text, score=s, yes=y, text=t)
+                        for q, s, y, t in form.answers()
+                    )
+            except IntegrityError:  # answered a moment ago, in another tab or by a double submission
+                invitation.refresh_from_db()
+                return _refuse(request, invitation, ("surveys/used.html", 410))
+            return redirect("surveys:thanks")
+        status = 400
+    else:
+        status = 200
+    return render(request, "surveys/answer.html", {"invitation": invitation, "form": form}, status=status)
+
+
+def thanks(request):
+    return render(request, "surveys/thanks.html")
+
+
+def _require_results_access(request):
+    """Survey results are for managers: staff holding the permission to view responses."""
+    if not (request.user.is_staff and request.user.has_perm(RESULTS_PERMISSION)):
+        raise PermissionDenied("Survey results are for service-desk managers.")
+
+
+def _filters(request):
+    form = ResultsFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return form, None, None, False
+    data = form.cleaned_data if form.is_bound else {}
+    return form, data.get("start"), data.get("end"), True
+
+
+@login_required
+def results(request):
+    _require_results_access(request)
+    form, start, end, valid = _filters(request)
+    context = {"filter_form": form, "form": form}
+    if not valid:
+        return render(request, "surveys/results.html", context, status=400)
+    questions = scored_questions()
+    page = Paginator(comments(start, end), 50).get_page(request.GET.get("page"))
+    context.update(
+        questions=questions,
+        summary=[(GROUPINGS[name][0], rows) for name, rows in summary(start, end, questions).items()],
+        comments=page,
+        query=request.GET.copy(),
+    )
+    return render(request, "surveys/results.html", context)
+
+
+@login_required
+def results_csv(request):
+    _require_results_access(request)
+    form, start, end, valid = _filters(request)
+    if not valid:
+        return render(request, "surveys/results.html", {"filter_form": form, "form": form}, status=400)
+    response = StreamingHttpResponse(csv_rows(start, end), content_type="text/csv; charset=utf-8")
+    name = "survey-responses"
+    if start or end:
+        name += f"-{start:%Y-%m}" if start else "-start"
+        name += f"-to-{end:%Y-%m}" if end else "-to-now"
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response

@@ -48,7 +48,7 @@ def answer(request, token):
     if refusal:
         return _refuse(request, invitation, refusal)
     questions = Question.objects.filter(active=True)
-    form = SurveyForm(request.POST or None, questions=questions)
+    form = SurveyForm(request.POST if request.method == "POST" else None, questions=questions)
     if request.method == "POST":
         if form.is_valid():
             try:

@@ -3,6 +3,7 @@
 import csv
 
 from django.db.models import Count, Q, Sum
+from django.utils import timezone
 
 from incidents.models import Severity
 
@@ -147,7 +148,7 @@ def csv_rows(start=None, end=None):
                 incident.practice.practice_id if incident else "",
                 incident.product.name if incident else "",
                 incident.get_severity_display() if incident else "",
-                invitation.response.submitted_at.isoformat(timespec="minutes"),
+                f"{timezone.localtime(invitation.response.submitted_at):%Y-%m-%d %H:%M}",
                 "Yes" if invitation.response.nhs_override else "No",
                 *[answers.get(q.pk) for q in questions],
             ]

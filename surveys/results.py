@@ -44,7 +44,10 @@ def summary(start=None, end=None, questions=None):
     """{grouping: [row]}; a row has its label, invitations sent, responses, response rate and a cell per
     question: the average score, or the share answering yes, with how many answered it."""
     questions = scored_questions() if questions is None else questions
-    sent = Invitation.objects.filter(_in_range(start, end), sent_at__isnull=False)
+    # Invited: the email went out, which an answer also proves.
+    sent = Invitation.objects.filter(_in_range(start, end)).filter(
+        Q(sent_at__isnull=False) | Q(response__isnull=False)
+    )
     answers = Answer.objects.filter(
         _in_range(start, end, "response__invitation__"), question__in=[q.pk for q in questions]
     )
@@ -121,7 +124,7 @@ def csv_rows(start=None, end=None):
     writer = csv.writer(_Echo())
     yield writer.writerow(
         ["Round", "Incident", "Practice ID", "Product", "Severity", "Submitted", "NHS-number confirmation"]
-        + [q.text for q in questions]
+        + [_cell(q.text) for q in questions]
     )
     responses = (
         Invitation.objects.filter(_in_range(start, end), response__isnull=False)

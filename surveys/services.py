@@ -153,10 +153,13 @@ def send_invitation(invitation_id):
 
 
 def resend_interrupted(invitations):
-    """Staff decided that interrupted sends never reached the customer: release and queue them again."""
-    released = list(
-        invitations.filter(claimed_at__isnull=False, sent_at__isnull=True).values_list("pk", flat=True)
-    )
+    """Staff decided that interrupted sends never reached the customer: release and queue them again.
+
+    Returns how many were queued; sent and answered invitations are left alone.
+    """
+    # An answer proves the email arrived: those are never sent again.
+    interrupted = invitations.filter(claimed_at__isnull=False, sent_at__isnull=True, response__isnull=True)
+    released = list(interrupted.values_list("pk", flat=True))
     from .tasks import send_survey_invitation
 
     with transaction.atomic():

@@ -56,6 +56,8 @@ def answer(request, token):
                     response = Response.objects.create(
                         invitation=invitation, nhs_override=bool(form.nhs_override_fields)
                     )
+                    if invitation.sent_at is None:  # an interrupted send did arrive: the answer proves it
+                        Invitation.objects.filter(pk=invitation.pk).update(sent_at=invitation.claimed_at)
                     Answer.objects.bulk_create(
                         Answer(response=response, question=q, question_text=q.text, score=s, yes=y, text=t)
                         for q, s, y, t in form.answers()

@@ -262,6 +262,8 @@ class Incident(models.Model):
         indexes = [
             models.Index(fields=["practice", "-created_at", "-id"], name="incident_practice_newest"),
             models.Index(fields=["status", "severity"], name="incident_status_severity"),
+            # The monthly survey reads one month of closures; without this it would scan all history.
+            models.Index(fields=["closed_at"], name="incident_closed_at"),
         ]
         constraints = [
             _choices_check("status", Status, "incident_status_valid"),

@@ -316,3 +316,23 @@ def test_two_submissions_at_once_save_one_response(practice, product, mailoutbox
     assert statuses == [302, 410]
     assert Response.objects.count() == 1
     assert Answer.objects.count() == 4
+
+
+# the invitation with its incident, product, round and response; the active questions
+SURVEY_PAGE_QUERIES = 2
+
+
+def test_the_survey_page_query_count_does_not_grow_with_more_questions(
+    client, invitation, django_assert_num_queries
+):
+    with django_assert_num_queries(SURVEY_PAGE_QUERIES):
+        assert client.get(url(invitation)).status_code == 200
+    for position in range(5):
+        Question.objects.create(
+            text=f"Extra question {position}", kind=Question.Kind.SCORE, position=100 + position
+        )
+
+    with django_assert_num_queries(SURVEY_PAGE_QUERIES):
+        page = client.get(url(invitation))
+
+    assert "Extra question 4" in page.content.decode()

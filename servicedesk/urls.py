@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -17,3 +18,6 @@ urlpatterns = [
     path("surveys/", include("surveys.urls")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.BENCH_FLOOR_VIEW:  # for bench/ only: the floor the other pages are measured against
+    urlpatterns.append(path("bench/floor/", views.floor, name="bench_floor"))

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "accounts"
+
+    def ready(self):
+        # Connects the sign-in receiver that starts the session clocks (idle and absolute expiry), and
+        # registers the deployment checks.
+        from servicedesk.lib import checks, middleware  # noqa: F401

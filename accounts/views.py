@@ -1,9 +1,12 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse_lazy
+from django_ratelimit.core import is_ratelimited
 
-from .forms import LoginForm, RegistrationForm
+from .forms import LoginForm, PasswordResetForm, RegistrationForm
 from .services import account_request_submit
 
 
@@ -32,10 +35,21 @@ class SetPasswordView(auth_views.PasswordResetConfirmView):
         return super().form_valid(form)
 
 
+def _too_many_requests(request, reason):
+    return render(request, "429.html", {"reason": reason}, status=429)
+
+
+def _limited(request, group, rate, key="ip"):
+    """Count this request against `rate` for its address (or `key`); True once over the limit."""
+    return is_ratelimited(request, group=group, key=key, rate=rate, increment=True)
+
+
 def register(request):
     """Ask for a portal account; a desk agent approves it before it can be used."""
     if request.user.is_authenticated:
         return redirect("incidents:list")
+    if request.method == "POST" and _limited(request, "register", settings.REGISTRATION_RATE_LIMIT):
+        return _too_many_requests(request, "There have been too many account requests from your network.")
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         account_request_submit(
@@ -51,3 +65,30 @@ def register(request):
 
 def register_done(request):
     return render(request, "accounts/register_done.html")
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset request, limited per address (flooding) and per email address (mail bombing).
+
+    Over the per-email limit the page says what it always says and sends nothing, so the limit reveals
+    nothing about which addresses have accounts.
+    """
+
+    form_class = PasswordResetForm
+    # Links are built from SITE_URL, not from the Host header of whoever asked.
+    extra_email_context = {"site_url": settings.SITE_URL, "service_desk": settings.SERVICE_DESK}
+
+    def post(self, request, *args, **kwargs):
+        if _limited(request, "password_reset", settings.PASSWORD_RESET_RATE_LIMIT):
+            return _too_many_requests(
+                request, "There have been too many password-reset requests from your network."
+            )
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"].strip().lower()
+        if _limited(
+            self.request, "password_reset_email", settings.PASSWORD_RESET_EMAIL_RATE_LIMIT, lambda *_: email
+        ):
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 from celery.schedules import crontab
 from cryptography.fernet import Fernet
+from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.validators import validate_email
 
@@ -90,6 +91,15 @@ def env_url(name, default="", schemes=()):
     return value
 
 
+def env_rate(name, default):
+    value = env_str(name, default)
+    if not re.fullmatch(r"[1-9]\d*/[smhd]", value):
+        raise ImproperlyConfigured(
+            f"{name} must look like 10/h (a number, then /s, /m, /h or /d); got {value!r}."
+        )
+    return value
+
+
 DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = env_str("SECRET_KEY")
@@ -123,6 +133,10 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "incidents",
     "escalation",
@@ -131,12 +145,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "servicedesk.lib.middleware.IdleSessionTimeoutMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "servicedesk.lib.middleware.StaffSecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a lockout raised during login into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -215,6 +233,13 @@ AXES_VERBOSE = False
 # Behind a reverse proxy, set AXES_IPWARE_META_PRECEDENCE_ORDER (see django-axes) so the real client
 # address is counted rather than the proxy's.
 
+# Requests that send email to whoever is named are limited: per client address (flooding) and, for
+# password resets, per email address (mail bombing). "N/s", "N/m", "N/h" or "N/d"; counted in the cache,
+# which must be shared between workers in production (CACHE_URL; `check --deploy` warns otherwise).
+REGISTRATION_RATE_LIMIT = env_rate("REGISTRATION_RATE_LIMIT", "10/h")
+PASSWORD_RESET_RATE_LIMIT = env_rate("PASSWORD_RESET_RATE_LIMIT", "20/h")
+PASSWORD_RESET_EMAIL_RATE_LIMIT = env_rate("PASSWORD_RESET_EMAIL_RATE_LIMIT", "3/h")
+
 # Behind a proxy that terminates TLS and sets X-Forwarded-Proto (set BEHIND_TLS_PROXY=1 only then).
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -240,7 +265,46 @@ SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG and env_bool("SESSION_COOKIE_SECURE", True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SAMESITE = "Lax"
+# A session lasts at most SESSION_COOKIE_AGE from sign-in (8 hours, a working day) and ends sooner after
+# SESSION_IDLE_MINUTES without a request (servicedesk.lib.middleware.IdleSessionTimeoutMiddleware).
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30, minimum=1)
+
+# Staff (agents, team leaders, administrators) confirm a one-time code from an authenticator app before
+# they reach admin, the escalation queues or survey results (django-otp). On unless DEBUG is on.
+ADMIN_REQUIRE_2FA = env_bool("ADMIN_REQUIRE_2FA", not DEBUG)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Primary Care Service Desk")
+
+# --- Transport and browser security ---------------------------------------------------------------
+# With DEBUG off the portal is served over HTTPS only: plain HTTP is redirected, browsers are told to
+# use HTTPS for a year (HSTS), and cookies are Secure. SECURE_SSL_REDIRECT=0 only where TLS is handled
+# and enforced in front of the portal.
+SECURE_SSL_REDIRECT = not DEBUG and env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = 0 if DEBUG else env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Everything the pages load comes from the portal itself (static/vendor, never a CDN): no inline
+# scripts or styles, no framing, forms post only to the portal. Bootstrap's form controls draw their
+# icons from data: SVGs, hence img-src data:.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF],
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF],
+        "connect-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.NONE],
+        "frame-ancestors": [csp.NONE],
+        "form-action": [csp.SELF],
+    }
+}
 
 # --- Internationalisation -------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

@@ -44,9 +44,51 @@ def live_server(request):
     server.stop()
 
 
+class BrowserProblems:
+    """What the browser complained about on the watched pages: Content-Security-Policy violations,
+    uncaught script errors, and page resources (scripts, styles, images) that failed to load.
+
+    A page answering 400 or 404 on purpose (a refused form, the 404 page) is not a problem; Chromium's
+    "Failed to load resource" console line for it is left to the response check, which only looks at
+    resources that are not the page itself.
+    """
+
+    def __init__(self):
+        self.csp = []
+        self.errors = []
+
+    def watch(self, page):
+        page.on("console", lambda message: self._console(page, message))
+        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: uncaught {error}"))
+        page.on("response", lambda response: self._response(page, response))
+        return page
+
+    def _console(self, page, message):
+        text = message.text
+        if "Content Security Policy" in text or "Content-Security-Policy" in text:
+            self.csp.append(f"{page.url}: {text}")
+        elif message.type == "error" and not text.startswith("Failed to load resource"):
+            self.errors.append(f"{page.url}: console error: {text}")
+
+    def _response(self, page, response):
+        if response.status >= 400 and response.request.resource_type != "document":
+            self.errors.append(
+                f"{page.url}: {response.request.resource_type} {response.url} {response.status}"
+            )
+
+    def assert_clean(self):
+        assert not self.csp, "Content-Security-Policy violations:\n" + "\n".join(self.csp)
+        assert not self.errors, "Browser errors:\n" + "\n".join(self.errors)
+
+
 @pytest.fixture
-def browser_page(live_server, monkeypatch):
-    """A page in headless Chromium (Debian's, not one Playwright downloads), 10 s timeouts."""
+def browser_problems():
+    return BrowserProblems()
+
+
+@pytest.fixture
+def chromium(live_server, monkeypatch):
+    """Headless Chromium (Debian's, not one Playwright downloads)."""
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an asyncio loop running in this thread, and Django refuses ORM calls
@@ -54,15 +96,34 @@ def browser_page(live_server, monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(base_url=live_server.url)
-        context.set_default_timeout(10_000)
-        page = context.new_page()
         try:
-            yield page
+            yield browser
         finally:
-            context.close()
             browser.close()
             # While the loop runs, Django keeps this thread's connections apart from its usual ones,
             # and pytest-django would never close them: on PostgreSQL an open one stops the test
             # database from being dropped at the end of the run.
             connections.close_all()
+
+
+@pytest.fixture
+def new_page(chromium, live_server, browser_problems):
+    """Opens a page in a browser context of its own (its own cookies: one person each), 10 s timeouts,
+    watched by `browser_problems`."""
+    contexts = []
+
+    def open_page():
+        context = chromium.new_context(base_url=live_server.url)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return browser_problems.watch(context.new_page())
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def browser_page(new_page):
+    """A page in headless Chromium, 10 s timeouts."""
+    return new_page()

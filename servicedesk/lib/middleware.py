@@ -1,0 +1,78 @@
+"""Session lifetime and the staff second factor, applied to every request in one place."""
+
+import time
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+from django.shortcuts import redirect
+from django.urls import reverse
+
+LAST_SEEN = "_last_seen"
+SIGNED_IN = "_signed_in"
+# The time of the last request is rewritten at most this often, so most requests write nothing.
+_TOUCH_EVERY_SECONDS = 60
+
+
+@receiver(user_logged_in)
+def _start_session_clock(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        now = int(time.time())
+        request.session[SIGNED_IN] = now
+        request.session[LAST_SEEN] = now
+
+
+class IdleSessionTimeoutMiddleware:
+    """Sign the user out after SESSION_IDLE_MINUTES without a request, or SESSION_COOKIE_AGE after
+    signing in, whichever comes first; the next page says why."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = int(time.time())
+            last_seen = request.session.get(LAST_SEEN, now)
+            signed_in = request.session.get(SIGNED_IN, now)
+            if now - last_seen > settings.SESSION_IDLE_MINUTES * 60:
+                logout(request)
+                messages.info(
+                    request,
+                    f"You were signed out after {settings.SESSION_IDLE_MINUTES} minutes without activity. "
+                    "Please sign in again.",
+                )
+            elif now - signed_in > settings.SESSION_COOKIE_AGE:
+                logout(request)
+                messages.info(request, "Your session has ended. Please sign in again.")
+            elif LAST_SEEN not in request.session or now - last_seen >= _TOUCH_EVERY_SECONDS:
+                request.session[LAST_SEEN] = now
+                request.session.setdefault(SIGNED_IN, now)
+        return self.get_response(request)
+
+
+def _second_factor_exempt_paths():
+    static = settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/" + settings.STATIC_URL
+    return (reverse("two_factor"), reverse("logout"), static)
+
+
+class StaffSecondFactorMiddleware:
+    """With ADMIN_REQUIRE_2FA, signed-in staff confirm a one-time code (django-otp) before any page but
+    the second-factor page itself and signing out: admin, the escalation queues, survey results."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if (
+            settings.ADMIN_REQUIRE_2FA
+            and user.is_authenticated
+            and user.is_staff
+            and not user.is_verified()
+            and not request.path.startswith(_second_factor_exempt_paths())
+        ):
+            return redirect(f"{reverse('two_factor')}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)

@@ -141,6 +141,7 @@ INSTALLED_APPS = [
     "incidents",
     "escalation",
     "surveys",
+    "servicedesk",
 ]
 
 MIDDLEWARE = [
@@ -355,6 +356,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# When the broker is down, give up queueing within about a second (the task goes to the outbox,
+# servicedesk.models.PendingTask) rather than keep the user's request waiting.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+# The first pause before an email is retried after a mail-server error; each retry doubles it (at most an
+# hour, eight retries: about two hours in all), after which the email waits in the outbox.
+EMAIL_RETRY_BACKOFF_SECONDS = env_int("EMAIL_RETRY_BACKOFF_SECONDS", 30, minimum=1)
 
 # --- The Service Desk's own details (shown on the contact page and in every email) -----------------
 SERVICE_DESK = {
@@ -388,6 +401,10 @@ ATTACHMENT_MAX_PER_NOTE = env_int("ATTACHMENT_MAX_PER_NOTE", 5, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 CELERY_BEAT_SCHEDULE = {
+    "flush-pending-tasks": {
+        "task": "servicedesk.tasks.flush_pending_tasks",
+        "schedule": 60.0,  # tasks that could not be queued (broker down) or sent (mail server down)
+    },
     "resolution-reminders": {"task": "incidents.tasks.send_resolution_reminders_task", "schedule": 3600.0},
     "remove-orphan-files": {"task": "incidents.tasks.remove_orphan_files_task", "schedule": 24 * 3600.0},
     "escalate-overdue": {"task": "escalation.tasks.escalate_overdue_task", "schedule": 300.0},

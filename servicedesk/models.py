@@ -1,0 +1,18 @@
+from django.db import models
+
+
+class PendingTask(models.Model):
+    """The outbox: a task that could not be handed to Celery (the broker was down) or whose email could
+    not be sent (the mail server was down through every retry). `flush_pending_tasks` queues it again."""
+
+    task_name = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(default=0, help_text="Flushes that could not queue it yet.")
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.task_name}{tuple(self.args)}"

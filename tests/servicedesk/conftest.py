@@ -2,6 +2,7 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 
 from servicedesk.celery import app as celery_app
+from tests.incidents.conftest import incident_data  # noqa: F401 - the log form, filled in (fault tests)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from servicedesk.lib.admin import act_on_each
+from servicedesk.lib.admin import SecretFieldsAdminMixin, act_on_each
 from servicedesk.lib.pagination import EstimatedCountPaginator
 
 from . import admin_actions, services
@@ -145,7 +145,8 @@ def _due(when):
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(SecretFieldsAdminMixin, admin.ModelAdmin):
+    secret_fields = ["remote_access_details"]
     form = IncidentAdminForm
     list_display = [
         "reference", "summary", "practice", "severity", "status", "channel", "assignee", "response_due",

@@ -276,6 +276,14 @@ SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30, minimum=1)
 # they reach admin, the escalation queues or survey results (django-otp). On unless DEBUG is on.
 ADMIN_REQUIRE_2FA = env_bool("ADMIN_REQUIRE_2FA", not DEBUG)
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Primary Care Service Desk")
+# Admin never shows anyone's authenticator secret (a lost phone is handled by deleting the device).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Uploads too large to keep in memory go to a temporary file named after the upload's extension; an
+# absurdly long extension would make that file name too long for the filesystem (a 500 on any POST).
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "servicedesk.lib.uploads.TemporaryFileUploadHandler",
+]
 
 # --- Transport and browser security ---------------------------------------------------------------
 # With DEBUG off the portal is served over HTTPS only: plain HTTP is redirected, browsers are told to
@@ -424,5 +432,11 @@ LOGGING = {
         "handlers": ["console"],
         "level": env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")),
     },
-    "loggers": {"axes": {"level": "WARNING"}, "celery": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "celery": {"level": "WARNING"},
+        # At DEBUG, template errors are logged with the whole template context, which can hold decrypted
+        # remote-access details (the admin page that shows them): never below INFO.
+        "django.template": {"level": "INFO"},
+    },
 }

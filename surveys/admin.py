@@ -4,6 +4,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from servicedesk.lib.admin import SecretFieldsAdminMixin
+
 from .models import Invitation, Question, SurveyRound
 from .services import resend_interrupted
 
@@ -94,7 +96,8 @@ class SendStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(SecretFieldsAdminMixin, admin.ModelAdmin):
+    secret_fields = ["token"]  # the survey link: whoever knows it can answer as the customer
     list_display = ["customer", "round", "incident", "email_status", "expires_at", "answered"]
     list_filter = [SendStatusFilter, "round"]
     list_select_related = ["customer", "round", "incident", "response"]

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.html import escape
 
 from servicedesk.lib.forms import NHSNumberGuardMixin
 
@@ -24,7 +25,12 @@ class SurveyForm(NHSNumberGuardMixin, forms.Form):
         guarded = []
         for question in self.questions:
             name = f"question_{question.pk}"
-            common = {"label": question.text, "required": question.required, "help_text": question.help_text}
+            # crispy-forms renders help text unescaped; an administrator's text must not become markup.
+            common = {
+                "label": question.text,
+                "required": question.required,
+                "help_text": escape(question.help_text),
+            }
             if question.kind == Question.Kind.SCORE:
                 fields[name] = forms.ChoiceField(choices=SCORE_CHOICES, widget=forms.RadioSelect, **common)
             elif question.kind == Question.Kind.YES_NO:

@@ -2,8 +2,13 @@
 (function () {
   "use strict";
   // After a failed submission, take keyboard and screen-reader users straight to the list of problems.
+  // Again once the page has loaded: if the address ends in a fragment (#main, after the skip link), the
+  // browser moves focus to that target after this script has run.
   var summary = document.getElementById("error-summary");
-  if (summary) { summary.focus(); }
+  if (summary) {
+    summary.focus();
+    window.addEventListener("load", function () { summary.focus(); });
+  }
   // One submission per click: a second click while the first is on its way would log the incident twice.
   document.querySelectorAll("form[data-submit-once]").forEach(function (form) {
     form.addEventListener("submit", function () {

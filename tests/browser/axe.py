@@ -2,10 +2,11 @@
 
 axe is loaded into the page from the live server's own static files, by URL (a script element whose
 source is the collected, hashed file), so it runs under the portal's Content-Security-Policy
-(`script-src 'self'`) like the portal's own scripts, with nothing inline and no CSP bypass.
+(`script-src 'self'`) like the portal's own scripts: nothing inline, no CSP bypass.
 
-Every check is recorded in FINDINGS; set AXE_REPORT to a file name to have each appended there as a
-JSON line (the page, and every violation of any impact), for the summary of a run.
+`check_accessibility` fails at once; `Audit` runs the same check on every page of a journey, lets the
+journey carry on, and fails at the end listing every page. Set AXE_REPORT to a file name to have each
+check appended there as a JSON line (the page and all its violations, of any impact).
 """
 
 import json
@@ -14,13 +15,24 @@ import os
 from django.templatetags.static import static
 
 FAILING_IMPACTS = ("serious", "critical")
-FINDINGS = []
+# Violations on Django's admin pages, reported at the end of the run (conftest): {(rule, impact,
+# help): {page label: selectors}}.
+ADMIN_FINDINGS = {}
 
+# Each violating element with the landmark it sits in (header, nav, main, footer), for the report.
 _RUN = """async () => {
-  const results = await axe.run(document, {resultTypes: ["violations"]});
+  const results = await axe.run(document, {resultTypes: ["violations"], elementRef: true});
   return results.violations.map(v => ({
-    id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
-    targets: v.nodes.map(n => n.target.join(" ")),
+    id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl.split("?")[0],
+    nodes: v.nodes.map(n => {
+      const landmark = n.element && n.element.closest("footer, header, nav, main, aside, form");
+      return {
+        target: n.target.join(" "),
+        landmark: landmark ? landmark.tagName.toLowerCase() : "body",
+        html: n.html.slice(0, 160),
+        summary: (n.failureSummary || "").replace(/\\s+/g, " ").slice(0, 300),
+      };
+    }),
   }));
 }"""
 
@@ -31,10 +43,13 @@ def _load(page):
 
 
 def describe(violations):
-    return "\n".join(
-        f"- {v['id']} ({v['impact']}): {v['help']} [{v['helpUrl']}]\n    on: " + "; ".join(v["targets"])
-        for v in violations
-    )
+    lines = []
+    for v in violations:
+        lines.append(f"- {v['id']} ({v['impact']}): {v['help']} <{v['helpUrl']}>")
+        lines += [
+            f"    in {n['landmark']}: {n['target']}  {n['html']}\n      {n['summary']}" for n in v["nodes"]
+        ]
+    return "\n".join(lines)
 
 
 def axe_violations(page):
@@ -43,19 +58,72 @@ def axe_violations(page):
     return page.evaluate(_RUN)
 
 
-def check_accessibility(page, label, *, fail=True):
-    """Run axe on the current page and fail on any violation of impact serious or critical, naming the
-    rule, its help text and the elements (CSS selectors) it found. With fail=False (Django's own admin
-    pages) only record them. Returns every violation found."""
-    violations = axe_violations(page)
-    record = {"label": label, "url": page.url, "enforced": fail, "violations": violations}
-    FINDINGS.append(record)
+def _record(page, label, enforced, violations):
     if report := os.environ.get("AXE_REPORT"):
+        record = {"label": label, "url": page.url, "enforced": enforced, "violations": violations}
         with open(report, "a", encoding="utf-8") as out:
             out.write(json.dumps(record) + "\n")
-    serious = [v for v in violations if v["impact"] in FAILING_IMPACTS]
+
+
+def serious(violations):
+    return [v for v in violations if v["impact"] in FAILING_IMPACTS]
+
+
+def check_accessibility(page, label, *, fail=True):
+    """Run axe on the current page and fail on any violation of impact serious or critical, listing the
+    rule, its help text and the elements (CSS selectors). With fail=False only record. Returns all."""
+    violations = axe_violations(page)
+    _record(page, label, fail, violations)
     if fail:
-        assert not serious, f"axe: serious or critical violations on {label} ({page.url}):\n" + describe(
-            serious
-        )
+        found = serious(violations)
+        assert not found, f"axe: serious or critical violations on {label} ({page.url}):\n" + describe(found)
     return violations
+
+
+class Audit:
+    """axe on every page of a journey, and what else the journey finds wrong for keyboard or
+    screen-reader users (`problem`). Portal pages must have no serious or critical violation; Django's
+    admin pages are checked and only reported.
+
+    """
+
+    def __init__(self):
+        self.checked = []  # (label, url, violations) of every page checked
+        self.found = []  # (key, label, url, text)
+
+    def _sort(self, key, label, url, text):
+        self.found.append((key, label, url, text))
+
+    def check(self, page, label, *, admin=False):
+        violations = axe_violations(page)
+        _record(page, label, not admin, violations)
+        self.checked.append((label, page.url, violations))
+        if admin:
+            for v in violations:
+                pages = ADMIN_FINDINGS.setdefault((v["id"], v["impact"], v["help"]), {})
+                pages.setdefault(label, set()).update(n["target"] for n in v["nodes"])
+            return violations
+        for violation in serious(violations):
+            for node in violation["nodes"]:
+                text = describe([{**violation, "nodes": [node]}])
+                self._sort((violation["id"], node["landmark"]), label, page.url, text)
+        return violations
+
+    def problem(self, key, page, label, text):
+        self._sort(key, label, page.url, f"- {key}: {text}")
+
+    @staticmethod
+    def _listing(found):
+        """Each problem once, in full, with the pages it was found on."""
+        problems = {}
+        for _key, label, url, text in found:
+            pages = problems.setdefault(text, [])
+            if (label, url) not in pages:
+                pages.append((label, url))
+        return "\n".join(
+            text + "\n    on: " + "; ".join(f"{label} ({url})" for label, url in pages)
+            for text, pages in problems.items()
+        )
+
+    def assert_clean(self):
+        assert not self.found, "Serious or critical accessibility problems:\n" + self._listing(self.found)

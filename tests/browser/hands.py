@@ -65,8 +65,8 @@ class Mouse:
     def select(self, locator, label):
         locator.select_option(label=label)
 
-    def press(self, locator):
-        """Activate a button or follow a link."""
+    def press(self, locator, *, backwards=False):
+        """Activate a button or follow a link (`backwards` only matters to the keyboard)."""
         locator.click()
 
     def upload(self, locator, files):
@@ -80,6 +80,10 @@ class Keyboard:
 
     def __init__(self, page):
         self.page = page
+        # Listening from the start has Playwright catch every file chooser the page opens, so that one
+        # opened by a key press is never shown as a (headless, invisible) dialog instead.
+        self._choosers = []
+        page.on("filechooser", lambda chooser: self._choosers.append(chooser))
 
     def focus(self, locator, **kwargs):
         tab_to(self.page, locator, **kwargs)
@@ -104,7 +108,9 @@ class Keyboard:
 
     def _choose_radio(self, locator):
         group = locator.get_attribute("name")
-        in_group = f"() => document.activeElement.type === 'radio' && document.activeElement.name === {group!r}"
+        in_group = (
+            f"() => document.activeElement.type === 'radio' && document.activeElement.name === {group!r}"
+        )
         tab_to(self.page, lambda page: page.evaluate(in_group))
         size = self.page.locator(f"input[type=radio][name={group!r}]").count()
         for _ in range(size):
@@ -134,9 +140,14 @@ class Keyboard:
     def upload(self, locator, files):
         """Space on the file field opens the file chooser; the test picks the files in it."""
         self.focus(locator)
-        with self.page.expect_file_chooser() as chooser:
-            self.page.keyboard.press("Space")
-        chooser.value.set_files(files)
+        self._choosers.clear()
+        self.page.keyboard.press("Space")
+        for _ in range(50):
+            if self._choosers:
+                break
+            self.page.wait_for_timeout(100)
+        assert self._choosers, "Space on the file field opened no file chooser"
+        self._choosers.pop().set_files(files)
 
 
 def hands_for(mode, page):

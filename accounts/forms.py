@@ -5,6 +5,8 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 
+from servicedesk.lib.tasks import queue_on_commit
+
 from .models import Practice, User, phone_validator
 
 
@@ -43,6 +45,14 @@ class PasswordResetForm(DjangoPasswordResetForm):
         # As Django's own form does: the stored address must equal the typed one after Unicode folding,
         # so that a look-alike address cannot receive another person's link.
         return (user for user in candidates if _folded(user.email) == _folded(email))
+
+    def save(self, **kwargs):
+        """Queue the emails rather than send them in the request: a mail server that is down loses
+        nothing (the outbox), and the answer takes as long whether or not the address has an account."""
+        from .tasks import send_password_reset_email
+
+        for user in self.get_users(self.cleaned_data["email"]):
+            queue_on_commit(send_password_reset_email, user.pk)
 
 
 class RegistrationForm(forms.Form):

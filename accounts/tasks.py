@@ -35,3 +35,25 @@ def send_account_rejected_email(request_id):
     """Tell a requester that their request for an account was refused, and why."""
     req = AccountRequest.objects.select_related("practice").get(pk=request_id)
     send_templated_email("account_rejected", [req.email], {"account_request": req})
+
+
+@shared_task(**EMAIL_TASK_OPTIONS)
+def send_second_factor_enrolled_email(user_id):
+    """Tell a staff member that an authenticator app was set up for their account: if it was not them,
+    their password is known to someone else."""
+    user = User.objects.get(pk=user_id)
+    send_templated_email("second_factor_enrolled", [user.email], {"user": user})
+
+
+@shared_task(**EMAIL_TASK_OPTIONS)
+def send_password_reset_email(user_id):
+    """The one-time link to choose a new password, made when the email is sent (never stored)."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:  # deactivated since the request
+        return
+    context = {
+        "user": user,
+        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": default_token_generator.make_token(user),
+    }
+    send_templated_email("password_reset", [user.email], context)

@@ -3,7 +3,7 @@
 django-otp keeps the devices (a TOTP device for the app, a static device for ten backup codes) and marks
 the session verified (`otp_login`); servicedesk.lib.middleware.StaffSecondFactorMiddleware sends staff
 here until it is. A lost phone: an administrator deletes the user's devices in admin (*TOTP devices*),
-and the user enrols again at their next sign-in.
+and the user enrols again at their next sign-in. The user is emailed whenever a second factor is set up.
 """
 
 from base64 import b32encode
@@ -19,10 +19,18 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import login as otp_login
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
+
+from servicedesk.lib.middleware import needs_second_factor
+from servicedesk.lib.tasks import queue_on_commit
+
+from .tasks import send_second_factor_enrolled_email
 
 BACKUP_CODES = 10
+_ENROLMENT_KEY = "_otp_enrolment_key"
 
 
 class OneTimeCodeForm(forms.Form):
@@ -36,7 +44,7 @@ class OneTimeCodeForm(forms.Form):
     )
 
     def clean_code(self):
-        return "".join(self.cleaned_data["code"].split())
+        return "".join(self.cleaned_data["code"].split()).lower()  # backup codes are lower case
 
 
 def _next_url(request):
@@ -48,15 +56,39 @@ def _next_url(request):
     return reverse("admin:index")
 
 
-def _verified_device(user, totp, code):
-    """The device that accepts `code`: the app's (6 digits), else a backup code (used up)."""
-    if code.isdigit() and len(code) == 6 and totp.verify_token(code):
-        return totp
-    if totp.confirmed:
-        for backup in StaticDevice.objects.filter(user=user, confirmed=True):
+def _verified_device(user, code):
+    """The user's confirmed device that accepts `code` (the app's six digits, else a backup code, which is
+    used up), or None. Each device row is locked while it checks, so one code cannot be used twice at once.
+    """
+    with transaction.atomic():
+        totp = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
+        allowed = totp is None or totp.verify_is_allowed()[0]
+        if not allowed:
+            raise _Throttled
+        if totp and code.isdigit() and len(code) == 6 and totp.verify_token(code):
+            return totp
+        for backup in StaticDevice.objects.select_for_update().filter(user=user, confirmed=True):
             if backup.verify_token(code):
                 return backup
     return None
+
+
+class _Throttled(Exception):
+    pass
+
+
+def _enrolment_device(request):
+    """An unsaved TOTP device whose secret lives in this session only: whoever else signs in with the
+    password gets another secret, and nothing is stored until the user confirms a code from their app."""
+    key = request.session.get(_ENROLMENT_KEY)
+    if key is None:
+        key = request.session[_ENROLMENT_KEY] = random_hex(20)
+    return TOTPDevice(user=request.user, name="Authenticator app", key=key, confirmed=True)
+
+
+def _code_matches(device, code):
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return code.isdigit() and len(code) == device.digits and totp.verify(int(code), device.tolerance)
 
 
 def _new_backup_codes(user):
@@ -67,42 +99,48 @@ def _new_backup_codes(user):
     return codes
 
 
+def _enrol(request, device):
+    """Save the confirmed app and fresh backup codes, and tell the user by email (in case it was not them)."""
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=request.user).delete()
+        device.save()
+        codes = _new_backup_codes(request.user)
+        queue_on_commit(send_second_factor_enrolled_email, request.user.pk)
+    del request.session[_ENROLMENT_KEY]
+    return codes
+
+
 @never_cache
 @sensitive_post_parameters("code")
 @login_required
 def two_factor(request):
     user = request.user
     next_url = _next_url(request)
-    if not user.is_staff or user.is_verified():
-        return redirect(next_url if user.is_staff else "home")
-    totp = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    enrolling = totp is None
-    if enrolling:  # the same secret until it is confirmed, so a reload does not break a half-done setup
-        totp = TOTPDevice.objects.filter(user=user, confirmed=False).first() or TOTPDevice.objects.create(
-            user=user, name="Authenticator app", confirmed=False
-        )
+    if not needs_second_factor(user) or user.is_verified():
+        return redirect(next_url if needs_second_factor(user) else "home")
+    enrolling = not TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    pending = _enrolment_device(request) if enrolling else None
     form = OneTimeCodeForm(request.POST if request.method == "POST" else None)
     status = 200
     if form.is_bound:
         status = 400
         if form.is_valid():
-            allowed, _ = totp.verify_is_allowed()
-            device = _verified_device(user, totp, form.cleaned_data["code"]) if allowed else None
-            if device is not None:
-                backup_codes = None
+            code = form.cleaned_data["code"]
+            try:
                 if enrolling:
-                    with transaction.atomic():
-                        totp.confirmed = True
-                        totp.save(update_fields=["confirmed"])
-                        backup_codes = _new_backup_codes(user)
-                otp_login(request, device)
-                if backup_codes:
-                    context = {"codes": backup_codes, "next": next_url}
-                    return render(request, "accounts/two_factor_backup_codes.html", context)
-                return redirect(next_url)
-            if not allowed:
-                form.add_error("code", "Too many wrong codes. Wait a minute, then try the newest code.")
+                    device = pending if _code_matches(pending, code) else None
+                else:
+                    device = _verified_device(user, code)
+            except _Throttled:
+                form.add_error("code", "Too many wrong codes. Wait a few minutes, then try the newest code.")
             else:
+                if device is not None:
+                    backup_codes = _enrol(request, device) if enrolling else None
+                    otp_login(request, device)
+                    if backup_codes:
+                        context = {"codes": backup_codes, "next": next_url}
+                        return render(request, "accounts/two_factor_backup_codes.html", context)
+                    return redirect(next_url)
                 form.add_error(
                     "code",
                     "That code is not right. Enter the code your app shows now (they change every 30 "
@@ -110,6 +148,6 @@ def two_factor(request):
                 )
     context = {"form": form, "enrolling": enrolling, "next": next_url}
     if enrolling:
-        context["qr_code"] = segno.make(totp.config_url, error="m").svg_data_uri(scale=5)
-        context["secret"] = b32encode(unhexlify(totp.key)).decode()
+        context["qr_code"] = segno.make(pending.config_url, error="m").svg_data_uri(scale=5)
+        context["secret"] = b32encode(unhexlify(pending.key)).decode()
     return render(request, "accounts/two_factor.html", context, status=status)

@@ -1,3 +1,5 @@
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -8,6 +10,8 @@ from django_ratelimit.core import is_ratelimited
 
 from .forms import LoginForm, PasswordResetForm, RegistrationForm
 from .services import account_request_submit
+
+logger = logging.getLogger(__name__)
 
 
 class LoginView(auth_views.LoginView):
@@ -40,8 +44,16 @@ def _too_many_requests(request, reason):
 
 
 def _limited(request, group, rate, key="ip"):
-    """Count this request against `rate` for its address (or `key`); True once over the limit."""
-    return is_ratelimited(request, group=group, key=key, rate=rate, increment=True)
+    """Count this request against `rate` for its address (or `key`); True once over the limit.
+
+    If the cache cannot be reached (Redis down), the request is let through and the fault logged: a
+    missing limit for a while is better than nobody being able to register or reset a password.
+    """
+    try:
+        return is_ratelimited(request, group=group, key=key, rate=rate, increment=True)
+    except Exception:
+        logger.exception("Rate limit %s not checked: the cache is unavailable", group)
+        return False
 
 
 def register(request):
@@ -74,9 +86,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     nothing about which addresses have accounts.
     """
 
-    form_class = PasswordResetForm
-    # Links are built from SITE_URL, not from the Host header of whoever asked.
-    extra_email_context = {"site_url": settings.SITE_URL, "service_desk": settings.SERVICE_DESK}
+    form_class = PasswordResetForm  # queues the emails; their links are built from SITE_URL
 
     def post(self, request, *args, **kwargs):
         if _limited(request, "password_reset", settings.PASSWORD_RESET_RATE_LIMIT):

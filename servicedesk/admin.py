@@ -1,5 +1,8 @@
 from django.contrib import admin
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin as OTPTOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .lib.admin import SecretFieldsAdminMixin
 from .models import PendingTask
 
 
@@ -15,3 +18,12 @@ class PendingTaskAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# django-otp's admin, but its secret keys cannot be probed one character at a time from the query string.
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(SecretFieldsAdminMixin, OTPTOTPDeviceAdmin):
+    secret_fields = ["key"]

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import timezone
 
 
 class PendingTask(models.Model):
@@ -7,12 +8,14 @@ class PendingTask(models.Model):
 
     task_name = models.CharField(max_length=200)
     args = models.JSONField(default=list)
-    created_at = models.DateTimeField(auto_now_add=True)
-    attempts = models.PositiveIntegerField(default=0, help_text="Flushes that could not queue it yet.")
+    created_at = models.DateTimeField(default=timezone.now)  # kept when a failed flush puts it back
+    attempts = models.PositiveIntegerField(
+        default=0, help_text="Flushes that could not queue it; after 50 it waits for someone to look."
+    )
     last_error = models.CharField(max_length=500, blank=True)
 
     class Meta:
-        ordering = ["pk"]
+        ordering = ["created_at", "pk"]
 
     def __str__(self):
         return f"{self.task_name}{tuple(self.args)}"

@@ -147,6 +147,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "servicedesk.lib.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -196,7 +197,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache ----------------------------------------------------------------------------------------
 _cache_url = env_url("CACHE_URL", "", schemes=("redis", "rediss"))
 if _cache_url:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+            # A Redis that hangs must not hold requests (rate limits let them through when it fails).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -267,6 +275,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG and env_bool("SESSION_COOKIE_SECURE", True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_SAMESITE = "Lax"
+# Practice PCs are shared: closing the browser ends the session.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # A session lasts at most SESSION_COOKIE_AGE from sign-in (8 hours, a working day) and ends sooner after
 # SESSION_IDLE_MINUTES without a request (servicedesk.lib.middleware.IdleSessionTimeoutMiddleware).
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
@@ -290,6 +300,7 @@ FILE_UPLOAD_HANDLERS = [
 # use HTTPS for a year (HSTS), and cookies are Secure. SECURE_SSL_REDIRECT=0 only where TLS is handled
 # and enforced in front of the portal.
 SECURE_SSL_REDIRECT = not DEBUG and env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
 SECURE_HSTS_SECONDS = 0 if DEBUG else env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
@@ -367,6 +378,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # When the broker is down, give up queueing within about a second (the task goes to the outbox,
 # servicedesk.models.PendingTask) rather than keep the user's request waiting.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Redis's transport ignores the timeout above: without these, a broker that accepts connections but never
+# answers would hold the request. The visibility timeout outlasts the longest email retry pause (an hour),
+# so Redis does not hand a message waiting for its retry to a second worker.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    "visibility_timeout": 4 * 3600,
+}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 2,
     "interval_start": 0,

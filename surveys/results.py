@@ -104,13 +104,14 @@ def comments(start=None, end=None):
     )
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
 def _cell(value):
-    """Text a spreadsheet will not run as a formula (CSV injection): a leading quote disarms it."""
+    """Text a spreadsheet will not run as a formula (CSV injection): a leading quote disarms it. Leading
+    spaces do not hide a formula sign, and full-width signs count too."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return "'" + text if text.lstrip(" ").startswith(_FORMULA_START) else text
 
 
 class _Echo:
@@ -122,6 +123,7 @@ def csv_rows(start=None, end=None):
     """The responses, one row each, with every question's answer: for StreamingHttpResponse."""
     questions = list(Question.objects.all())
     writer = csv.writer(_Echo())
+    yield "\ufeff"  # a byte-order mark, so that Excel reads the file as UTF-8 (accents, dashes)
     yield writer.writerow(
         ["Round", "Incident", "Practice ID", "Product", "Severity", "Submitted", "NHS-number confirmation"]
         + [_cell(q.text) for q in questions]

@@ -1,4 +1,5 @@
-"""Session lifetime and the staff second factor, applied to every request in one place."""
+"""Request guards applied to every request in one place: NUL characters, session lifetime, the staff
+second factor."""
 
 import time
 from urllib.parse import urlencode
@@ -8,8 +9,35 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.urls import reverse
+
+
+class RefuseNulMiddleware:
+    """A NUL character has no place in an address or a form, and PostgreSQL refuses it in any query
+    (a 500 wherever it reaches one): answer 400 before it gets that far."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        posted_nul = request.method == "POST" and _posted_nul(request)
+        if "\x00" in request.path or _has_nul(request.GET) or posted_nul:
+            return HttpResponseBadRequest("The request contains a NUL character.", content_type="text/plain")
+        return self.get_response(request)
+
+
+def _has_nul(query_dict):
+    return any("\x00" in key or any("\x00" in v for v in values) for key, values in query_dict.lists())
+
+
+def _posted_nul(request):
+    try:
+        return _has_nul(request.POST)
+    except Exception:  # an unreadable body is Django's to refuse, later
+        return False
+
 
 LAST_SEEN = "_last_seen"
 SIGNED_IN = "_signed_in"
@@ -53,9 +81,14 @@ class IdleSessionTimeoutMiddleware:
         return self.get_response(request)
 
 
+def needs_second_factor(user):
+    """Staff and superusers: everyone who can reach admin or the staff pages."""
+    return user.is_authenticated and (user.is_staff or user.is_superuser)
+
+
 def _second_factor_exempt_paths():
     static = settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/" + settings.STATIC_URL
-    return (reverse("two_factor"), reverse("logout"), static)
+    return (reverse("two_factor"), reverse("logout"), reverse("admin:logout"), static)
 
 
 class StaffSecondFactorMiddleware:
@@ -69,8 +102,7 @@ class StaffSecondFactorMiddleware:
         user = request.user
         if (
             settings.ADMIN_REQUIRE_2FA
-            and user.is_authenticated
-            and user.is_staff
+            and needs_second_factor(user)
             and not user.is_verified()
             and not request.path.startswith(_second_factor_exempt_paths())
         ):

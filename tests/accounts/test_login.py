@@ -178,11 +178,20 @@ def test_password_change_applies_the_handbook_policy(client, practice_user):
 # --- Password reset ---------------------------------------------------------------------------------
 
 
-def request_reset(client, email):
-    return client.post("/accounts/password_reset/", {"email": email}, follow=True)
+@pytest.fixture
+def request_reset(django_capture_on_commit_callbacks):
+    """Ask for a reset link; the email is queued once the request's work commits, as in production."""
+
+    def request(client, email, **extra):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post("/accounts/password_reset/", {"email": email}, follow=True, **extra)
+
+    return request
 
 
-def test_password_reset_emails_a_one_time_link_to_a_known_active_user(client, practice_user, mailoutbox):
+def test_password_reset_emails_a_one_time_link_to_a_known_active_user(
+    client, practice_user, mailoutbox, request_reset
+):
     response = request_reset(client, "Alex@Riverside.example")
 
     assert response.redirect_chain == [("/accounts/password_reset/done/", 302)]
@@ -200,7 +209,7 @@ def test_password_reset_emails_a_one_time_link_to_a_known_active_user(client, pr
 
 
 def test_password_reset_for_an_unknown_email_shows_the_same_page_and_sends_nothing(
-    client, practice_user, mailoutbox
+    client, practice_user, mailoutbox, request_reset
 ):
     known = request_reset(client, practice_user.email)
     unknown = request_reset(client, "nobody@riverside.example")
@@ -210,7 +219,7 @@ def test_password_reset_for_an_unknown_email_shows_the_same_page_and_sends_nothi
     assert [message.to for message in mailoutbox] == [[practice_user.email]]
 
 
-def test_password_reset_sends_nothing_to_an_inactive_user(client, practice_user, mailoutbox):
+def test_password_reset_sends_nothing_to_an_inactive_user(client, practice_user, mailoutbox, request_reset):
     practice_user.is_active = False
     practice_user.save()
 
@@ -221,11 +230,11 @@ def test_password_reset_sends_nothing_to_an_inactive_user(client, practice_user,
 
 
 def test_the_reset_link_is_built_from_site_url_whatever_host_was_asked(
-    client, practice_user, mailoutbox, settings
+    client, practice_user, mailoutbox, settings, request_reset
 ):
     settings.ALLOWED_HOSTS = ["testserver", "evil.example"]
 
-    client.post("/accounts/password_reset/", {"email": practice_user.email}, HTTP_HOST="evil.example")
+    request_reset(client, practice_user.email, HTTP_HOST="evil.example")
 
     body = mailoutbox[0].body
     assert f"{settings.SITE_URL}/accounts/reset/" in body

@@ -1,10 +1,12 @@
 """Staff confirm a one-time code before admin, the escalation queues or survey results (production)."""
 
 import re
+from base64 import b32decode
 from datetime import timedelta
 
 import pytest
 import time_machine
+from django.test import Client
 from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticToken
@@ -20,20 +22,27 @@ def _second_factor_on(settings):
     settings.ADMIN_REQUIRE_2FA = True
 
 
-def code_for(device, at=None):
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    if at is not None:
-        totp.time = at.timestamp()
-    return f"{totp.token():06d}"
+def code_for(device):
+    return app_code(device.bin_key)
+
+
+def app_code(key):
+    """What an authenticator app holding `key` shows now."""
+    return f"{TOTP(key).token():06d}"
+
+
+def key_shown(page):
+    """The key the set-up page shows for typing into the app."""
+    return re.search(r"Key: <code[^>]*>([A-Z2-7]+)</code>", page.content.decode()).group(1)
 
 
 def enrol(client, nxt="/admin/"):
-    """Open the set-up page, read the key the app would scan, and confirm the app's code."""
+    """Open the set-up page, read the key as the app would, and confirm the app's code."""
     page = client.get(TWO_FACTOR, {"next": nxt})
     assert page.status_code == 200
-    device = TOTPDevice.objects.get(user=page.wsgi_request.user, confirmed=False)
-    secret = re.search(r"Key: <code[^>]*>([A-Z2-7]+)</code>", page.content.decode()).group(1)
-    return device, secret, client.post(TWO_FACTOR, {"code": code_for(device), "next": nxt})
+    secret = key_shown(page)
+    done = client.post(TWO_FACTOR, {"code": app_code(b32decode(secret)), "next": nxt})
+    return TOTPDevice.objects.filter(user=page.wsgi_request.user).first(), secret, done
 
 
 @pytest.mark.parametrize(
@@ -57,13 +66,17 @@ def test_a_change_posted_to_admin_before_the_second_factor_is_not_made(client, a
     assert incident.status == "logged"
 
 
-def test_enrolling_shows_a_qr_code_and_key_then_backup_codes_and_opens_admin(client, agent):
+def test_enrolling_shows_a_qr_code_and_key_then_backup_codes_and_opens_admin(
+    client, agent, mailoutbox, django_capture_on_commit_callbacks
+):
     login(client, agent)
     page = client.get(TWO_FACTOR, {"next": "/admin/"})
     body = page.content.decode()
     assert 'src="data:image/svg+xml' in body and "authenticator app" in body
+    assert not TOTPDevice.objects.filter(user=agent).exists()  # nothing kept until a code confirms it
 
-    device, secret, done = enrol(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        device, secret, done = enrol(client)
 
     assert done.status_code == 200
     codes = re.findall(r"<li>([a-z0-9]{8})</li>", done.content.decode())
@@ -72,15 +85,28 @@ def test_enrolling_shows_a_qr_code_and_key_then_backup_codes_and_opens_admin(cli
     assert device.confirmed
     assert client.get("/admin/").status_code == 200
     assert len(secret) >= 32  # 160-bit key, base32
+    assert [m.to for m in mailoutbox] == [[agent.email]]  # told, in case it was not them
+    assert "second factor was set up" in mailoutbox[0].subject
+
+
+def test_someone_else_signing_in_with_the_password_during_set_up_gets_another_key(client, agent):
+    """A stolen password must not let someone copy the key the real user is about to enrol."""
+    first = key_shown(login(client, agent).get(TWO_FACTOR))
+    other = Client()
+    second = key_shown(login(other, agent).get(TWO_FACTOR))
+    client.post(TWO_FACTOR, {"code": app_code(b32decode(first))})
+
+    response = other.post(TWO_FACTOR, {"code": app_code(b32decode(second))})
+
+    assert first != second
+    assert response.status_code == 400  # the key the other session saw was never stored
+    assert TOTPDevice.objects.get(user=agent).bin_key == b32decode(first)
 
 
 def test_a_reload_during_set_up_keeps_the_same_key(client, agent):
     login(client, agent)
-    first = re.search(r"Key: <code[^>]*>(\w+)</code>", client.get(TWO_FACTOR).content.decode()).group(1)
-    again = re.search(r"Key: <code[^>]*>(\w+)</code>", client.get(TWO_FACTOR).content.decode()).group(1)
 
-    assert first == again
-    assert TOTPDevice.objects.filter(user=agent).count() == 1
+    assert key_shown(client.get(TWO_FACTOR)) == key_shown(client.get(TWO_FACTOR))
 
 
 def test_a_wrong_code_is_refused_with_advice_and_admin_stays_closed(client, agent):

@@ -7,13 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def production_env(**extra):
-    env = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "SECURE_SSL_REDIRECT"}}
+    test_only = {"DEBUG", "SECURE_SSL_REDIRECT", "ADMIN_REQUIRE_2FA"}  # pytest-env's plain-HTTP overrides
+    env = {key: value for key, value in os.environ.items() if key not in test_only}
     env.update(
         DJANGO_SETTINGS_MODULE="servicedesk.settings",
         SECRET_KEY="p" + Fernet.generate_key().decode() * 2,
@@ -21,7 +23,7 @@ def production_env(**extra):
         SITE_URL="https://servicedesk.example.org",
         FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         CACHE_URL="redis://127.0.0.1:6379/1",
-        ADMIN_REQUIRE_2FA="",
+        CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
     )
     env.update(extra)
     return env
@@ -46,11 +48,26 @@ def test_production_settings_pass_the_deployment_checks_at_warning_level():
     assert "no issues" in result.stdout
 
 
-def test_the_deployment_check_flags_a_cache_that_workers_do_not_share():
-    result = deploy_check(production_env(CACHE_URL=""))
+@pytest.mark.parametrize(
+    ("change", "warning"),
+    [
+        ({"CACHE_URL": ""}, "servicedesk.W001"),  # rate limits counted per worker
+        ({"ADMIN_REQUIRE_2FA": "0"}, "servicedesk.W002"),  # staff without a second factor
+        ({"CELERY_BROKER_URL": ""}, "servicedesk.W003"),  # emails sent in requests, outbox never flushed
+    ],
+    ids=["cache-not-shared", "no-second-factor", "no-broker"],
+)
+def test_the_deployment_check_flags_a_production_set_up_that_falls_short(change, warning):
+    result = deploy_check(production_env(**change))
 
     assert result.returncode != 0
-    assert "servicedesk.W001" in result.stderr + result.stdout
+    assert warning in result.stderr + result.stdout
+
+
+def test_health_probes_over_plain_http_are_not_redirected(client, settings, db):
+    settings.SECURE_SSL_REDIRECT = True
+
+    assert client.get("/healthz").status_code == 200
 
 
 def test_plain_http_is_redirected_to_https(client, settings, db):
@@ -101,4 +118,4 @@ def test_session_and_csrf_cookies_are_secure_and_the_session_cookie_is_not_for_s
     assert response.status_code == 302
     assert session["secure"] and session["httponly"]
     assert session["samesite"] == "Lax"
-    assert int(session["max-age"]) <= 8 * 3600
+    assert not session["max-age"] and not session["expires"]  # ends when the browser closes (shared PCs)

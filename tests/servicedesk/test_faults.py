@@ -206,3 +206,63 @@ def test_with_redis_down_the_incident_is_logged_and_its_email_goes_out_once_redi
 
     assert len(mail.outbox) == 1
     assert incident.reference in mail.outbox[0].subject
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_task_that_can_never_run_does_not_hold_up_the_others(user_client, incident_data, smtp_port):
+    PendingTask.objects.create(task_name="incidents.tasks.a_task_since_removed", args=[1])
+    incident = log_incident(user_client, incident_data)
+
+    with mail_server(smtp_port) as inbox:
+        queued, left = flush_pending_tasks()
+
+    assert (queued, left) == (1, 1)  # the email went; the unknown task waits, counted, for someone to look
+    assert len(inbox.messages) == 1 and incident.reference in inbox.messages[0]
+    assert PendingTask.objects.get().attempts == 1
+
+
+class RefusingInbox(Inbox):
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        return "550 No such mailbox"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_address_the_mail_server_refuses_is_not_kept_to_be_refused_again(
+    user_client, incident_data, smtp_port
+):
+    controller = Controller(RefusingInbox(), hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    try:
+        incident = log_incident(user_client, incident_data)
+    finally:
+        controller.stop()
+
+    assert Incident.objects.filter(pk=incident.pk).exists()
+    assert not PendingTask.objects.exists()
+
+
+def test_with_the_cache_down_registration_and_password_resets_still_work(client, settings, practice, db):
+    """Rate limits are counted in the cache (Redis in production); with it down they are skipped, logged,
+    and nobody sees an error."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+
+    reset = client.post("/accounts/password_reset/", {"email": "someone@riverside.example"})
+    registration = client.post(
+        "/accounts/register/",
+        {
+            "full_name": "Jamie Fox",
+            "email": "jamie.fox@riverside.example",
+            "phone": "01632 960444",
+            "job_role": "Receptionist",
+            "practice_id": practice.practice_id,
+        },
+    )
+
+    assert reset.status_code == 302 and reset.url == "/accounts/password_reset/done/"
+    assert registration.status_code == 302 and registration.url == "/accounts/register/done/"

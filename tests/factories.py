@@ -91,3 +91,33 @@ class IncidentFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         return incident_log(model_class(*args, **kwargs), actor=kwargs["reporter"])
+
+
+def incident_form_data(user, product, **changes):
+    """A complete, valid answer to the portal's checklist for logging an incident."""
+    return {
+        "contact_name": user.full_name,
+        "contact_number": "01632 960555",
+        "site": user.practice.sites.get(is_main=True).pk,
+        "summary": "Appointments screen freezes",
+        "severity": "3",
+        "urgency": "today",
+        "impact": "Reception cannot book appointments.",
+        "description": "Since this morning the appointments screen freezes when opened.",
+        "product": product.pk,
+        "version": "5.4.2",
+        "on_current_version": "yes",
+        "machine_name": "RECEPTION-PC-01",
+        "onscreen_messages": "Not responding",
+        "what_was_running": "Appointments",
+        "process": "Open Appointments, choose today",
+        "worked_before": "yes",
+        "worked_before_when": "Yesterday afternoon",
+        "what_changed": "Nothing we know of",
+        "recent_upgrades": "None",
+        "more_than_one_pc": "yes",
+        "repeatable": "yes",
+        "users_affected": "3",
+        "sites_affected": "main",
+        **changes,
+    }

@@ -2,37 +2,19 @@
 
 import pytest
 
+from tests.factories import incident_form_data
+
 
 @pytest.fixture
 def incident_data(practice_user, product):
     """Everything the portal's log form asks for, filled in the way a practice would."""
-    return {
-        "contact_name": "Alex Morgan",
-        "contact_number": "01632 960555",
-        "site": practice_user.practice.sites.get(is_main=True).pk,
-        "summary": "Appointments screen freezes",
-        "severity": "3",
-        "urgency": "today",
-        "impact": "Reception cannot book appointments.",
-        "description": "Since this morning the appointments screen freezes when opened.",
-        "product": product.pk,
-        "version": "5.4.2",
-        "on_current_version": "yes",
-        "machine_name": "RECEPTION-PC-01",
-        "onscreen_messages": "Not responding",
-        "what_was_running": "Appointments",
-        "process": "Open Appointments, choose today",
-        "worked_before": "yes",
-        "worked_before_when": "Yesterday afternoon",
-        "what_changed": "Nothing we know of",
-        "recent_upgrades": "None",
-        "more_than_one_pc": "yes",
-        "repeatable": "yes",
-        "users_affected": "3",
-        "sites_affected": "main",
-        "remote_access_allowed": "on",
-        "remote_access_constraints": "Not during morning surgery",
-    }
+    return incident_form_data(
+        practice_user,
+        product,
+        contact_name="Alex Morgan",
+        remote_access_allowed="on",
+        remote_access_constraints="Not during morning surgery",
+    )
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
 """Attack payloads, and the checks and form data that go with them, shared by the security tests of stored
 XSS, uploads, sessions, throttling and remote-access leaks."""
 
-import struct
-import zlib
 from html.parser import HTMLParser
+
+from tests.incidents.test_attachment_checks import PNG  # noqa: F401 - a real 1x1 PNG, for the upload tests
 
 # --- Cross-site scripting ----------------------------------------------------------------------------
 
@@ -103,17 +103,6 @@ def assert_no_injected_markup(html, payloads, where):
 # --- Files -------------------------------------------------------------------------------------------
 
 
-def _png_chunk(kind, data):
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-# A real 1x1 PNG.
-PNG = (
-    b"\x89PNG\r\n\x1a\n"
-    + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-    + _png_chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
-    + _png_chunk(b"IEND", b"")
-)
 LOG = b"2030-05-14 10:31:02 ERROR Print spooler stopped (0x80004005)\n"
 HTML_PAGE = b"<!DOCTYPE html>\n<html><body><script>alert(document.cookie)</script></body></html>"
 SVG_WITH_SCRIPT = (

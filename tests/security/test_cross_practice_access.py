@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from escalation.services import incident_deescalate, incident_escalate
 from incidents.models import Channel, Incident, Status, TimelineEvent
 from tests.conftest import login
-from tests.factories import ProductFactory, UserFactory
+from tests.factories import ProductFactory, UserFactory, incident_form_data
 
 from .url_sweep import (
     ADMIN,
@@ -28,7 +28,6 @@ from .url_sweep import (
     build_world,
     changes_between,
     database_state,
-    incident_form_data,
     of_access,
     other_site,
     page_text,

@@ -29,7 +29,7 @@ from incidents.attachments import check_uploads
 from incidents.models import Attachment, Incident
 from surveys.models import Invitation, SurveyRound
 from surveys.services import send_invitation
-from tests.factories import IncidentFactory, ProductFactory, SiteFactory
+from tests.factories import IncidentFactory, ProductFactory, SiteFactory, incident_form_data
 
 # --- Who may use a pattern -------------------------------------------------------------------------
 
@@ -360,36 +360,6 @@ def post_data(route, world):
     if route.admin and ("purge-event" in route.pattern or "purge-attachment" in route.pattern):
         return {"reason": "Posted by the security sweep"}
     return {}
-
-
-def incident_form_data(user, product, **changes):
-    """A complete, valid answer to the portal's checklist for logging an incident."""
-    return {
-        "contact_name": user.full_name,
-        "contact_number": "01632 960555",
-        "site": user.practice.sites.get(is_main=True).pk,
-        "summary": "Appointments screen freezes",
-        "severity": "3",
-        "urgency": "today",
-        "impact": "Reception cannot book appointments.",
-        "description": "Since this morning the appointments screen freezes when opened.",
-        "product": product.pk,
-        "version": "5.4.2",
-        "on_current_version": "yes",
-        "machine_name": "RECEPTION-PC-01",
-        "onscreen_messages": "Not responding",
-        "what_was_running": "Appointments",
-        "process": "Open Appointments, choose today",
-        "worked_before": "yes",
-        "worked_before_when": "Yesterday afternoon",
-        "what_changed": "Nothing we know of",
-        "recent_upgrades": "None",
-        "more_than_one_pc": "yes",
-        "repeatable": "yes",
-        "users_affected": "3",
-        "sites_affected": "main",
-        **changes,
-    }
 
 
 def other_site(practice, name="Elsewhere branch"):

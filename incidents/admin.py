@@ -159,7 +159,7 @@ class IncidentAdmin(SecretFieldsAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     autocomplete_fields = ["reporter", "site", "product"]
-    list_per_page = 50
+    list_per_page = 25  # a screenful; rendering a row (with its action checkbox) is most of the page's cost
     inlines = [TimelineEventInline]
     actions = ["verify_selected", "start_investigation_selected", "assign_to_me"]
     change_form_template = "admin/incidents/incident/change_form.html"

@@ -119,7 +119,11 @@ class ReferenceCounter(models.Model):
 
 
 def _choices_check(field, choices, name):
+    _CHOICE_CHECKED_FIELDS.add(field)
     return models.CheckConstraint(condition=models.Q(**{f"{field}__in": choices.values}), name=name)
+
+
+_CHOICE_CHECKED_FIELDS = set()
 
 
 class Incident(models.Model):
@@ -286,6 +290,11 @@ class Incident(models.Model):
 
     def get_absolute_url(self):
         return reverse("incidents:detail", kwargs={"reference": self.reference})
+
+    def validate_constraints(self, exclude=None):
+        # A field with choices already refuses other values, and the database checks them again: checking
+        # those CHECK constraints here too would cost a query each on every save from a form.
+        super().validate_constraints(exclude={*(exclude or ()), *_CHOICE_CHECKED_FIELDS})
 
     @property
     def severity_description(self):

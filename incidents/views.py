@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -62,7 +63,10 @@ def incident_list(request):
     page = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "incidents/list.html", {"form": form, "page": page, "query": query.urlencode()})
+    # Each row links to PREFIX + reference: one reverse() for the page rather than one per row.
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    context["detail_prefix"] = reverse("incidents:list")
+    return render(request, "incidents/list.html", context)
 
 
 @login_required

@@ -737,37 +737,18 @@ def choose_subjects(incidents):
 
 
 def post_payload(user):
-    """A complete, valid answer to the portal's checklist, as tests.factories.incident_form_data gives."""
+    """A complete, valid answer to the portal's checklist: the tests' own (tests.factories)."""
     from incidents.models import Product
+    from tests.factories import incident_form_data
 
     product = Product.objects.filter(is_active=True).order_by("pk").first()
-    return {
-        "contact_name": user.full_name,
-        "contact_number": "01632 960555",
-        "site": user.practice.sites.get(is_main=True).pk,
-        "summary": "Appointments screen freezes",
-        "severity": "3",
-        "urgency": "today",
-        "impact": "Reception cannot book appointments.",
-        "description": "Since this morning the appointments screen freezes when opened.",
-        "product": product.pk,
-        "version": product.current_version,
-        "on_current_version": "yes",
-        "machine_name": "RECEPTION-PC-01",
-        "onscreen_messages": "Not responding",
-        "what_was_running": "Appointments",
-        "process": "Open Appointments, choose today",
-        "worked_before": "yes",
-        "worked_before_when": "Yesterday afternoon",
-        "what_changed": "Nothing we know of",
-        "recent_upgrades": "None",
-        "more_than_one_pc": "yes",
-        "repeatable": "yes",
-        "users_affected": "3",
-        "sites_affected": "main",
-        "remote_access_allowed": "on",
-        "remote_access_constraints": "Not during morning surgery",
-    }
+    return incident_form_data(
+        user,
+        product,
+        version=product.current_version,
+        remote_access_allowed="on",
+        remote_access_constraints="Not during morning surgery",
+    )
 
 
 def csrf_for(port, session_cookie):

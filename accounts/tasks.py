@@ -11,11 +11,16 @@ from servicedesk.lib.tasks import EMAIL_TASK_OPTIONS
 from .models import AccountRequest, User
 
 
-def set_password_url(user):
-    """The absolute one-time link; it stops working once a password is set or after the timeout."""
+def one_time_link(user, url_name):
+    """The absolute one-time link to `url_name` (set or reset a password); it stops working once a
+    password is set or after the timeout."""
     uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
-    return settings.SITE_URL + reverse("set_password", kwargs={"uidb64": uidb64, "token": token})
+    return settings.SITE_URL + reverse(url_name, kwargs={"uidb64": uidb64, "token": token})
+
+
+def set_password_url(user):
+    return one_time_link(user, "set_password")
 
 
 @shared_task(**EMAIL_TASK_OPTIONS)
@@ -51,9 +56,5 @@ def send_password_reset_email(user_id):
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None:  # deactivated since the request
         return
-    context = {
-        "user": user,
-        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
-        "token": default_token_generator.make_token(user),
-    }
+    context = {"user": user, "reset_url": one_time_link(user, "password_reset_confirm")}
     send_templated_email("password_reset", [user.email], context)

@@ -4,23 +4,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from servicedesk.lib.admin import SecretFieldsAdminMixin
+from servicedesk.lib.admin import ReadOnlyAdmin, SecretFieldsAdminMixin
 
 from .models import Invitation, Question, SurveyRound
 from .services import resend_interrupted
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rounds and invitations are made by the draw, never by hand, and are kept for audit."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SurveyRound)
@@ -96,7 +83,7 @@ class SendStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(SecretFieldsAdminMixin, admin.ModelAdmin):
+class InvitationAdmin(SecretFieldsAdminMixin, ReadOnlyAdmin):
     secret_fields = ["token"]  # the survey link: whoever knows it can answer as the customer
     list_display = ["customer", "round", "incident", "email_status", "expires_at", "answered"]
     list_filter = [SendStatusFilter, "round"]
@@ -107,14 +94,9 @@ class InvitationAdmin(SecretFieldsAdminMixin, admin.ModelAdmin):
     actions = ["send_again"]
     show_full_result_count = False
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def has_change_permission(self, request, obj=None):
-        return obj is None and super().has_change_permission(request, obj)  # the action, not the form
+        # The list's "Send again" action needs the change permission; no invitation is ever edited.
+        return obj is None and admin.ModelAdmin.has_change_permission(self, request, obj)
 
     @admin.display(description="Email")
     def email_status(self, obj):

@@ -51,6 +51,7 @@ def summary(start=None, end=None, questions=None):
     answers = Answer.objects.filter(
         _in_range(start, end, "response__invitation__"), question__in=[q.pk for q in questions]
     )
+    by_pk = {question.pk: question for question in questions}
     tables = {}
     for grouping, (_, key) in GROUPINGS.items():
         rows = {}
@@ -72,7 +73,7 @@ def summary(start=None, end=None, questions=None):
             target = rows.get(row[answer_key])
             if target is None or not row["answered"]:
                 continue
-            question = next(q for q in questions if q.pk == row["question_id"])
+            question = by_pk[row["question_id"]]
             if question.kind == Question.Kind.SCORE:
                 value = row["score_total"] / row["answered"]
             else:

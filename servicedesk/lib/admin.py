@@ -1,7 +1,20 @@
 """Helpers for admin pages and actions."""
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.db.models.constants import LOOKUP_SEP
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the system makes and keeps (rounds, invitations, the outbox): staff look, never edit."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class SecretFieldsAdminMixin:

@@ -30,6 +30,7 @@ from incidents.models import Attachment, Incident
 from surveys.models import Invitation, SurveyRound
 from surveys.services import send_invitation
 from tests.factories import IncidentFactory, ProductFactory, SiteFactory, incident_form_data
+from tests.incidents.test_attachment_checks import PNG
 
 # --- Who may use a pattern -------------------------------------------------------------------------
 
@@ -174,10 +175,6 @@ def admin_routes():
 
 # --- The objects a URL points at --------------------------------------------------------------------
 
-PNG = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
-    b"\x00\x00\x00\x0cIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
-)
 UNKNOWN_PK = 987654321
 
 

@@ -44,7 +44,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
-from survey_sampling import copy_text, create_database, server_settings, store_params, stored_params
+from survey_sampling import copy_text, create_database, migrate, server_settings, store_params, stored_params
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -166,14 +166,6 @@ def setup_django(env):
 
 
 # --- The database -----------------------------------------------------------------------------------
-
-
-def migrate():
-    from django.core.management import call_command
-
-    started = time.perf_counter()
-    call_command("migrate", verbosity=0, interactive=False)
-    print(f"Migrated in {time.perf_counter() - started:.1f} s.")
 
 
 def prepare_database(args, db):

@@ -81,6 +81,12 @@ def parse_args():
         "name must contain 'bench' (default: postgres://postgres@127.0.0.1:5432/sd_bench_pages_100k, "
         "_1m, ... after --incidents). DATABASE_URL from the shell is never read.",
     )
+    parser.add_argument(
+        "--redis-url",
+        default="redis://127.0.0.1:6379",
+        help="Redis for the cache (database 13) and the Celery broker (database 14), as production has "
+        "them; both databases are emptied before and after the run (default %(default)s).",
+    )
     parser.add_argument("--seed", type=int, default=2026, help="Random seed of the generated data.")
     parser.add_argument("--reset", action="store_true", help="Drop and rebuild the database first.")
     parser.add_argument("--pages", default=",".join(PAGES), help="Comma-separated subset of: %(default)s.")
@@ -130,9 +136,30 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def bench_environment(database_url, port, static_root):
+REDIS_CACHE_DB, REDIS_BROKER_DB = 13, 14
+
+
+def redis_urls(redis_url):
+    base = redis_url.rstrip("/")
+    return f"{base}/{REDIS_CACHE_DB}", f"{base}/{REDIS_BROKER_DB}"
+
+
+def empty_redis(redis_url):
+    """Empty the bench's two Redis databases: cached fragments, rate-limit counters and the queued
+    confirmation emails no worker sends."""
+    import redis
+
+    for url in redis_urls(redis_url):
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=2).flushdb()
+        except redis.RedisError as exc:
+            sys.exit(f"Redis at {url} is not reachable ({exc}); start it or pass --redis-url.")
+
+
+def bench_environment(database_url, port, static_root, redis_url):
     """Settings for gunicorn and for this process: DEBUG off, as production, and nothing from the shell
-    that the settings read (no DATABASE_URL, CELERY_BROKER_URL, EMAIL_HOST, CACHE_URL...)."""
+    that the settings read (no DATABASE_URL, CELERY_BROKER_URL, EMAIL_HOST, CACHE_URL...): the bench's
+    own database and Redis, as production's cache and broker."""
     from cryptography.fernet import Fernet
 
     env = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
@@ -145,6 +172,8 @@ def bench_environment(database_url, port, static_root):
         FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         DATABASE_URL=database_url,
         DATABASE_CONN_MAX_AGE="600",
+        CACHE_URL=redis_urls(redis_url)[0],
+        CELERY_BROKER_URL=redis_urls(redis_url)[1],
         BENCH_FLOOR_VIEW="1",
         # Production redirects plain HTTP to HTTPS; every request here says it came through the TLS proxy.
         BEHIND_TLS_PROXY="1",
@@ -274,7 +303,7 @@ STATUS_BY_AGE = [
     (10**9, ["fix_scheduled", "resolved", "closed"], [0.5, 0.5, 99]),
 ]
 CLOCK_RUNS = {"logged", "under_review", "investigating"}
-# Response and resolution targets in minutes per severity (escalation.services.DEFAULT_TARGETS), read as
+# Response and resolution targets in minutes per severity (escalation.terms.DEFAULT_TARGETS), read as
 # wall-clock minutes: close enough for due dates in generated data.
 TARGET_MINUTES = {1: (30, 240), 2: (60, 510), 3: (240, 2550), 4: (510, 10200), 5: (510, 5100)}
 HISTORY_DAYS = 3 * 365  # the incidents are spread over three years, evenly, newest last
@@ -657,8 +686,8 @@ def signed_in_session(user):
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 
-    backend = "django.contrib.auth.backends.ModelBackend"
-    assert backend in settings.AUTHENTICATION_BACKENDS, "the bench signs in through ModelBackend"
+    backend = "accounts.backends.PracticeModelBackend"
+    assert backend in settings.AUTHENTICATION_BACKENDS, "the bench signs in through the portal's ModelBackend"
     session = import_module(settings.SESSION_ENGINE).SessionStore()
     session[SESSION_KEY] = user._meta.pk.value_to_string(user)
     session[BACKEND_SESSION_KEY] = backend
@@ -1232,12 +1261,13 @@ def main():
     create_database(db, drop=args.reset)
     workdir = Path(tempfile.mkdtemp(prefix="bench-pages-"))
     port = free_port()
-    env = bench_environment(args.database_url, port, workdir / "static")
+    env = bench_environment(args.database_url, port, workdir / "static", args.redis_url)
     setup_django(env)
     prepare_database(args, db)
     if args.seed_only:
         shutil.rmtree(workdir)
         return
+    empty_redis(args.redis_url)
     removed = remove_posted(args.incidents)
     if removed:
         print(f"Removed {removed:,} incidents left by an earlier run's POSTs.")
@@ -1254,6 +1284,7 @@ def main():
 
         print(f"\nRemoved {remove_posted(args.incidents):,} incidents the POSTs logged.")
         Session.objects.filter(session_key__in=SESSIONS).delete()
+        empty_redis(args.redis_url)
     if clean:
         shutil.rmtree(workdir)
 

@@ -1,6 +1,7 @@
 """SLA targets and, with the escalation issue, the ladder. Reads and writes for escalation live here."""
 
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import SupportCalendar
@@ -11,48 +12,39 @@ from servicedesk.lib.support_hours import STANDARD, add_support_minutes, support
 from servicedesk.lib.tasks import queue_on_commit
 
 from .models import EscalationLevel, SlaTarget
+from .terms import sla_terms
 
 
 def sla_target_for(contract, severity):
     """The contract's own target for this severity if it has one, else the standard target."""
     targets = SlaTarget.objects.filter(severity=severity)
-    if contract is not None:
-        own = targets.filter(contract=contract).first()
-        if own is not None:
-            return own
-    return targets.get(contract__isnull=True)
+    if contract is None:
+        return targets.get(contract__isnull=True)
+    # One query for both: the contract's own row sorts before the standard one.
+    found = targets.filter(Q(contract=contract) | Q(contract__isnull=True))
+    target = found.order_by(F("contract").asc(nulls_last=True)).first()
+    if target is None:
+        raise SlaTarget.DoesNotExist(f"No SLA target for severity {severity}.")
+    return target
 
-
-# Standard targets (support minutes) for when the table is empty, e.g. in a freshly flushed database;
-# the data migration writes the same numbers for administrators to change.
-DEFAULT_TARGETS = {1: (30, 240), 2: (60, 510), 3: (240, 2550), 4: (510, 10200), 5: (510, 5100)}
 
 # While the incident is in these states the resolution clock runs: the desk has the next move.
 CLOCK_RUNS = {"logged", "under_review", "investigating"}
 
 
-def _targets(contract, severity):
-    try:
-        target = sla_target_for(contract, severity)
-    except SlaTarget.DoesNotExist:
-        return DEFAULT_TARGETS[severity]
-    return target.response_minutes, target.resolution_minutes
+def _targets(contract_id, severity):
+    return sla_terms(contract_id)[1][severity]
 
 
-def _calendar(contract):
-    from accounts.services import support_calendar_for
-
-    try:
-        return support_calendar_for(contract)
-    except SupportCalendar.DoesNotExist:
-        return STANDARD
+def _calendar(contract_id):
+    return sla_terms(contract_id)[0]
 
 
 def sla_start(incident, now):
     """Set the clocks of a newly logged incident (not saved here: incident_log saves it)."""
-    contract = incident.practice.contract
-    calendar = _calendar(contract)
-    response, resolution = _targets(contract, incident.severity)
+    contract_id = incident.practice.contract_id
+    calendar = _calendar(contract_id)
+    response, resolution = _targets(contract_id, incident.severity)
     incident.response_due_at = add_support_minutes(now, response, calendar)
     incident.resolution_due_at = add_support_minutes(now, resolution, calendar)
     incident.sla_running_since = now
@@ -70,7 +62,7 @@ def sla_after_change(incident, old_status, now, *, desk_acted):
         changed.append("responded_at")
     runs_now = incident.status in CLOCK_RUNS
     if old_status in CLOCK_RUNS and not runs_now and incident.sla_running_since:
-        calendar = _calendar(incident.practice.contract)
+        calendar = _calendar(incident.practice.contract_id)
         incident.sla_minutes_used += support_minutes_between(incident.sla_running_since, now, calendar)
         incident.sla_running_since = None
         incident.resolution_due_at = None  # paused: no due time until the desk has the next move again
@@ -83,9 +75,9 @@ def sla_after_change(incident, old_status, now, *, desk_acted):
 
 def sla_after_severity_change(incident, now):
     """A new severity brings new targets; time already used still counts."""
-    contract = incident.practice.contract
-    calendar = _calendar(contract)
-    response, _ = _targets(contract, incident.severity)
+    contract_id = incident.practice.contract_id
+    calendar = _calendar(contract_id)
+    response, _ = _targets(contract_id, incident.severity)
     changed = []
     if incident.responded_at is None:
         incident.response_due_at = add_support_minutes(incident.created_at, response, calendar)
@@ -98,11 +90,11 @@ def sla_after_severity_change(incident, now):
 
 
 def _reschedule(incident, now):
-    contract = incident.practice.contract
-    _, resolution = _targets(contract, incident.severity)
+    contract_id = incident.practice.contract_id
+    _, resolution = _targets(contract_id, incident.severity)
     remaining = max(resolution - incident.sla_minutes_used, 0)
     start = incident.sla_running_since or now
-    incident.resolution_due_at = add_support_minutes(start, remaining, _calendar(contract))
+    incident.resolution_due_at = add_support_minutes(start, remaining, _calendar(contract_id))
     return ["resolution_due_at"]
 
 
@@ -223,7 +215,10 @@ def escalate_overdue(now=None):
             incident = _lock(incident_id)
             if incident.practice_id not in per_practice:
                 contract = incident.practice.contract
-                per_practice[incident.practice_id] = (ladder_for(contract), _calendar(contract))
+                per_practice[incident.practice_id] = (
+                    ladder_for(contract),
+                    _calendar(incident.practice.contract_id),
+                )
             ladder, calendar = per_practice[incident.practice_id]
             elapsed = _elapsed(incident, now, calendar)
             due = _due_level(incident, ladder, elapsed)

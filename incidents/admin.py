@@ -2,15 +2,15 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -138,10 +138,20 @@ class PurgeForm(forms.Form):
 def _due(when):
     if when is None:
         return "—"
-    text = date_format(timezone.localtime(when), "j M H:i")
+    text = timezone.localtime(when).strftime("%-d %b %H:%M")  # as date_format "j M H:i", a tenth of the cost
     if when < timezone.now():
         return format_html('<strong style="color:#b00">OVERDUE</strong> {}', text)
     return text
+
+
+class IncidentChangeList(ChangeList):
+    # The list shows a few short columns: the free text and the remote-access details (decrypted per row)
+    # are not read for it. Actions still receive whole incidents.
+    NOT_LISTED = [field.name for field in Incident._meta.fields if isinstance(field, models.TextField)]
+
+    def get_results(self, request):
+        self.queryset = self.queryset.defer(*self.NOT_LISTED)
+        super().get_results(request)
 
 
 @admin.register(Incident)
@@ -165,6 +175,9 @@ class IncidentAdmin(SecretFieldsAdminMixin, admin.ModelAdmin):
     change_form_template = "admin/incidents/incident/change_form.html"
     # Status, severity and assignee change only through the services (the lifecycle issue adds actions).
     readonly_fields = ["reference", "status", "practice", "logged_by", "created_at", "updated_at"]
+
+    def get_changelist(self, request, **kwargs):
+        return IncidentChangeList
 
     def has_delete_permission(self, request, obj=None):
         return False  # incidents are closed, never deleted: their references and history must remain

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from accounts.models import Site, User
-from servicedesk.lib.forms import NHSNumberGuardMixin
+from servicedesk.lib.forms import BootstrapFieldsMixin, NHSNumberGuardMixin
 
 from .attachments import attachment_limits, check_uploads
 from .models import SEVERITY_DESCRIPTIONS, Channel, Incident, Product, Severity, Status
@@ -133,6 +133,11 @@ class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
     def clean_contact_name(self):
         return " ".join(self.cleaned_data["contact_name"].split())
 
+    def _get_validation_exclusions(self):
+        # The site and product fields chose their objects from querysets narrower than the model's (this
+        # practice's sites, active products); the model would look each up again with a query of its own.
+        return {*super()._get_validation_exclusions(), "site", "product"}
+
     def clean(self):
         cleaned_data = super().clean()
         if cleaned_data.get("severity") == Severity.SYSTEM_UNAVAILABLE and not cleaned_data.get(
@@ -240,7 +245,7 @@ class IncidentFilterForm(forms.Form):
         return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
 
 
-class NoteForm(NHSNumberGuardMixin, forms.Form):
+class NoteForm(BootstrapFieldsMixin, NHSNumberGuardMixin, forms.Form):
     nhs_guarded_fields = ("text",)
 
     text = forms.CharField(
@@ -261,7 +266,7 @@ class NoteForm(NHSNumberGuardMixin, forms.Form):
         return cleaned_data
 
 
-class ReasonForm(NHSNumberGuardMixin):
+class ReasonForm(BootstrapFieldsMixin, NHSNumberGuardMixin):
     """A reason, required: for rejecting a resolution or closing an incident as no longer relevant."""
 
     nhs_guarded_fields = ("reason",)

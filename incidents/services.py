@@ -25,6 +25,7 @@ from .models import (
     Status,
     TimelineEvent,
 )  # fmt: skip
+from .pagecache import practice_changed
 from .tasks import alert_desk_to_severity_one, send_incident_email, send_incident_logged_email
 
 _CHANNEL_PHRASES = {
@@ -77,7 +78,7 @@ def incident_log(incident, *, actor, nhs_override_fields=(), uploads=(), notify=
         raise ValueError("incident_log() is for new incidents only.")
     if incident.reporter.practice_id is None:
         raise ValueError("An incident's reporter must belong to a practice.")
-    incident.practice_id = incident.reporter.practice_id
+    incident.practice = incident.reporter.practice  # already loaded when the reporter is the signed-in user
     incident.logged_by = actor
     incident.status = Status.LOGGED
     if incident.version.strip():  # a stated version answers "is it the current one?" better than a guess
@@ -454,6 +455,7 @@ def incident_add_note(incident, *, actor, text, public=True, uploads=(), nhs_ove
     Incident.objects.filter(pk=incident.pk).update(updated_at=timezone.now())
     if is_desk and public:  # a public answer from the desk is its first response, if none came before
         Incident.objects.filter(pk=incident.pk, responded_at__isnull=True).update(responded_at=timezone.now())
+    practice_changed(incident.practice_id)  # update() sends no signal: the page shows the response time
     if is_desk and public:
         _notify_practice(incident, "incident_note", event)
     elif not is_desk:

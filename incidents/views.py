@@ -6,6 +6,8 @@ from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
+from django.utils.http import urlencode
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -15,6 +17,7 @@ from . import services
 from .attachments import attachment_response
 from .forms import IncidentFilterForm, IncidentForm, NoteForm, ReasonForm
 from .models import Attachment, Channel, Incident, Status, TimelineEvent
+from .pagecache import FRAGMENT_SECONDS, csrf_placeholder, fill_csrf_placeholder, fragment_key
 from .services import CUSTOMER, allowed_actions, incident_log
 
 PAGE_SIZE = 25
@@ -26,10 +29,10 @@ def _get_incident_for_user(request, reference):
     Practice staff see every incident of their own practice; anyone else gets a 404, never a 403, so
     that a reference reveals nothing about another practice.
     """
+    # Only the joins the page needs on most incidents: a release or an escalation level, when there is
+    # one, costs a query of its own, cheaper than PostgreSQL planning two more joins on every request.
     return get_object_or_404(
-        Incident.objects.select_related(
-            "product", "site", "reporter", "practice", "release__product", "escalation_level"
-        ),
+        Incident.objects.select_related("product", "site", "reporter"),
         reference=reference.upper(),
         practice_id=request.user.practice_id or -1,
     )
@@ -55,17 +58,27 @@ def _practice_incidents(practice_id, filters):
 
 @login_required
 def incident_list(request):
-    """Every incident of the user's practice, newest first, filtered and paginated."""
+    """Every incident of the user's practice, newest first, filtered and paginated.
+
+    The list under the heading is cached (incidents.pagecache) for a valid filter and a plain page number;
+    the queries behind it run only when it is rendered afresh.
+    """
     if not request.user.practice_id:
         return _staff_elsewhere(request)
     form = IncidentFilterForm(request.GET or None)
     incidents = _practice_incidents(request.user.practice_id, form.valid_filters)
-    page = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    # Each row links to PREFIX + reference: one reverse() for the page rather than one per row.
-    context = {"form": form, "page": page, "query": query.urlencode()}
-    context["detail_prefix"] = reverse("incidents:list")
+    number = request.GET.get("page")
+    # The pages' links carry the filters the form knows, and nothing else from the address.
+    shown = [(name, form.data[name]) for name in form.fields if form.data.get(name)]
+    context = {
+        "form": form,
+        "page": SimpleLazyObject(lambda: Paginator(incidents, PAGE_SIZE).get_page(number)),
+        "query": urlencode(shown),
+        "detail_prefix": reverse("incidents:list"),  # rows link to PREFIX + reference: one reverse()
+    }
+    if not form.errors and (number is None or (number.isdigit() and len(number) <= 6)):
+        context["fragment_key"] = fragment_key(request.user.practice_id, "list", number, *map(repr, shown))
+    context["fragment_seconds"] = FRAGMENT_SECONDS
     return render(request, "incidents/list.html", context)
 
 
@@ -76,9 +89,9 @@ def incident_new(request):
     if not request.user.practice_id:
         return _staff_elsewhere(request)
     practice = request.user.practice
-    form = IncidentForm(
-        request.POST or None, request.FILES or None, practice=practice, initial=_initial_for(request.user)
-    )
+    # A submitted form shows what was typed, so its initial values are needed (and queried) on GET only.
+    initial = _initial_for(request.user) if request.method != "POST" else None
+    form = IncidentForm(request.POST or None, request.FILES or None, practice=practice, initial=initial)
     if request.method == "POST" and form.is_valid():
         incident = form.save(commit=False)
         incident.reporter = request.user
@@ -113,27 +126,40 @@ def _latest_question(events):
 
 
 def _detail(request, incident, status=200, **forms):
-    """The incident page, with the forms for what the practice may do now (bound ones keep their input)."""
+    """The incident page, with the forms for what the practice may do now (bound ones keep their input).
+
+    While no form holds input, everything under the heading is cached (incidents.pagecache), rendered
+    with a stand-in for the CSRF token that is replaced by this request's own token.
+    """
     events = (
         incident.events.filter(public=True)
         .select_related("actor")
         .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
     )
+    unbound = {
+        "note_form": NoteForm,
+        "reject_form": lambda: ReasonForm(prefix="reject", label="Why did it not work?"),
+        "close_form": lambda: ReasonForm(prefix="close", label="Why is it no longer relevant?"),
+        "escalate_form": lambda: ReasonForm(prefix="escalate", label="Why does this need escalating?"),
+    }
     context = {
         "incident": incident,
         "events": events,
         "actions": allowed_actions(incident, CUSTOMER),
-        "awaiting_question": _latest_question(events)
-        if incident.status == Status.AWAITING_CUSTOMER
-        else None,
-        "note_form": forms.get("note_form") or NoteForm(),
-        "reject_form": forms.get("reject_form") or ReasonForm(prefix="reject", label="Why did it not work?"),
-        "close_form": forms.get("close_form")
-        or ReasonForm(prefix="close", label="Why is it no longer relevant?"),
-        "escalate_form": forms.get("escalate_form")
-        or ReasonForm(prefix="escalate", label="Why does this need escalating?"),
+        "awaiting_question": SimpleLazyObject(
+            lambda: _latest_question(events) if incident.status == Status.AWAITING_CUSTOMER else None
+        ),
+        # Built only if the page is rendered afresh.
+        **{name: forms.get(name) or SimpleLazyObject(make) for name, make in unbound.items()},
     }
-    return render(request, "incidents/detail.html", context, status=status)
+    if not forms:
+        context["fragment_key"] = fragment_key(incident.practice_id, "incident", incident.pk)
+        context["fragment_seconds"] = FRAGMENT_SECONDS
+        context["csrf_placeholder"] = csrf_placeholder()
+    response = render(request, "incidents/detail.html", context, status=status)
+    if context.get("fragment_key"):
+        fill_csrf_placeholder(request, response)
+    return response
 
 
 @login_required

@@ -123,13 +123,14 @@ if not SITE_URL:
     )
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "servicedesk.admin_site.ServiceDeskAdminConfig",  # django.contrib.admin, with the site's names
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",  # Django's form and widget templates, for FORM_RENDERER below
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
@@ -181,6 +182,9 @@ TEMPLATES = [
     },
 ]
 
+# Forms render through the project's template engine, so a field can use templates/snippets/field.html.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+
 # --- Database -------------------------------------------------------------------------------------
 _database_url = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 try:
@@ -199,7 +203,7 @@ _cache_url = env_url("CACHE_URL", "", schemes=("redis", "rediss"))
 if _cache_url:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "servicedesk.lib.cache.ReusedClientRedisCache",
             "LOCATION": _cache_url,
             # A Redis that hangs must not hold requests (rate limits let them through when it fails).
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
@@ -212,7 +216,7 @@ else:
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.PracticeModelBackend",  # ModelBackend, with the practice loaded alongside
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {

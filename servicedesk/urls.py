@@ -4,11 +4,6 @@ from django.urls import include, path
 
 from .lib import views
 
-admin.site.site_header = "Primary Care Service Desk"
-admin.site.site_title = "Service Desk admin"
-admin.site.index_title = "Triage and administration"
-admin.site.site_url = None  # "View site" would only bring staff back here: the links above lead out
-
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

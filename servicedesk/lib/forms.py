@@ -83,3 +83,39 @@ class NHSNumberGuardMixin(forms.Form):
         if not (self.is_bound and not self.errors and self.cleaned_data.get("confirm_not_nhs_number")):
             return []
         return [str(self.fields[name].label or name) for name in self.nhs_matches]
+
+
+class BootstrapBoundField(forms.BoundField):
+    """A field with Bootstrap 5's classes on its widget, and its error text named for screen readers as
+    well as its help text, for `{{ field.as_field_group }}` with templates/snippets/field.html.
+
+    The portal's small forms on busy pages use it instead of crispy-forms, whose field template costs
+    about 2 ms a field; the long forms keep crispy's layouts.
+    """
+
+    def build_widget_attrs(self, attrs, widget=None):
+        attrs = super().build_widget_attrs(attrs, widget)
+        widget = widget or self.field.widget
+        if widget.is_hidden:
+            return attrs
+        if getattr(widget, "input_type", None) in ("checkbox", "radio"):
+            css = "form-check-input"
+        else:
+            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+        if self.errors:
+            css += " is-invalid"
+            described = [*attrs.get("aria-describedby", "").split(), f"{self.auto_id}_error"]
+            attrs["aria-describedby"] = " ".join(described)
+        attrs["class"] = f"{attrs['class']} {css}" if attrs.get("class") else css
+        return attrs
+
+
+class BootstrapFieldsMixin:
+    """Render each field with BootstrapBoundField and templates/snippets/field.html."""
+
+    bound_field_class = BootstrapBoundField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.template_name = "snippets/field.html"

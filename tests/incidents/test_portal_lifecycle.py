@@ -24,7 +24,7 @@ OPEN_STATES = [s for s in Status if s != Status.CLOSED]
 CHANGE_URLS = ["notes", "progress", "confirm", "reject", "close"]
 # session, user, incident with its relations, the user's practice (page header), public events with
 # their actors, and one query for all their attachments, however many there are
-DETAIL_QUERIES = 6
+DETAIL_QUERIES = 5  # session, user with practice, incident, public events, their attachments
 
 
 def _chunk(kind, data):

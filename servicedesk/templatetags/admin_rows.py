@@ -1,0 +1,99 @@
+"""Admin changelist rows rendered at a fraction of the cost of Django's `result_list` tag.
+
+Django renders each cell through lookup_field and display_for_field, each action checkbox through a
+widget template, and each link through add_preserved_filters, which resolves the URL again: about 1 ms a
+row, 30 ms for a page of 25 incidents. `quick_result_list` gives the same rows for the columns a
+changelist here uses (model fields, with their choices and foreign keys, and ModelAdmin methods that
+return text or safe HTML), with the headers, sorting, actions and templates still Django's. A popup
+changelist, and an editable one, keep Django's own rendering.
+"""
+
+from html import escape
+
+from django import template
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.templatetags.admin_list import ResultList, result_headers, results
+from django.contrib.admin.utils import display_for_field, quote
+from django.urls import reverse
+from django.utils.safestring import SafeData, mark_safe
+from django.utils.translation import gettext
+
+register = template.Library()
+
+_PK = "__pk__"
+
+
+@register.inclusion_tag("admin/change_list_results.html")
+def quick_result_list(cl):
+    headers = list(result_headers(cl))
+    django_rows = cl.is_popup or cl.formset is not None  # popups and editable lists keep Django's own
+    rows = list(results(cl) if django_rows else _rows(cl))
+    return {
+        "cl": cl,
+        "result_hidden_fields": [],
+        "result_headers": headers,
+        "num_sorted_fields": sum(1 for header in headers if header["sortable"] and header["sorted"]),
+        "results": rows,
+    }
+
+
+def _link_maker(cl):
+    """A row's change link: one reverse() for the page, with the filters to come back to."""
+    opts = cl.opts
+    pattern = reverse(
+        f"admin:{opts.app_label}_{opts.model_name}_change",
+        args=[_PK],
+        current_app=cl.model_admin.admin_site.name,
+    )
+    query = f"?{cl.preserved_filters}" if cl.preserved_filters else ""
+    return lambda obj: pattern.replace(_PK, str(quote(obj.pk))) + query
+
+
+def _column(cl, name):
+    """How to read a column's value from a row, worked out once per page."""
+    method = getattr(cl.model_admin, name, None)
+    if callable(method):
+        return method
+    field = cl.opts.get_field(name)
+    if field.choices:
+        labels = {value: label for value, label in field.flatchoices}
+        return lambda obj: labels.get(getattr(obj, field.attname), getattr(obj, field.attname))
+    if field.is_relation:
+        return lambda obj: getattr(obj, name)
+    empty = cl.model_admin.get_empty_value_display()
+    return lambda obj: display_for_field(getattr(obj, name), field, empty)
+
+
+def _rows(cl):
+    link = _link_maker(cl)
+    empty = escape(cl.model_admin.get_empty_value_display())
+    columns = [(name, None if name == "action_checkbox" else _column(cl, name)) for name in cl.list_display]
+    for obj in cl.result_list:
+        # One string per row, escaped here (str.join and html.escape, not format_html per cell: a third
+        # of the cost); the template writes it as Django's rows are written.
+        yield ResultList(None, [mark_safe("".join(_cells(obj, columns, cl.list_display_links, link, empty)))])
+
+
+def _escaped(value, empty):
+    if value is None or value == "":
+        return empty
+    return value if isinstance(value, SafeData) else escape(str(value))
+
+
+def _cells(obj, columns, links, link, empty):
+    first = True
+    for name, read in columns:
+        if read is None:
+            label = escape(gettext("Select this object for an action - %(obj)s") % {"obj": obj})
+            yield (
+                f'<td class="action-checkbox"><input type="checkbox" name="{ACTION_CHECKBOX_NAME}" '
+                f'value="{escape(str(obj.pk))}" class="action-select" aria-label="{label}"></td>'
+            )
+            continue
+        text = _escaped(read(obj), empty)
+        if name in links:
+            tag = "th" if first else "td"
+            first = False
+            yield f'<{tag} class="field-{name}"><a href="{escape(link(obj))}">{text}</a></{tag}>'
+        else:
+            yield f'<td class="field-{name}">{text}</td>'

@@ -14,6 +14,7 @@ from django import template
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.templatetags.admin_list import ResultList, result_headers, results
 from django.contrib.admin.utils import display_for_field, quote
+from django.db import models
 from django.urls import reverse
 from django.utils.safestring import SafeData, mark_safe
 from django.utils.translation import gettext
@@ -55,19 +56,31 @@ def _column(cl, name):
     if callable(method):
         return method
     field = cl.opts.get_field(name)
-    if field.choices:
-        labels = {value: label for value, label in field.flatchoices}
-        return lambda obj: labels.get(getattr(obj, field.attname), getattr(obj, field.attname))
+    if field.choices:  # as display_for_field: a value outside the choices shows as empty
+        labels = dict(field.flatchoices)
+        return lambda obj: labels.get(getattr(obj, field.attname))
     if field.is_relation:
         return lambda obj: getattr(obj, name)
     empty = cl.model_admin.get_empty_value_display()
     return lambda obj: display_for_field(getattr(obj, name), field, empty)
 
 
+def _css(cl, name):
+    """The cell's classes, as Django gives them: dates, times and foreign keys do not wrap."""
+    if callable(getattr(cl.model_admin, name, None)):
+        return f"field-{name}"
+    field = cl.opts.get_field(name)
+    nowrap = isinstance(field, models.DateField | models.TimeField | models.ForeignKey)
+    return f"field-{name} nowrap" if nowrap else f"field-{name}"
+
+
 def _rows(cl):
     link = _link_maker(cl)
     empty = escape(cl.model_admin.get_empty_value_display())
-    columns = [(name, None if name == "action_checkbox" else _column(cl, name)) for name in cl.list_display]
+    columns = [
+        (name, None, None) if name == "action_checkbox" else (name, _column(cl, name), _css(cl, name))
+        for name in cl.list_display
+    ]
     for obj in cl.result_list:
         # One string per row, escaped here (str.join and html.escape, not format_html per cell: a third
         # of the cost); the template writes it as Django's rows are written.
@@ -75,14 +88,14 @@ def _rows(cl):
 
 
 def _escaped(value, empty):
-    if value is None or value == "":
+    if value is None:
         return empty
     return value if isinstance(value, SafeData) else escape(str(value))
 
 
 def _cells(obj, columns, links, link, empty):
     first = True
-    for name, read in columns:
+    for name, read, css in columns:
         if read is None:
             label = escape(gettext("Select this object for an action - %(obj)s") % {"obj": obj})
             yield (
@@ -94,6 +107,6 @@ def _cells(obj, columns, links, link, empty):
         if name in links:
             tag = "th" if first else "td"
             first = False
-            yield f'<{tag} class="field-{name}"><a href="{escape(link(obj))}">{text}</a></{tag}>'
+            yield f'<{tag} class="{css}"><a href="{escape(link(obj))}">{text}</a></{tag}>'
         else:
-            yield f'<td class="field-{name}">{text}</td>'
+            yield f'<td class="{css}">{text}</td>'

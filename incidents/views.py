@@ -77,7 +77,9 @@ def incident_list(request):
         "detail_prefix": reverse("incidents:list"),  # rows link to PREFIX + reference: one reverse()
     }
     if not form.errors and (number is None or (number.isdigit() and len(number) <= 6)):
-        context["fragment_key"] = fragment_key(request.user.practice_id, "list", number, *map(repr, shown))
+        context["fragment_key"] = fragment_key(
+            request.user.practice_id, "list", form.is_bound, number, *map(repr, shown)
+        )
     context["fragment_seconds"] = FRAGMENT_SECONDS
     return render(request, "incidents/list.html", context)
 

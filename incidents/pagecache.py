@@ -2,9 +2,10 @@
 
 A fragment's key holds two tokens (servicedesk.lib.cache_tokens): one per practice (its incidents, their
 timelines and files) and one shared by every practice (products, releases, sites, practices, people's
-names). The signals below forget the token concerned whenever such a row is saved or deleted, so the
-next request renders afresh; fragments under an old token are never read again and expire after
-FRAGMENT_SECONDS.
+names, escalation levels). The signals below forget the token concerned whenever such a row is saved
+or deleted, so the next request renders afresh; fragments under an old token are never read again and
+expire after FRAGMENT_SECONDS. A view reads the tokens before the rows a fragment shows, so that a
+change committed in between leaves the fragment under a token already forgotten.
 
 A fragment with forms holds a placeholder where each form's CSRF token goes; the view replaces it with
 the request's own token, so no one's token is ever stored.
@@ -16,6 +17,7 @@ from django.middleware.csrf import get_token
 from django.utils.crypto import salted_hmac
 
 from accounts.models import Practice, Site, User
+from escalation.models import EscalationLevel
 from servicedesk.lib.cache_tokens import forget, tokens
 
 from .models import Attachment, Incident, Product, Release, TimelineEvent
@@ -67,6 +69,7 @@ def _incident_part_written(sender, instance, **kwargs):
     practice_changed(instance.incident.practice_id)
 
 
+@receiver([post_save, post_delete], sender=EscalationLevel)
 @receiver([post_save, post_delete], sender=Product)
 @receiver([post_save, post_delete], sender=Release)
 @receiver([post_save, post_delete], sender=Site)

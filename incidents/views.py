@@ -127,11 +127,12 @@ def _latest_question(events):
     return asked[-1] if asked else None
 
 
-def _detail(request, incident, status=200, **forms):
+def _detail(request, incident, status=200, key=None, **forms):
     """The incident page, with the forms for what the practice may do now (bound ones keep their input).
 
-    While no form holds input, everything under the heading is cached (incidents.pagecache), rendered
-    with a stand-in for the CSRF token that is replaced by this request's own token.
+    With a fragment `key` (a plain visit), the content is cached (incidents.pagecache), rendered with a
+    stand-in for the CSRF token that is replaced by this request's own token. Answers to a form render
+    afresh.
     """
     events = (
         incident.events.filter(public=True)
@@ -154,19 +155,26 @@ def _detail(request, incident, status=200, **forms):
         # Built only if the page is rendered afresh.
         **{name: forms.get(name) or SimpleLazyObject(make) for name, make in unbound.items()},
     }
-    if not forms:
-        context["fragment_key"] = fragment_key(incident.practice_id, "incident", incident.pk)
-        context["fragment_seconds"] = FRAGMENT_SECONDS
-        context["csrf_placeholder"] = csrf_placeholder()
+    if key:
+        context.update(
+            fragment_key=key, fragment_seconds=FRAGMENT_SECONDS, csrf_placeholder=csrf_placeholder()
+        )
     response = render(request, "incidents/detail.html", context, status=status)
-    if context.get("fragment_key"):
+    if key:
         fill_csrf_placeholder(request, response)
     return response
 
 
 @login_required
 def incident_detail(request, reference):
-    return _detail(request, _get_incident_for_user(request, reference))
+    # The key (its tokens) is read before the incident: a change committed in between then leaves the
+    # page under a token already forgotten, never under the current one.
+    key = (
+        fragment_key(request.user.practice_id, "incident", reference.upper())
+        if request.user.practice_id
+        else None
+    )
+    return _detail(request, _get_incident_for_user(request, reference), key=key)
 
 
 def _refused(request, incident, exc):

@@ -20,6 +20,7 @@ against the same database and settings. It prints requests/s, p50, p99, queries 
 import argparse
 import bisect
 import cProfile
+import functools
 import http.client
 import io
 import json
@@ -893,15 +894,14 @@ def measure_in_process(page, post_data, repeat=7):
 
 
 def measure_queries(pages, post_data):
-    from django.core import mail
-    from django.test.utils import override_settings
+    """Each page's queries and times in this process; and how many emails the POSTs queued on the broker
+    (as under gunicorn: no worker sends them, and the queue is emptied at the end)."""
+    import redis
 
-    # The POST's confirmation email is rendered and sent as under gunicorn, but kept in memory here.
-    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
-        mail.outbox = []
-        results = {page.name: measure_in_process(page, post_data) for page in pages}
-        emails = len(mail.outbox)
-    return results, emails
+    broker = redis.Redis.from_url(os.environ["CELERY_BROKER_URL"])
+    queued = broker.llen("celery")
+    results = {page.name: measure_in_process(page, post_data) for page in pages}
+    return results, broker.llen("celery") - queued
 
 
 # --- wrk --------------------------------------------------------------------------------------------
@@ -962,9 +962,22 @@ def lua_script(page):
     )
 
 
+@functools.cache
+def redis_pid():
+    """The Redis server's process (the cache and broker are part of what is measured), if it runs here."""
+    import redis
+
+    try:
+        pid = int(redis.Redis.from_url(os.environ["CACHE_URL"]).info("server")["process_id"])
+    except (redis.RedisError, KeyError, ValueError):
+        return None
+    return pid if Path(f"/proc/{pid}").exists() else None
+
+
 def bench_processes(gunicorn_pid):
-    """The bench's processes by group: gunicorn's master and workers, and PostgreSQL's backends of the
-    bench database with the server's own background processes (WAL writer, checkpointer...)."""
+    """The bench's processes by group: gunicorn's master and workers, PostgreSQL's backends of the
+    bench database with the server's own background processes (WAL writer, checkpointer...), and
+    Redis (cache and broker)."""
     from django.db import connection
 
     children = Path(f"/proc/{gunicorn_pid}/task/{gunicorn_pid}/children").read_text().split()
@@ -974,7 +987,12 @@ def bench_processes(gunicorn_pid):
             "WHERE datname = current_database() OR backend_type <> 'client backend'"
         )
         backends = [pid for (pid,) in cursor.fetchall()]
-    return {"gunicorn": [gunicorn_pid, *map(int, children)], "postgres": backends}
+    redis = redis_pid()
+    return {
+        "gunicorn": [gunicorn_pid, *map(int, children)],
+        "postgres": backends,
+        "redis": [] if redis is None else [redis],
+    }
 
 
 def cpu_snapshot(gunicorn_pid):
@@ -1001,12 +1019,14 @@ def cpu_shares(before, after, wrk_ticks=0.0):
         "busy": (after[0] - before[0]) / total,
         "gunicorn": 0.0,
         "postgres": 0.0,
+        "redis": 0.0,
         "wrk": wrk_ticks / total,
     }
     for pid, (group, ticks) in after[2].items():
         if pid in before[2]:
             shares[group] += (ticks - before[2][pid][1]) / total
-    shares["others"] = max(shares["busy"] - shares["gunicorn"] - shares["postgres"] - shares["wrk"], 0.0)
+    ours = shares["gunicorn"] + shares["postgres"] + shares["redis"] + shares["wrk"]
+    shares["others"] = max(shares["busy"] - ours, 0.0)
     return shares
 
 
@@ -1160,13 +1180,12 @@ def report(pages, results, in_process, args):
         "the new incident);\nerrors: socket errors and timeouts. queries: SQL statements of one request "
         "through Django's test client.\n"
     )
-    print(f"{'':8}{'one request in this process':^29}  {'share of both cores during the wrk run':^44}")
-    print(f"{'page':8}{'wall ms':>9}{'CPU ms':>9}{'SQL ms':>9}  " + "".join(
-        f"{name:>9}" for name in ("busy", "gunicorn", "postgres", "wrk", "others")
-    ))  # fmt: skip
+    groups = ("busy", "gunicorn", "postgres", "redis", "wrk", "others")
+    print(f"{'':8}{'one request in this process':^29}  {'share of both cores during the wrk run':^54}")
+    print(f"{'page':8}{'wall ms':>9}{'CPU ms':>9}{'SQL ms':>9}  " + "".join(f"{name:>9}" for name in groups))
     for page in pages:
         cpu, q = results[page.name]["cpu"], in_process[page.name]
-        shares = (cpu["busy"], cpu["gunicorn"], cpu["postgres"], cpu["wrk"], cpu["others"])
+        shares = [cpu[name] for name in groups]
         print(
             f"{page.name:8}{q.wall_ms:9.2f}{q.cpu_ms:9.2f}{q.sql_ms:9.2f}  "
             + "".join(f"{share:9.0%}" for share in shares)
@@ -1224,7 +1243,7 @@ def describe(subjects, emails):
         f"({incident.get_status_display().lower()}, 3 notes, {subjects.incident_events} public events)."
     )
     if emails is not None:
-        print(f"The POSTs through the test client sent {emails} confirmation emails (locmem backend).")
+        print(f"The POSTs through the test client queued {emails} confirmation emails on the broker.")
 
 
 def benchmark(args, env, port, workdir, log):

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Prefetch, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,18 +24,22 @@ from .services import CUSTOMER, allowed_actions, incident_log
 PAGE_SIZE = 25
 
 
-def _get_incident_for_user(request, reference):
+def _get_incident_for_user(request, reference, *, light=False):
     """The one place that decides whether this user may see this incident.
 
     Practice staff see every incident of their own practice; anyone else gets a 404, never a 403, so
-    that a reference reveals nothing about another practice.
+    that a reference reveals nothing about another practice. `light` loads only what the access check
+    and the page's cache key need (see incident_detail).
     """
     # Only the joins the page needs on most incidents: a release or an escalation level, when there is
     # one, costs a query of its own, cheaper than PostgreSQL planning two more joins on every request.
+    incidents = (
+        Incident.objects.only("pk", "reference", "practice_id")
+        if light
+        else Incident.objects.select_related("product", "site", "reporter")
+    )
     return get_object_or_404(
-        Incident.objects.select_related("product", "site", "reporter"),
-        reference=reference.upper(),
-        practice_id=request.user.practice_id or -1,
+        incidents, reference=reference.upper(), practice_id=request.user.practice_id or -1
     )
 
 
@@ -127,17 +132,19 @@ def _latest_question(events):
     return asked[-1] if asked else None
 
 
-def _detail(request, incident, status=200, key=None, **forms):
+def _detail(request, incident, status=200, key=None, reference=None, **forms):
     """The incident page, with the forms for what the practice may do now (bound ones keep their input).
 
     With a fragment `key` (a plain visit), the content is cached (incidents.pagecache), rendered with a
-    stand-in for the CSRF token that is replaced by this request's own token. Answers to a form render
-    afresh.
+    stand-in for the CSRF token that is replaced by this request's own token; `incident` may then be a
+    lazy object, read only if the content is rendered afresh. Answers to a form render afresh.
     """
-    events = (
-        incident.events.filter(public=True)
-        .select_related("actor")
-        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
+    events = SimpleLazyObject(
+        lambda: list(
+            incident.events.filter(public=True)
+            .select_related("actor")
+            .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
+        )
     )
     unbound = {
         "note_form": NoteForm,
@@ -146,9 +153,10 @@ def _detail(request, incident, status=200, key=None, **forms):
         "escalate_form": lambda: ReasonForm(prefix="escalate", label="Why does this need escalating?"),
     }
     context = {
+        "reference": reference or incident.reference,  # the title: a lazy incident stays unread
         "incident": incident,
         "events": events,
-        "actions": allowed_actions(incident, CUSTOMER),
+        "actions": SimpleLazyObject(lambda: allowed_actions(incident, CUSTOMER)),
         "awaiting_question": SimpleLazyObject(
             lambda: _latest_question(events) if incident.status == Status.AWAITING_CUSTOMER else None
         ),
@@ -167,14 +175,15 @@ def _detail(request, incident, status=200, key=None, **forms):
 
 @login_required
 def incident_detail(request, reference):
+    if not request.user.practice_id:
+        raise Http404
     # The key (its tokens) is read before the incident: a change committed in between then leaves the
-    # page under a token already forgotten, never under the current one.
-    key = (
-        fragment_key(request.user.practice_id, "incident", reference.upper())
-        if request.user.practice_id
-        else None
-    )
-    return _detail(request, _get_incident_for_user(request, reference), key=key)
+    # page under a token already forgotten, never under the current one. The access check loads a few
+    # columns; the whole incident is read only if the page is rendered afresh.
+    key = fragment_key(request.user.practice_id, "incident", reference.upper())
+    found = _get_incident_for_user(request, reference, light=True)
+    incident = SimpleLazyObject(lambda: _get_incident_for_user(request, found.reference))
+    return _detail(request, incident, key=key, reference=found.reference)
 
 
 def _refused(request, incident, exc):

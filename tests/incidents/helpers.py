@@ -1,5 +1,17 @@
 """Helpers shared by the incident tests."""
 
+# The practice's pages, pinned: what each costs rendered afresh and from the cache (incidents.pagecache),
+# whatever the number of incidents, events or attachments.
+# Afresh: session, user with practice, products for the filter, count, the page of incidents.
+LIST_QUERIES = 5
+# From the cache: session, user with practice.
+CACHED_LIST_QUERIES = 2
+# Afresh: session, user with practice, the access check (a few columns), the whole incident with its
+# product, site and reporter, public events with their actors, their attachments.
+DETAIL_QUERIES = 6
+# From the cache: session, user with practice, the access check.
+CACHED_DETAIL_QUERIES = 3
+
 
 def admin_change_data(incident, **changes):
     """What the admin change form posts back for `incident`, with `changes` applied."""

@@ -46,7 +46,7 @@ def varied_incidents(practice_user, agent):
     with time_machine.travel("2026-11-02 10:00 +00:00", tick=False):
         overdue = IncidentFactory(reporter=practice_user, summary="<b>Overdue</b> & unassigned")
     IncidentFactory(reporter=UserFactory(practice=practice_user.practice), severity=1)
-    answered = IncidentFactory(reporter=practice_user, summary='Quote " and apostrophe \'')
+    answered = IncidentFactory(reporter=practice_user, summary="Quote \" and apostrophe '")
     incident_assign(answered, actor=agent, assignee=agent)
     incident_verify(Incident.objects.get(pk=answered.pk), actor=agent)
     incident_start_investigation(Incident.objects.get(pk=answered.pk), actor=agent)

@@ -8,11 +8,7 @@ import time_machine
 
 from incidents.models import TimelineEvent
 from tests.factories import IncidentFactory, ProductFactory
-
-# session, user, count, the user's practice (page header), product filter choices, the page of rows
-LIST_QUERIES = 5  # session, user with practice, count, the page of incidents, products for the filter
-# session, user, incident with its relations, the user's practice, events with actors, their attachments
-DETAIL_QUERIES = 5  # session, user with practice, incident, public events, their attachments
+from tests.incidents.helpers import DETAIL_QUERIES, LIST_QUERIES
 
 
 def listed(response):

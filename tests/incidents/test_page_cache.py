@@ -25,17 +25,9 @@ from incidents.pagecache import csrf_placeholder
 from servicedesk.lib.support_hours import LONDON
 from tests.escalation.conftest import standard_ladder  # noqa: F401 - the seeded ladder (escalation level test)
 from tests.factories import IncidentFactory
+from tests.incidents.helpers import CACHED_DETAIL_QUERIES, CACHED_LIST_QUERIES, DETAIL_QUERIES, LIST_QUERIES
 
 LIST_URL = "/incidents/"
-# Rendered afresh: session, user with practice, products for the filter, count, the page of incidents.
-LIST_QUERIES = 5
-# From the cache: session, user with practice.
-CACHED_LIST_QUERIES = 2
-# Rendered afresh: session, user with practice, incident with its relations, public events with their
-# actors, their attachments.
-DETAIL_QUERIES = 5
-# From the cache: session, user with practice, the incident (whose practice decides who may see it).
-CACHED_DETAIL_QUERIES = 3
 
 LOGGED_AT = datetime(2026, 11, 25, 10, 0, tzinfo=LONDON)  # a Wednesday, in support hours
 # A Redis server nobody listens on: every cache call fails at once.

@@ -17,14 +17,12 @@ from django.utils.html import escape
 from incidents import services
 from incidents.attachments import check_upload
 from incidents.models import Attachment, Status, TimelineEvent
+from tests.incidents.helpers import DETAIL_QUERIES
 from tests.incidents.lifecycle_helpers import drive_to, make_release, snapshot
 
 DESK_INBOX = settings.SERVICE_DESK["incidents_email"]
 OPEN_STATES = [s for s in Status if s != Status.CLOSED]
 CHANGE_URLS = ["notes", "progress", "confirm", "reject", "close"]
-# session, user, incident with its relations, the user's practice (page header), public events with
-# their actors, and one query for all their attachments, however many there are
-DETAIL_QUERIES = 5  # session, user with practice, incident, public events, their attachments
 
 
 def _chunk(kind, data):

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -43,15 +43,30 @@ def _next_reference():
     once, because the counter never goes back.
     """
     prefix = settings.INCIDENT_REFERENCE_PREFIX
-    if not ReferenceCounter.objects.filter(name=prefix).update(value=F("value") + 1):
+    value = _increment_counter(prefix)
+    if value is None:
         try:
             with transaction.atomic():  # the first incident under a new prefix
                 ReferenceCounter.objects.create(name=prefix, value=0)
         except IntegrityError:
             pass  # another submission created it first
-        ReferenceCounter.objects.filter(name=prefix).update(value=F("value") + 1)
-    value = ReferenceCounter.objects.values_list("value", flat=True).get(name=prefix)
+        value = _increment_counter(prefix)
     return f"{prefix}{value:0{settings.INCIDENT_REFERENCE_DIGITS}d}"
+
+
+def _increment_counter(name):
+    """Add one to the named counter and read the new value in the same statement (UPDATE ... RETURNING,
+    which PostgreSQL and SQLite both have); None if there is no such counter."""
+    quote = connection.ops.quote_name
+    table, value, key = quote(ReferenceCounter._meta.db_table), quote("value"), quote("name")
+    with connection.cursor() as cursor:
+        # Only quoted identifiers from the model are formatted in; the name is a parameter.
+        cursor.execute(
+            f"UPDATE {table} SET {value} = {value} + 1 WHERE {key} = %s RETURNING {value}",  # noqa: S608
+            [name],
+        )
+        row = cursor.fetchone()
+    return None if row is None else row[0]
 
 
 def incident_record_nhs_override(incident, *, actor, field_labels):

@@ -1,13 +1,25 @@
-"""Django's ModelBackend, loading the user's practice with the user.
+"""Django's ModelBackend, loading the user's practice with the user and keeping permissions in the cache.
 
-Every portal page names the user's practice in its header; loading it with the user on each request
-saves that page a query of its own.
+Every portal page names the user's practice in its header: loading it with the user saves each page a
+query. Every staff page asks for the user's permissions, two queries through groups and content types
+each time: they are kept in the cache (servicedesk.lib.cache_tokens) until any user, group or
+permission assignment changes, when the signals below forget them all at once.
 """
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Group, Permission
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import receiver
+
+from servicedesk.lib.cache_tokens import cached, forget
 
 UserModel = get_user_model()
+
+_PERMISSIONS = "auth:permissions"  # the cache token's name
+PERMISSIONS_SECONDS = 3600
+# Saving only these fields changes no one's permissions (signing in saves last_login).
+_NOT_PERMISSION_FIELDS = frozenset({"last_login", "password"})
 
 
 class PracticeModelBackend(ModelBackend):
@@ -17,3 +29,28 @@ class PracticeModelBackend(ModelBackend):
         except UserModel.DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None
+
+    def get_all_permissions(self, user_obj, obj=None):
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if not hasattr(user_obj, "_perm_cache"):
+            read = super().get_all_permissions
+            user_obj._perm_cache = cached(
+                [_PERMISSIONS], f"permissions:{user_obj.pk}", lambda: read(user_obj), PERMISSIONS_SECONDS
+            )
+        return user_obj._perm_cache
+
+
+@receiver(m2m_changed, sender=UserModel.groups.through)
+@receiver(m2m_changed, sender=UserModel.user_permissions.through)
+@receiver(m2m_changed, sender=Group.permissions.through)
+@receiver([post_save, post_delete], sender=Group)
+@receiver([post_save, post_delete], sender=Permission)
+def _permissions_changed(sender, **kwargs):
+    forget(_PERMISSIONS)
+
+
+@receiver([post_save, post_delete], sender=UserModel)
+def _user_changed(sender, update_fields=None, **kwargs):
+    if update_fields is None or not set(update_fields) <= _NOT_PERMISSION_FIELDS:
+        forget(_PERMISSIONS)

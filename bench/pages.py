@@ -88,6 +88,13 @@ def parse_args():
         help="Redis for the cache (database 13) and the Celery broker (database 14), as production has "
         "them; both databases are emptied before and after the run (default %(default)s).",
     )
+    parser.add_argument(
+        "--page-cache-seconds",
+        type=int,
+        default=600,
+        help="PAGE_CACHE_SECONDS for the portal (default %(default)s, as production); 0 measures the list "
+        "and the incident page rendered afresh on every visit.",
+    )
     parser.add_argument("--seed", type=int, default=2026, help="Random seed of the generated data.")
     parser.add_argument("--reset", action="store_true", help="Drop and rebuild the database first.")
     parser.add_argument("--pages", default=",".join(PAGES), help="Comma-separated subset of: %(default)s.")
@@ -157,7 +164,7 @@ def empty_redis(redis_url):
             sys.exit(f"Redis at {url} is not reachable ({exc}); start it or pass --redis-url.")
 
 
-def bench_environment(database_url, port, static_root, redis_url):
+def bench_environment(database_url, port, static_root, redis_url, page_cache_seconds=600):
     """Settings for gunicorn and for this process: DEBUG off, as production, and nothing from the shell
     that the settings read (no DATABASE_URL, CELERY_BROKER_URL, EMAIL_HOST, CACHE_URL...): the bench's
     own database and Redis, as production's cache and broker."""
@@ -175,6 +182,7 @@ def bench_environment(database_url, port, static_root, redis_url):
         DATABASE_CONN_MAX_AGE="600",
         CACHE_URL=redis_urls(redis_url)[0],
         CELERY_BROKER_URL=redis_urls(redis_url)[1],
+        PAGE_CACHE_SECONDS=str(page_cache_seconds),
         BENCH_FLOOR_VIEW="1",
         # Production redirects plain HTTP to HTTPS; every request here says it came through the TLS proxy.
         BEHIND_TLS_PROXY="1",
@@ -1153,7 +1161,8 @@ def report(pages, results, in_process, args):
     print(
         f"\nCode {code_revision()}; {args.incidents:,} incidents; wrk -t{args.threads} -c{args.connections} "
         f"-d{args.duration}s (after {args.warmup} s of warm-up) against gunicorn -w {args.workers}, on "
-        f"{os.cpu_count()} cores shared by wrk, gunicorn and PostgreSQL:\n"
+        f"{os.cpu_count()} cores shared by wrk, gunicorn, PostgreSQL and Redis; PAGE_CACHE_SECONDS="
+        f"{args.page_cache_seconds}{' (the page cache off)' if not args.page_cache_seconds else ''}:\n"
     )
     if runs := results.get("floor", {}).get("runs"):
         print(
@@ -1280,7 +1289,8 @@ def main():
     create_database(db, drop=args.reset)
     workdir = Path(tempfile.mkdtemp(prefix="bench-pages-"))
     port = free_port()
-    env = bench_environment(args.database_url, port, workdir / "static", args.redis_url)
+    static_root = workdir / "static"
+    env = bench_environment(args.database_url, port, static_root, args.redis_url, args.page_cache_seconds)
     setup_django(env)
     prepare_database(args, db)
     if args.seed_only:

@@ -4,13 +4,14 @@ A fragment's key holds two tokens (servicedesk.lib.cache_tokens): one per practi
 timelines and files) and one shared by every practice (products, releases, sites, practices, people's
 names, escalation levels). The signals below forget the token concerned whenever such a row is saved
 or deleted, so the next request renders afresh; fragments under an old token are never read again and
-expire after FRAGMENT_SECONDS. A view reads the tokens before the rows a fragment shows, so that a
-change committed in between leaves the fragment under a token already forgotten.
+expire after PAGE_CACHE_SECONDS (0 turns the cache off). A view reads the tokens before the rows a
+fragment shows, so that a change committed in between leaves the fragment under a forgotten token.
 
 A fragment with forms holds a placeholder where each form's CSRF token goes; the view replaces it with
 the request's own token, so no one's token is ever stored.
 """
 
+from django.conf import settings
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.middleware.csrf import get_token
@@ -22,7 +23,6 @@ from servicedesk.lib.cache_tokens import forget, tokens
 
 from .models import Attachment, Incident, Product, Release, TimelineEvent
 
-FRAGMENT_SECONDS = 600
 _PRACTICE = "pages:practice:{}"
 _SHARED = "pages:shared"
 # Saving only these fields changes nothing a page shows (signing in saves last_login).
@@ -31,7 +31,9 @@ _UNSHOWN_USER_FIELDS = frozenset({"last_login", "password"})
 
 def fragment_key(practice_id, *parts):
     """The key for a fragment of this practice's pages (with `parts` naming which), or None when the
-    cache cannot be reached: the page then renders without it."""
+    cache cannot be reached or is turned off (PAGE_CACHE_SECONDS = 0): the page renders without it."""
+    if not settings.PAGE_CACHE_SECONDS:
+        return None
     current = tokens(_PRACTICE.format(practice_id), _SHARED)
     return None if current is None else ":".join([str(practice_id), *current, *map(str, parts)])
 

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -18,7 +19,7 @@ from . import services
 from .attachments import attachment_response
 from .forms import IncidentFilterForm, IncidentForm, NoteForm, ReasonForm
 from .models import Attachment, Channel, Incident, Status, TimelineEvent
-from .pagecache import FRAGMENT_SECONDS, csrf_placeholder, fill_csrf_placeholder, fragment_key
+from .pagecache import csrf_placeholder, fill_csrf_placeholder, fragment_key
 from .services import CUSTOMER, allowed_actions, incident_log
 
 PAGE_SIZE = 25
@@ -85,7 +86,7 @@ def incident_list(request):
         context["fragment_key"] = fragment_key(
             request.user.practice_id, "list", form.is_bound, number, *map(repr, shown)
         )
-    context["fragment_seconds"] = FRAGMENT_SECONDS
+    context["fragment_seconds"] = settings.PAGE_CACHE_SECONDS
     return render(request, "incidents/list.html", context)
 
 
@@ -164,9 +165,8 @@ def _detail(request, incident, status=200, key=None, reference=None, **forms):
         **{name: forms.get(name) or SimpleLazyObject(make) for name, make in unbound.items()},
     }
     if key:
-        context.update(
-            fragment_key=key, fragment_seconds=FRAGMENT_SECONDS, csrf_placeholder=csrf_placeholder()
-        )
+        seconds = settings.PAGE_CACHE_SECONDS
+        context.update(fragment_key=key, fragment_seconds=seconds, csrf_placeholder=csrf_placeholder())
     response = render(request, "incidents/detail.html", context, status=status)
     if key:
         fill_csrf_placeholder(request, response)

@@ -424,6 +424,9 @@ if not re.fullmatch(r"[A-Z]{1,6}", INCIDENT_REFERENCE_PREFIX):
 INCIDENT_REFERENCE_DIGITS = 6
 # Days after a resolution before the practice is reminded to confirm or reject it (then again each period).
 INCIDENT_CONFIRM_REMINDER_DAYS = env_int("INCIDENT_CONFIRM_REMINDER_DAYS", 5, minimum=1)
+# How long the practice's pages keep their rendered content in the cache (incidents.pagecache) at most;
+# 0 turns that cache off (bench/pages.py measures both).
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600)
 BENCH_FLOOR_VIEW = env_bool("BENCH_FLOOR_VIEW", False)  # routes /bench/floor/ for bench/, never in production
 SURVEY_LINK_DAYS = env_int("SURVEY_LINK_DAYS", 28, minimum=1)  # how long an invitation link stays open
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)

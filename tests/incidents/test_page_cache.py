@@ -320,7 +320,7 @@ def test_a_change_committed_while_a_page_renders_is_not_kept_in_the_cache(
 ):
     """Guards against a page rendered from rows read just before another request's change committed
     being stored under the token made after that change, so that it is served, out of date, to everyone
-    until the next change or FRAGMENT_SECONDS.
+    until the next change or PAGE_CACHE_SECONDS.
 
     The desk's change is made right after the page's request has read the incident and before it asks
     for the practice's token: as if it had committed in that moment (its token is forgotten at once, as
@@ -463,3 +463,15 @@ def test_with_the_cache_unreachable_the_pages_still_show_and_stay_current(
     assert response.status_code == 302
     assert "The toner is new." in incident_page(colleague_client, incident)
     assert row(list_page(colleague_client), incident)[1] == "Printer will not print"
+
+
+def test_a_page_cache_time_of_zero_turns_the_cache_off(
+    user_client, incident, settings, django_assert_num_queries
+):
+    """Guards against PAGE_CACHE_SECONDS=0 (the setting that turns the cache off, e.g. to measure the
+    pages rendered afresh) still serving cached pages."""
+    settings.PAGE_CACHE_SECONDS = 0
+    for url, queries in ((LIST_URL, LIST_QUERIES), (incident.get_absolute_url(), DETAIL_QUERIES)):
+        user_client.get(url)
+        with django_assert_num_queries(queries):
+            assert user_client.get(url).status_code == 200

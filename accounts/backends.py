@@ -9,15 +9,16 @@ permission assignment changes, when the signals below forget them all at once.
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 from django.dispatch import receiver
 
-from servicedesk.lib.cache_tokens import cached, forget
+from servicedesk.lib.cache_tokens import cached, forget, forget_after_outage
 
 UserModel = get_user_model()
 
 _PERMISSIONS = "auth:permissions"  # the cache token's name
-PERMISSIONS_SECONDS = 3600
+PERMISSIONS_SECONDS = 120  # at most this long out of date if a change could not be forgotten
+forget_after_outage(_PERMISSIONS)
 # Saving only these fields changes no one's permissions (signing in saves last_login).
 _NOT_PERMISSION_FIELDS = frozenset({"last_login", "password"})
 
@@ -46,6 +47,7 @@ class PracticeModelBackend(ModelBackend):
 @receiver(m2m_changed, sender=Group.permissions.through)
 @receiver([post_save, post_delete], sender=Group)
 @receiver([post_save, post_delete], sender=Permission)
+@receiver(post_migrate)  # data migrations (roles, permissions) send no model signals
 def _permissions_changed(sender, **kwargs):
     forget(_PERMISSIONS)
 

@@ -91,7 +91,7 @@ def parse_args():
     parser.add_argument(
         "--page-cache-seconds",
         type=int,
-        default=600,
+        default=300,
         help="PAGE_CACHE_SECONDS for the portal (default %(default)s, as production); 0 measures the list "
         "and the incident page rendered afresh on every visit.",
     )
@@ -164,7 +164,7 @@ def empty_redis(redis_url):
             sys.exit(f"Redis at {url} is not reachable ({exc}); start it or pass --redis-url.")
 
 
-def bench_environment(database_url, port, static_root, redis_url, page_cache_seconds=600):
+def bench_environment(database_url, port, static_root, redis_url, page_cache_seconds=300):
     """Settings for gunicorn and for this process: DEBUG off, as production, and nothing from the shell
     that the settings read (no DATABASE_URL, CELERY_BROKER_URL, EMAIL_HOST, CACHE_URL...): the bench's
     own database and Redis, as production's cache and broker."""

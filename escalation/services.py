@@ -1,7 +1,6 @@
 """SLA targets and, with the escalation issue, the ladder. Reads and writes for escalation live here."""
 
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import SupportCalendar
@@ -11,22 +10,8 @@ from incidents.tasks import send_incident_email
 from servicedesk.lib.support_hours import STANDARD, add_support_minutes, support_minutes_between
 from servicedesk.lib.tasks import queue_on_commit
 
-from .models import EscalationLevel, SlaTarget
+from .models import EscalationLevel
 from .terms import sla_terms
-
-
-def sla_target_for(contract, severity):
-    """The contract's own target for this severity if it has one, else the standard target."""
-    targets = SlaTarget.objects.filter(severity=severity)
-    if contract is None:
-        return targets.get(contract__isnull=True)
-    # One query for both: the contract's own row sorts before the standard one.
-    found = targets.filter(Q(contract=contract) | Q(contract__isnull=True))
-    target = found.order_by(F("contract").asc(nulls_last=True)).first()
-    if target is None:
-        raise SlaTarget.DoesNotExist(f"No SLA target for severity {severity}.")
-    return target
-
 
 # While the incident is in these states the resolution clock runs: the desk has the next move.
 CLOCK_RUNS = {"logged", "under_review", "investigating"}

@@ -6,17 +6,18 @@ a contract, a calendar, its hours or a target. Cached values are keyed by a toke
 """
 
 from django.db.models import F, Q
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.dispatch import receiver
 
 from accounts.models import Contract, SupportCalendar, SupportHours
-from servicedesk.lib.cache_tokens import cached, forget
+from servicedesk.lib.cache_tokens import cached, forget, forget_after_outage
 from servicedesk.lib.support_hours import STANDARD
 
 from .models import SlaTarget
 
 _TERMS = "sla:terms"  # the token's name
-TERMS_SECONDS = 3600
+TERMS_SECONDS = 600  # at most this long out of date if a change could not be forgotten
+forget_after_outage(_TERMS)
 
 # Standard targets (support minutes) for when the table is empty, e.g. in a freshly flushed database;
 # the data migration writes the same numbers for administrators to change.
@@ -49,5 +50,6 @@ def _read_terms(contract_id):
 @receiver([post_save, post_delete], sender=SupportCalendar)
 @receiver([post_save, post_delete], sender=SupportHours)
 @receiver([post_save, post_delete], sender=SlaTarget)
+@receiver(post_migrate)  # data migrations send no model signals
 def _terms_written(sender, **kwargs):
     forget(_TERMS)

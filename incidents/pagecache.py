@@ -11,22 +11,32 @@ A fragment with forms holds a placeholder where each form's CSRF token goes; the
 the request's own token, so no one's token is ever stored.
 """
 
+import contextlib
+
 from django.conf import settings
-from django.db.models.signals import post_delete, post_save
+from django.core.cache import cache, caches
+from django.core.cache.utils import make_template_fragment_key
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.dispatch import receiver
 from django.middleware.csrf import get_token
 from django.utils.crypto import salted_hmac
 
-from accounts.models import Practice, Site, User
+from accounts.models import Site, User
 from escalation.models import EscalationLevel
-from servicedesk.lib.cache_tokens import forget, tokens
+from servicedesk.lib.cache_tokens import CacheUnavailable, call, forget, forget_after_outage, tokens
 
 from .models import Attachment, Incident, Product, Release, TimelineEvent
 
 _PRACTICE = "pages:practice:{}"
 _SHARED = "pages:shared"
+forget_after_outage(_SHARED)  # in every fragment's key: forgetting it starts every page afresh
 # Saving only these fields changes nothing a page shows (signing in saves last_login).
 _UNSHOWN_USER_FIELDS = frozenset({"last_login", "password"})
+
+
+def fragment_cache():
+    """The cache the {% cache %} tag keeps fragments in."""
+    return caches["template_fragments" if "template_fragments" in settings.CACHES else "default"]
 
 
 def fragment_key(practice_id, *parts):
@@ -49,6 +59,18 @@ def fill_csrf_placeholder(request, response):
     response.content = response.content.replace(csrf_placeholder().encode(), get_token(request).encode())
 
 
+def drop_incident_page(incident):
+    """Delete the incident page's cached content itself, not only make it unreachable: for purges and
+    corrections, whose old text must not stay in the cache until it expires."""
+    practice, names = incident.practice_id, [_PRACTICE.format(incident.practice_id), _SHARED]
+    # If the cache is failing, nothing is read from it either; the tokens are forgotten when it answers.
+    with contextlib.suppress(CacheUnavailable):
+        found = call(cache.get_many, names)  # the tokens, as fragment_key read them
+        if len(found) == len(names):
+            key = ":".join([str(practice), *(found[name] for name in names), "incident", incident.reference])
+            call(fragment_cache().delete, make_template_fragment_key("incident_detail", [key]))
+
+
 def practice_changed(practice_id):
     """Something the practice's incident pages show has changed."""
     if practice_id is not None:
@@ -66,8 +88,13 @@ def _incident_written(sender, instance, **kwargs):
 
 
 @receiver([post_save, post_delete], sender=TimelineEvent)
+def _event_written(sender, instance, **kwargs):
+    if instance.public:  # the practice's pages show public events only
+        practice_changed(instance.incident.practice_id)
+
+
 @receiver([post_save, post_delete], sender=Attachment)
-def _incident_part_written(sender, instance, **kwargs):
+def _attachment_written(sender, instance, **kwargs):
     practice_changed(instance.incident.practice_id)
 
 
@@ -75,7 +102,7 @@ def _incident_part_written(sender, instance, **kwargs):
 @receiver([post_save, post_delete], sender=Product)
 @receiver([post_save, post_delete], sender=Release)
 @receiver([post_save, post_delete], sender=Site)
-@receiver([post_save, post_delete], sender=Practice)
+@receiver(post_migrate)  # data migrations send no model signals; a deploy starts every page afresh
 def _shared_written(sender, **kwargs):
     shared_changed()
 

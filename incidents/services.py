@@ -25,7 +25,7 @@ from .models import (
     Status,
     TimelineEvent,
 )  # fmt: skip
-from .pagecache import practice_changed
+from .pagecache import drop_incident_page, practice_changed
 from .tasks import alert_desk_to_severity_one, send_incident_email, send_incident_logged_email
 
 _CHANNEL_PHRASES = {
@@ -148,6 +148,7 @@ def incident_correct_details(incident, *, actor, changed_fields, nhs_override_fi
         return incident
     with transaction.atomic():
         current = Incident.objects.select_for_update().get(pk=incident.pk)
+        drop_incident_page(current)  # corrections often remove text: the old page goes from the cache
         lines = []
         for name in changed_fields:
             field = Incident._meta.get_field(name)
@@ -589,9 +590,10 @@ def incident_purge_event(event, *, actor, reason):
     if not actor.is_staff:
         raise InvalidTransition("Only the Service Desk can purge content.")
     reason = _required(reason, "a reason for the purge")
-    event = TimelineEvent.objects.select_for_update().get(pk=event.pk)
+    event = TimelineEvent.objects.select_for_update().select_related("incident").get(pk=event.pk)
     if event.purged_at:
         return event
+    drop_incident_page(event.incident)  # the page holding the text goes from the cache now, not later
     for attachment in event.attachments.filter(purged_at__isnull=True):
         _purge_attachment_file(attachment)
     _purge_copies_on_the_incident(event)
@@ -614,9 +616,10 @@ def incident_purge_attachment(attachment, *, actor, reason):
     if not actor.is_staff:
         raise InvalidTransition("Only the Service Desk can purge content.")
     reason = _required(reason, "a reason for the purge")
-    attachment = Attachment.objects.select_for_update().get(pk=attachment.pk)
+    attachment = Attachment.objects.select_for_update().select_related("incident").get(pk=attachment.pk)
     if attachment.purged_at:
         return attachment
+    drop_incident_page(attachment.incident)  # the page naming the file goes from the cache now
     _purge_attachment_file(attachment)
     TimelineEvent.objects.create(
         incident_id=attachment.incident_id,

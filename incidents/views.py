@@ -23,6 +23,7 @@ from .pagecache import csrf_placeholder, fill_csrf_placeholder, fragment_key
 from .services import CUSTOMER, allowed_actions, incident_log
 
 PAGE_SIZE = 25
+MAX_CACHED_PAGE = 20
 
 
 def _get_incident_for_user(request, reference, *, light=False):
@@ -82,7 +83,10 @@ def incident_list(request):
         "query": urlencode(shown),
         "detail_prefix": reverse("incidents:list"),  # rows link to PREFIX + reference: one reverse()
     }
-    if not form.errors and (number is None or (number.isdigit() and len(number) <= 6)):
+    # Cached: the pages people go back to, with a filter from the form's choices. Not searches, nor
+    # page numbers past MAX_CACHED_PAGE, so that no one can fill the cache with one key per address.
+    plain_page = number is None or (number.isdigit() and 1 <= int(number) <= MAX_CACHED_PAGE)
+    if not form.errors and not form.data.get("q") and plain_page:
         context["fragment_key"] = fragment_key(
             request.user.practice_id, "list", form.is_bound, number, *map(repr, shown)
         )

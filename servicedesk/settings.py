@@ -201,13 +201,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache ----------------------------------------------------------------------------------------
 _cache_url = env_url("CACHE_URL", "", schemes=("redis", "rediss"))
 if _cache_url:
+    _redis = {
+        "LOCATION": _cache_url,
+        # A Redis that hangs must not hold requests (rate limits let them through when it fails).
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        # Environments sharing a Redis keep apart.
+        "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "servicedesk"),
+    }
     CACHES = {
-        "default": {
-            "BACKEND": "servicedesk.lib.cache.ReusedClientRedisCache",
-            "LOCATION": _cache_url,
-            # A Redis that hangs must not hold requests (rate limits let them through when it fails).
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
+        "default": {"BACKEND": "servicedesk.lib.cache.ReusedClientRedisCache", **_redis},
+        # Cached page fragments (incidents.pagecache): a failure there is a miss, never an error.
+        "template_fragments": {"BACKEND": "servicedesk.lib.cache.FragmentRedisCache", **_redis},
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -426,7 +430,7 @@ INCIDENT_REFERENCE_DIGITS = 6
 INCIDENT_CONFIRM_REMINDER_DAYS = env_int("INCIDENT_CONFIRM_REMINDER_DAYS", 5, minimum=1)
 # How long the practice's pages keep their rendered content in the cache (incidents.pagecache) at most;
 # 0 turns that cache off (bench/pages.py measures both).
-PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600)
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 300)
 BENCH_FLOOR_VIEW = env_bool("BENCH_FLOOR_VIEW", False)  # routes /bench/floor/ for bench/, never in production
 SURVEY_LINK_DAYS = env_int("SURVEY_LINK_DAYS", 28, minimum=1)  # how long an invitation link stays open
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)

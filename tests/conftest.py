@@ -48,9 +48,13 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Rate-limit counters live in the cache: each test starts with none."""
+    """Rate-limit counters and cached pages live in the cache: each test starts with none, and with the
+    cache not marked as failing by an earlier test that took it away."""
     from django.core.cache import cache
 
+    from servicedesk.lib.cache_tokens import reset_outage
+
+    reset_outage()
     cache.clear()
 
 

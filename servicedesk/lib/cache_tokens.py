@@ -8,29 +8,67 @@ so the writer's own next read (and a test's) sees the change; after the commit, 
 that read the old rows while the write was still open cannot have stored them under a token that
 outlives the write.
 
-When the cache cannot be reached, `tokens` answers None and callers read the database; a token that
-could not be forgotten leaves values at most their timeout out of date.
+When the cache fails, callers read the database, and for OUTAGE_SECONDS this process does not try the
+cache again (a Redis that hangs would otherwise cost every request, and every write holding row locks,
+its socket timeout). A token it could not forget meanwhile is covered when the cache answers again:
+the first success forgets every token named with `forget_after_outage`, so no value built before the
+outage is read after it.
 """
 
+import contextlib
 import logging
 import secrets
+import time
 
 from django.core.cache import cache
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
+OUTAGE_SECONDS = 10
+_state = {"down_until": 0.0, "outage": False}
+_AFTER_OUTAGE = set()
+
+
+class CacheUnavailable(Exception):
+    pass
+
+
+def reset_outage():
+    """Try the cache again at once (tests, whose cache settings change between tests, start with this)."""
+    _state.update(down_until=0.0, outage=False)
+
+
+def forget_after_outage(name):
+    """Forget this token whenever the cache answers again after failing (see the module's docstring)."""
+    _AFTER_OUTAGE.add(name)
+
+
+def call(operation, *args, **kwargs):
+    """The cache operation's result; raises CacheUnavailable while the cache is failing. The first call
+    after a failure forgets the tokens named with forget_after_outage before anything else."""
+    if time.monotonic() < _state["down_until"]:
+        raise CacheUnavailable
+    try:
+        if _state["outage"]:
+            cache.delete_many(sorted(_AFTER_OUTAGE))
+            _state["outage"] = False
+        return operation(*args, **kwargs)
+    except Exception as exc:
+        logger.warning("Cache unavailable; going without it for %s s.", OUTAGE_SECONDS, exc_info=True)
+        _state.update(down_until=time.monotonic() + OUTAGE_SECONDS, outage=True)
+        raise CacheUnavailable from exc
+
 
 def tokens(*names):
     """The current token of each name, made if missing; None when the cache cannot be reached."""
     try:
-        found = cache.get_many(names)
+        found = call(cache.get_many, names)
         for name in names:
             if name not in found:
-                cache.add(name, secrets.token_hex(8), timeout=None)
-                found[name] = cache.get(name)  # another process may have added its own first: use it
-    except Exception:
-        logger.warning("Cache unavailable; reading without it.", exc_info=True)
+                call(cache.add, name, secrets.token_hex(8), timeout=None)
+                found[name] = call(cache.get, name)  # another process may have added its own first
+    except CacheUnavailable:
         return None
     if any(found[name] is None for name in names):  # evicted at once: read afresh this time
         return None
@@ -38,10 +76,10 @@ def tokens(*names):
 
 
 def _forget(name):
-    try:
-        cache.delete(name)
-    except Exception:
-        logger.warning("Could not forget cache token %s.", name, exc_info=True)
+    # If the cache is failing, this is covered when it answers again (forget_after_outage), or by the
+    # values' timeouts.
+    with contextlib.suppress(CacheUnavailable):
+        call(cache.delete, name)
 
 
 def forget(name):
@@ -58,14 +96,11 @@ def cached(names, suffix, build, timeout):
         return build()
     key = ":".join([*current, suffix])
     try:
-        value = cache.get(key)
-    except Exception:
-        logger.warning("Cache unavailable; reading without it.", exc_info=True)
+        value = call(cache.get, key)
+    except CacheUnavailable:
         return build()
     if value is None:
         value = build()
-        try:
-            cache.set(key, value, timeout)
-        except Exception:
-            logger.warning("Could not keep %s in the cache.", suffix, exc_info=True)
+        with contextlib.suppress(CacheUnavailable):
+            call(cache.set, key, value, timeout)
     return value

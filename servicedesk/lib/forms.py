@@ -86,8 +86,9 @@ class NHSNumberGuardMixin(forms.Form):
 
 
 class BootstrapBoundField(forms.BoundField):
-    """A field with Bootstrap 5's classes on its widget, and its error text named for screen readers as
-    well as its help text, for `{{ field.as_field_group }}` with templates/snippets/field.html.
+    """A field with Bootstrap 5's classes on its widget (Django adds aria-invalid and names the help and
+    error texts in aria-describedby), for `{{ field.as_field_group }}` with templates/snippets/field.html.
+    For single-widget fields: radio and checkbox groups keep crispy-forms' layouts.
 
     The portal's small forms on busy pages use it instead of crispy-forms, whose field template costs
     about 2 ms a field; the long forms keep crispy's layouts.
@@ -103,9 +104,7 @@ class BootstrapBoundField(forms.BoundField):
         else:
             css = "form-select" if isinstance(widget, forms.Select) else "form-control"
         if self.errors:
-            css += " is-invalid"
-            described = [*attrs.get("aria-describedby", "").split(), f"{self.auto_id}_error"]
-            attrs["aria-describedby"] = " ".join(described)
+            css += " is-invalid"  # Django names the error text in aria-describedby itself
         attrs["class"] = f"{attrs['class']} {css}" if attrs.get("class") else css
         return attrs
 

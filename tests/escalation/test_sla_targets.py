@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import Contract
 from escalation.models import SlaTarget
-from escalation.services import sla_target_for
+from escalation.terms import sla_terms
 
 
 @pytest.mark.parametrize(
@@ -13,18 +13,18 @@ from escalation.services import sla_target_for
     [(1, 30, 240), (2, 60, 510), (3, 240, 2550), (4, 510, 10200), (5, 510, 5100)],
 )
 def test_every_severity_has_a_standard_target(db, severity, response, resolution):
-    target = sla_target_for(None, severity)
+    _, targets = sla_terms(None)
 
-    assert (target.response_minutes, target.resolution_minutes) == (response, resolution)
+    assert targets[severity] == (response, resolution)
 
 
 def test_a_contract_target_overrides_the_standard_for_its_severity_only(db):
     contract = Contract.objects.create(name="Premium")
     SlaTarget.objects.create(contract=contract, severity=2, response_minutes=15, resolution_minutes=120)
 
-    assert sla_target_for(contract, 2).response_minutes == 15
-    assert sla_target_for(contract, 3).response_minutes == 240
-    assert sla_target_for(Contract.objects.create(name="Plain"), 2).response_minutes == 60
+    assert sla_terms(contract.pk)[1][2] == (15, 120)
+    assert sla_terms(contract.pk)[1][3] == (240, 2550)
+    assert sla_terms(Contract.objects.create(name="Plain").pk)[1][2] == (60, 510)
 
 
 def test_a_second_standard_target_for_a_severity_is_refused_by_the_database(db):

@@ -14,18 +14,22 @@ import pytest
 import redis
 import time_machine
 from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from escalation.models import EscalationLevel
 from escalation.services import incident_escalate
 from incidents import services
+from incidents.attachments import check_uploads
 from incidents.models import TimelineEvent
 from incidents.pagecache import csrf_placeholder
 from servicedesk.lib.support_hours import LONDON
 from tests.escalation.conftest import standard_ladder  # noqa: F401 - the seeded ladder (escalation level test)
 from tests.factories import IncidentFactory
 from tests.incidents.helpers import CACHED_DETAIL_QUERIES, CACHED_LIST_QUERIES, DETAIL_QUERIES, LIST_QUERIES
+from tests.incidents.test_attachment_checks import PNG
 
 LIST_URL = "/incidents/"
 
@@ -245,6 +249,34 @@ def test_a_purged_note_is_gone_from_the_next_visit(
         assert "Removed by the Service Desk." in page
 
 
+def _cached_pages():
+    """Every incident page the cache holds now (the local-memory cache the tests run on)."""
+    from django.core.cache.backends.locmem import _caches
+
+    return {key for store in _caches.values() for key in store if "template.cache.incident_detail" in key}
+
+
+@pytest.mark.parametrize("purge", ["note", "attachment", "correction"])
+def test_purged_or_corrected_text_leaves_the_cache_itself(user_client, incident, agent, practice_user, purge):
+    """Guards against purged patient data staying in the cache (Redis), unreachable but kept, until the
+    cached page expires: the page holding it is deleted, not only passed over."""
+    upload = check_uploads([SimpleUploadedFile("mrs-example.png", PNG)])
+    services.incident_add_note(incident, actor=practice_user, text="Mrs Example's record.", uploads=upload)
+    incident_page(user_client, incident)
+    assert _cached_pages()
+
+    event = incident.events.get(kind=TimelineEvent.Kind.NOTE)
+    if purge == "note":
+        services.incident_purge_event(event, actor=agent, reason="Named a patient")
+    elif purge == "attachment":
+        services.incident_purge_attachment(event.attachments.get(), actor=agent, reason="Named a patient")
+    else:
+        incident.summary = "Record will not print"
+        services.incident_correct_details(incident, actor=agent, changed_fields=["summary"])
+
+    assert not _cached_pages()
+
+
 def test_a_renamed_product_shows_on_the_next_visit(user_client, colleague_client, incident, product):
     """Guards against a product renamed in admin keeping its old name on cached lists and pages (a change
     outside the practice, so its own token is not enough)."""
@@ -443,6 +475,17 @@ def test_page_links_keep_the_known_filters_and_drop_anything_else(
         assert 'href="?status=logged&amp;page=2">Next</a>' in html
         assert "evil" not in html and "script>alert" not in html
     assert crafted == plain
+
+
+def test_searches_and_far_pages_are_not_cached(user_client, incident):
+    """Guards against anyone filling the cache with one entry per address: a search (any text) and a
+    page number past the first twenty render afresh every time, and keep nothing."""
+    for url in (f"{LIST_URL}?q=printer", f"{LIST_URL}?q=printer+2", f"{LIST_URL}?page=21"):
+        with CaptureQueriesContext(connection) as first:
+            assert user_client.get(url).status_code == 200
+        with CaptureQueriesContext(connection) as second:
+            assert user_client.get(url).status_code == 200
+        assert len(second) == len(first) > CACHED_LIST_QUERIES, url
 
 
 # --- The cache unreachable ------------------------------------------------------------------------

@@ -45,7 +45,12 @@ def fragment_key(practice_id, *parts):
     if not settings.PAGE_CACHE_SECONDS:
         return None
     current = tokens(_PRACTICE.format(practice_id), _SHARED)
-    return None if current is None else ":".join([str(practice_id), *current, *map(str, parts)])
+    return None if current is None else _key(practice_id, current, parts)
+
+
+def _key(practice_id, current_tokens, parts):
+    # With the placeholder's start: fragments made under another SECRET_KEY are never read.
+    return ":".join([str(practice_id), *current_tokens, csrf_placeholder()[:8], *map(str, parts)])
 
 
 def csrf_placeholder():
@@ -67,7 +72,7 @@ def drop_incident_page(incident):
     with contextlib.suppress(CacheUnavailable):
         found = call(cache.get_many, names)  # the tokens, as fragment_key read them
         if len(found) == len(names):
-            key = ":".join([str(practice), *(found[name] for name in names), "incident", incident.reference])
+            key = _key(practice, [found[name] for name in names], ["incident", incident.reference])
             call(fragment_cache().delete, make_template_fragment_key("incident_detail", [key]))
 
 

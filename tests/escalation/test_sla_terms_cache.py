@@ -66,48 +66,49 @@ def standard_target():
     return SlaTarget.objects.get(contract__isnull=True, severity=SEVERITY)
 
 
-def test_a_changed_standard_target_applies_to_incidents_logged_after_it(practice_user, product):
-    """Guards against incidents logged after an administrator shortened a target still getting due times
-    from the cached old target, and against the change moving incidents already logged."""
-    before = log_incident(practice_user, product)
-
+def shorter_standard_target():
     target = standard_target()
     target.response_minutes, target.resolution_minutes = 60, 510
     target.save()
-    after = log_incident(practice_user, product)
-
-    assert due(before) == STANDARD_DUE
-    assert due(after) == (london(2026, 11, 25, 17, 0), london(2026, 11, 26, 16, 0))
 
 
-def test_changed_support_hours_apply_to_incidents_logged_after_them(practice_user, product):
-    """Guards against the cached standard calendar outliving a change to its opening hours."""
-    before = log_incident(practice_user, product)
-
+def later_wednesday_closing():
     wednesday = SupportHours.objects.get(calendar__is_standard=True, weekday=2)
     wednesday.closes = time(20, 0)
     wednesday.save()
-    after = log_incident(practice_user, product)
-
-    assert due(before) == STANDARD_DUE
-    # Four hours on Wednesday evening; the resolution's last 90 minutes on the next Wednesday morning.
-    assert due(after) == (london(2026, 11, 25, 20, 0), london(2026, 12, 2, 10, 30))
 
 
-def test_a_new_standard_calendar_applies_to_incidents_logged_after_it(practice_user, product):
-    """Guards against the cached calendar outliving the choice of another calendar as the standard."""
-    before = log_incident(practice_user, product)
-
+def round_the_clock_as_standard():
     standard = SupportCalendar.objects.get(is_standard=True)
     standard.is_standard = False
     standard.save()
     round_the_clock = SupportCalendar.objects.get(name="Round the clock (24x7)")
     round_the_clock.is_standard = True
     round_the_clock.save()
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (shorter_standard_target, (london(2026, 11, 25, 17, 0), london(2026, 11, 26, 16, 0))),
+        # Four hours on Wednesday evening; the resolution's last 90 minutes on the next Wednesday morning.
+        (later_wednesday_closing, (london(2026, 11, 25, 20, 0), london(2026, 12, 2, 10, 30))),
+        # 240 and 2,550 minutes round the clock.
+        (round_the_clock_as_standard, (london(2026, 11, 25, 20, 0), london(2026, 11, 27, 10, 30))),
+    ],
+    ids=["target", "support hours", "standard calendar"],
+)
+def test_a_changed_term_applies_to_incidents_logged_after_it(practice_user, product, change, expected):
+    """Guards against incidents logged after an administrator changed a target, the hours or the standard
+    calendar still getting due times from the cached old terms, and against the change moving incidents
+    already logged."""
+    before = log_incident(practice_user, product)
+
+    change()
     after = log_incident(practice_user, product)
 
     assert due(before) == STANDARD_DUE
-    assert due(after) == (london(2026, 11, 25, 20, 0), london(2026, 11, 27, 10, 30))  # 240 and 2,550 minutes
+    assert due(after) == expected
 
 
 def test_a_contract_moved_to_another_calendar_applies_to_incidents_logged_after(

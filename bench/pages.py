@@ -657,7 +657,7 @@ def request(port, method, path, headers=None, body=None):
 
 @contextmanager
 def gunicorn(env, port, workers, log):
-    """gunicorn servicedesk.wsgi with sync workers; its output (and the console emails) goes to `log`."""
+    """gunicorn servicedesk.wsgi with sync workers; its output goes to `log`."""
     command = [str(Path(PYTHON).with_name("gunicorn")), "servicedesk.wsgi", "-w", str(workers),
                "-b", f"127.0.0.1:{port}"]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)  # noqa: S603
@@ -1224,21 +1224,16 @@ def explain(in_process):
 
 
 def profile(pages, post_data):
-    from django.core import mail
-    from django.test.utils import override_settings
-
-    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
-        for page in pages:
-            client = test_client(page)
-            one_request(client, page, post_data)
-            profiler = cProfile.Profile()
-            profiler.runcall(one_request, client, page, post_data)
-            stats = pstats.Stats(profiler, stream=sys.stdout)
-            print(f"\n=== cProfile of one {page.method} {page.path}, by cumulative time:")
-            stats.sort_stats("cumulative").print_stats(40)
-            print("=== the same by own time:")
-            stats.sort_stats("tottime").print_stats(20)
-        mail.outbox = []
+    for page in pages:
+        client = test_client(page)
+        one_request(client, page, post_data)
+        profiler = cProfile.Profile()
+        profiler.runcall(one_request, client, page, post_data)
+        stats = pstats.Stats(profiler, stream=sys.stdout)
+        print(f"\n=== cProfile of one {page.method} {page.path}, by cumulative time:")
+        stats.sort_stats("cumulative").print_stats(40)
+        print("=== the same by own time:")
+        stats.sort_stats("tottime").print_stats(20)
 
 
 # --- Main -------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from accounts.models import Site, User
-from servicedesk.lib.forms import BootstrapFieldsMixin, NHSNumberGuardMixin
+from servicedesk.lib.forms import BootstrapBoundField, NHSNumberGuardMixin
 
 from .attachments import attachment_limits, check_uploads
 from .models import SEVERITY_DESCRIPTIONS, Channel, Incident, Product, Severity, Status
@@ -245,7 +245,8 @@ class IncidentFilterForm(forms.Form):
         return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
 
 
-class NoteForm(BootstrapFieldsMixin, NHSNumberGuardMixin, forms.Form):
+class NoteForm(NHSNumberGuardMixin, forms.Form):
+    bound_field_class = BootstrapBoundField
     nhs_guarded_fields = ("text",)
 
     text = forms.CharField(
@@ -266,8 +267,10 @@ class NoteForm(BootstrapFieldsMixin, NHSNumberGuardMixin, forms.Form):
         return cleaned_data
 
 
-class ReasonForm(BootstrapFieldsMixin, NHSNumberGuardMixin):
+class ReasonForm(NHSNumberGuardMixin):
     """A reason, required: for rejecting a resolution or closing an incident as no longer relevant."""
+
+    bound_field_class = BootstrapBoundField
 
     nhs_guarded_fields = ("reason",)
     nhs_field_names = {"reason": "the reason"}

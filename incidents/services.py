@@ -25,7 +25,7 @@ from .models import (
     Status,
     TimelineEvent,
 )  # fmt: skip
-from .pagecache import drop_incident_page, practice_changed
+from .pagecache import drop_incident_page
 from .tasks import alert_desk_to_severity_one, send_incident_email, send_incident_logged_email
 
 _CHANNEL_PHRASES = {
@@ -450,8 +450,9 @@ def incident_assign(incident, *, actor, assignee):
 
 
 @transaction.atomic
+@transaction.atomic
 def incident_add_note(incident, *, actor, text, public=True, uploads=(), nhs_override_fields=()):
-    """Add a note, with any attachments, to an open or closed incident's timeline.
+    """Add a note, with any attachments, to an open or closed incident's timeline (all or nothing).
 
     Practice notes are always public; desk notes are public (the practice is emailed) or internal.
     `uploads` are files already checked by incidents.attachments.check_upload.
@@ -471,7 +472,6 @@ def incident_add_note(incident, *, actor, text, public=True, uploads=(), nhs_ove
     Incident.objects.filter(pk=incident.pk).update(updated_at=timezone.now())
     if is_desk and public:  # a public answer from the desk is its first response, if none came before
         Incident.objects.filter(pk=incident.pk, responded_at__isnull=True).update(responded_at=timezone.now())
-    practice_changed(incident.practice_id)  # update() sends no signal: the page shows the response time
     if is_desk and public:
         _notify_practice(incident, "incident_note", event)
     elif not is_desk:

@@ -4,7 +4,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Prefetch, Q
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -179,12 +178,11 @@ def _detail(request, incident, status=200, key=None, reference=None, **forms):
 
 @login_required
 def incident_detail(request, reference):
-    if not request.user.practice_id:
-        raise Http404
     # The key (its tokens) is read before the incident: a change committed in between then leaves the
     # page under a token already forgotten, never under the current one. The access check loads a few
     # columns; the whole incident is read only if the page is rendered afresh.
-    key = fragment_key(request.user.practice_id, "incident", reference.upper())
+    practice_id = request.user.practice_id
+    key = fragment_key(practice_id, "incident", reference.upper()) if practice_id else None
     found = _get_incident_for_user(request, reference, light=True)
     incident = SimpleLazyObject(lambda: _get_incident_for_user(request, found.reference))
     return _detail(request, incident, key=key, reference=found.reference)

@@ -87,12 +87,16 @@ class NHSNumberGuardMixin(forms.Form):
 
 class BootstrapBoundField(forms.BoundField):
     """A field with Bootstrap 5's classes on its widget (Django adds aria-invalid and names the help and
-    error texts in aria-describedby), for `{{ field.as_field_group }}` with templates/snippets/field.html.
+    error texts in aria-describedby), rendered by `{{ field.as_field_group }}` with
+    templates/snippets/field.html. A form uses it with `bound_field_class = BootstrapBoundField`.
     For single-widget fields: radio and checkbox groups keep crispy-forms' layouts.
 
     The portal's small forms on busy pages use it instead of crispy-forms, whose field template costs
     about 2 ms a field; the long forms keep crispy's layouts.
     """
+
+    def render(self, template_name=None, context=None, renderer=None):
+        return super().render(template_name or "snippets/field.html", context, renderer)
 
     def build_widget_attrs(self, attrs, widget=None):
         attrs = super().build_widget_attrs(attrs, widget)
@@ -107,14 +111,3 @@ class BootstrapBoundField(forms.BoundField):
             css += " is-invalid"  # Django names the error text in aria-describedby itself
         attrs["class"] = f"{attrs['class']} {css}" if attrs.get("class") else css
         return attrs
-
-
-class BootstrapFieldsMixin:
-    """Render each field with BootstrapBoundField and templates/snippets/field.html."""
-
-    bound_field_class = BootstrapBoundField
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.template_name = "snippets/field.html"

@@ -33,8 +33,8 @@ _PK = "__pk__"
 @register.inclusion_tag("admin/change_list_results.html")
 def quick_result_list(cl):
     headers = list(result_headers(cl))
-    quick = not cl.is_popup and cl.formset is None and all(_plain(cl, name) for name in cl.list_display)
-    rows = list(_rows(cl) if quick else results(cl))  # anything else keeps Django's own rendering
+    columns = None if cl.is_popup or cl.formset is not None else _columns(cl)
+    rows = list(results(cl) if columns is None else _rows(cl, columns))  # None: Django's own rendering
     return {
         "cl": cl,
         "result_hidden_fields": list(result_hidden_fields(cl)),
@@ -56,52 +56,45 @@ def _link_maker(cl):
     return lambda obj: pattern.replace(_PK, str(quote(obj.pk))) + query
 
 
-def _plain(cl, name):
-    """A column these rows render as Django would: the checkbox, a concrete field, or a ModelAdmin method
-    without boolean or empty_value display options."""
-    if name == "action_checkbox":
-        return True
-    method = getattr(cl.model_admin, name, None)
-    if callable(method):
-        return not hasattr(method, "boolean") and not hasattr(method, "empty_value_display")
-    try:
-        field = cl.opts.get_field(name)
-    except FieldDoesNotExist:
-        return False
-    return field.concrete and not field.many_to_many
+def _columns(cl):
+    """(name, how to read its value, its cell's classes) per column, worked out once per page; None if
+    a column is not one these rows render as Django would (the checkbox, a concrete field, or a
+    ModelAdmin method without boolean or empty_value display options)."""
+    columns = []
+    for name in cl.list_display:
+        column = (name, None, None) if name == "action_checkbox" else _column(cl, name)
+        if column is None:
+            return None
+        columns.append(column)
+    return columns
 
 
 def _column(cl, name):
-    """How to read a column's value from a row, worked out once per page."""
     method = getattr(cl.model_admin, name, None)
     if callable(method):
-        return method
-    field = cl.opts.get_field(name)
+        plain = not hasattr(method, "boolean") and not hasattr(method, "empty_value_display")
+        return (name, method, f"field-{name}") if plain else None
+    try:
+        field = cl.opts.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    if not field.concrete or field.many_to_many:
+        return None
+    # As Django gives them: dates, times and foreign keys do not wrap.
+    nowrap = isinstance(field, models.DateField | models.TimeField | models.ForeignKey)
+    css = f"field-{name} nowrap" if nowrap else f"field-{name}"
     if field.choices:  # as display_for_field: a value outside the choices shows as empty
         labels = dict(field.flatchoices)
-        return lambda obj: labels.get(getattr(obj, field.attname))
+        return name, lambda obj: labels.get(getattr(obj, field.attname)), css
     if field.is_relation:
-        return lambda obj: getattr(obj, name)
+        return name, lambda obj: getattr(obj, name), css
     empty = cl.model_admin.get_empty_value_display()
-    return lambda obj: display_for_field(getattr(obj, name), field, empty)
+    return name, lambda obj: display_for_field(getattr(obj, name), field, empty), css
 
 
-def _css(cl, name):
-    """The cell's classes, as Django gives them: dates, times and foreign keys do not wrap."""
-    if callable(getattr(cl.model_admin, name, None)):
-        return f"field-{name}"
-    field = cl.opts.get_field(name)
-    nowrap = isinstance(field, models.DateField | models.TimeField | models.ForeignKey)
-    return f"field-{name} nowrap" if nowrap else f"field-{name}"
-
-
-def _rows(cl):
+def _rows(cl, columns):
     link = _link_maker(cl)
     empty = escape(cl.model_admin.get_empty_value_display())
-    columns = [
-        (name, None, None) if name == "action_checkbox" else (name, _column(cl, name), _css(cl, name))
-        for name in cl.list_display
-    ]
     for obj in cl.result_list:
         # One string per row, escaped here (str.join and html.escape, not format_html per cell: a third
         # of the cost); the template writes it as Django's rows are written.

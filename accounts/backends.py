@@ -16,9 +16,9 @@ from servicedesk.lib.cache_tokens import cached, forget, forget_after_outage
 
 UserModel = get_user_model()
 
-_PERMISSIONS = "auth:permissions"  # the cache token's name
+PERMISSIONS_NAME = "auth:permissions"  # its cache token's name (also in the desk's cached incident list)
 PERMISSIONS_SECONDS = 120  # at most this long out of date if a change could not be forgotten
-forget_after_outage(_PERMISSIONS)
+forget_after_outage(PERMISSIONS_NAME)
 # Saving only these fields changes no one's permissions (signing in saves last_login).
 _NOT_PERMISSION_FIELDS = frozenset({"last_login", "password"})
 
@@ -37,7 +37,7 @@ class PracticeModelBackend(ModelBackend):
         if not hasattr(user_obj, "_perm_cache"):
             read = super().get_all_permissions
             user_obj._perm_cache = cached(
-                [_PERMISSIONS], f"permissions:{user_obj.pk}", lambda: read(user_obj), PERMISSIONS_SECONDS
+                [PERMISSIONS_NAME], f"permissions:{user_obj.pk}", lambda: read(user_obj), PERMISSIONS_SECONDS
             )
         return user_obj._perm_cache
 
@@ -49,10 +49,10 @@ class PracticeModelBackend(ModelBackend):
 @receiver([post_save, post_delete], sender=Permission)
 @receiver(post_migrate)  # data migrations (roles, permissions) send no model signals
 def _permissions_changed(sender, **kwargs):
-    forget(_PERMISSIONS)
+    forget(PERMISSIONS_NAME)
 
 
 @receiver([post_save, post_delete], sender=UserModel)
 def _user_changed(sender, update_fields=None, **kwargs):
     if update_fields is None or not set(update_fields) <= _NOT_PERMISSION_FIELDS:
-        forget(_PERMISSIONS)
+        forget(PERMISSIONS_NAME)

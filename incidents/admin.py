@@ -21,6 +21,7 @@ from . import admin_actions, services
 from .attachments import attachment_response
 from .forms import CHECKLIST_FIELDS, IncidentAdminForm
 from .models import Attachment, Incident, Product, Release, TimelineEvent
+from .pagecache import CachedChangeList
 from .services import AGENT, InvalidTransition, allowed_actions, incident_correct_details, incident_log
 
 
@@ -155,7 +156,7 @@ class IncidentChangeList(ChangeList):
 
 
 @admin.register(Incident)
-class IncidentAdmin(SecretFieldsAdminMixin, admin.ModelAdmin):
+class IncidentAdmin(CachedChangeList, SecretFieldsAdminMixin, admin.ModelAdmin):
     secret_fields = ["remote_access_details"]
     form = IncidentAdminForm
     list_display = [
@@ -176,8 +177,18 @@ class IncidentAdmin(SecretFieldsAdminMixin, admin.ModelAdmin):
     # Status, severity and assignee change only through the services (the lifecycle issue adds actions).
     readonly_fields = ["reference", "status", "practice", "logged_by", "created_at", "updated_at"]
 
+    changelist_uncached_params = [SlaFilter.parameter_name]  # which incidents match changes with the clock
+
     def get_changelist(self, request, **kwargs):
         return IncidentChangeList
+
+    def changelist_changes_at(self, rows):
+        # When a due time shown passes, the row says OVERDUE (see _due and the columns below).
+        for incident in rows:
+            if incident.responded_at is None and incident.response_due_at is not None:
+                yield incident.response_due_at
+            if incident.resolution_due_at is not None:
+                yield incident.resolution_due_at
 
     def has_delete_permission(self, request, obj=None):
         return False  # incidents are closed, never deleted: their references and history must remain

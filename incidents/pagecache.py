@@ -9,19 +9,31 @@ fragment shows, so that a change committed in between leaves the fragment under 
 
 A fragment with forms holds a placeholder where each form's CSRF token goes; the view replaces it with
 the request's own token, so no one's token is ever stored.
+
+The desk's incident list in admin is cached whole, per agent, the same way (CachedChangeList): under a
+token forgotten whenever any practice's incidents or any practice change, the shared token, and the
+permissions' token; and never past the moment a row it shows falls overdue.
 """
 
 import contextlib
+import hashlib
+import math
+import time
+from functools import partial
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.cache import cache, caches
 from django.core.cache.utils import make_template_fragment_key
+from django.core.exceptions import PermissionDenied
 from django.db.models.signals import post_delete, post_migrate, post_save
 from django.dispatch import receiver
+from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.crypto import salted_hmac
 
-from accounts.models import Site, User
+from accounts.backends import PERMISSIONS_NAME
+from accounts.models import Practice, Site, User
 from escalation.models import EscalationLevel
 from servicedesk.lib.cache_tokens import CacheUnavailable, call, forget, forget_after_outage, tokens
 
@@ -29,7 +41,9 @@ from .models import Attachment, Incident, Product, Release, TimelineEvent
 
 _PRACTICE = "pages:practice:{}"
 _SHARED = "pages:shared"
+_TRIAGE = "pages:triage"  # every practice's incidents, and the practices themselves: the desk's list
 forget_after_outage(_SHARED)  # in every fragment's key: forgetting it starts every page afresh
+forget_after_outage(_TRIAGE)
 # Saving only these fields changes nothing a page shows (signing in saves last_login).
 _UNSHOWN_USER_FIELDS = frozenset({"last_login", "password"})
 
@@ -79,7 +93,7 @@ def drop_incident_page(incident):
 def practice_changed(practice_id):
     """Something the practice's incident pages show has changed."""
     if practice_id is not None:
-        forget(_PRACTICE.format(practice_id))
+        forget(_PRACTICE.format(practice_id), _TRIAGE)  # one round trip
 
 
 def shared_changed():
@@ -103,6 +117,11 @@ def _attachment_written(sender, instance, **kwargs):
     practice_changed(instance.incident.practice_id)
 
 
+@receiver([post_save, post_delete], sender=Practice)
+def _practice_written(sender, instance, **kwargs):
+    forget(_TRIAGE)  # its name and ID in the desk's list
+
+
 @receiver([post_save, post_delete], sender=EscalationLevel)
 @receiver([post_save, post_delete], sender=Product)
 @receiver([post_save, post_delete], sender=Release)
@@ -116,3 +135,74 @@ def _shared_written(sender, **kwargs):
 def _user_written(sender, update_fields=None, **kwargs):
     if update_fields is None or not set(update_fields) <= _UNSHOWN_USER_FIELDS:
         shared_changed()
+
+
+# --- The desk's incident list in admin ----------------------------------------------------------------
+
+
+class CachedChangeList:
+    """A ModelAdmin mixin: the changelist page kept whole in the cache, per staff member and address.
+
+    Only for visits whose page nothing but a write can change: not searches, not the filters in
+    `changelist_uncached_params` (say, ones that compare with the clock), not pages past MAX_CACHED_PAGE,
+    and not while messages wait to be shown. A kept page expires at the first instant from
+    `changelist_changes_at(rows)` (when a row it shows would look different, as an SLA falling overdue),
+    or after PAGE_CACHE_SECONDS. The permission check runs on every visit, cached or not.
+    """
+
+    changelist_uncached_params = ()
+    MAX_CACHED_PAGE = 20
+
+    def changelist_changes_at(self, rows):
+        """The instants (datetimes, any order) at which one of these rows would be shown differently."""
+        return []
+
+    def changelist_view(self, request, extra_context=None):
+        key = self._changelist_key(request)
+        if key is None:
+            return super().changelist_view(request, extra_context)
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        with contextlib.suppress(CacheUnavailable):
+            kept = call(fragment_cache().get, key)
+            if kept is not None and kept[0] > time.time():  # (expires, page): expiry is checked here too
+                response = HttpResponse(kept[1])
+                fill_csrf_placeholder(request, response)
+                return response
+        started = time.time()
+        context = {**(extra_context or {}), "csrf_token": csrf_placeholder()}  # over the request's own
+        response = super().changelist_view(request, context)
+        if hasattr(response, "add_post_render_callback"):
+            response.add_post_render_callback(partial(self._keep_changelist, request, key, started))
+        return response
+
+    def _changelist_key(self, request):
+        """The page's key, or None when this visit is not cached (see the class's docstring)."""
+        params = request.GET
+        number = params.get("p", "1")
+        if (
+            not settings.PAGE_CACHE_SECONDS
+            or request.method != "GET"
+            or params.get("q")
+            or any(name in params for name in self.changelist_uncached_params)
+            or not (number.isdigit() and 1 <= int(number) <= self.MAX_CACHED_PAGE)
+            or len(messages.get_messages(request))  # shown (and used up) by this visit only
+        ):
+            return None
+        current = tokens(_TRIAGE, _SHARED, PERMISSIONS_NAME)
+        if current is None:
+            return None
+        address = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
+        model, user = self.model._meta.label_lower, str(request.user.pk)
+        return ":".join(["changelist", model, user, *current, csrf_placeholder()[:8], address])
+
+    def _keep_changelist(self, request, key, started, response):
+        changelist = (response.context_data or {}).get("cl")
+        if response.status_code == 200 and changelist is not None:
+            changes = [when.timestamp() for when in self.changelist_changes_at(changelist.result_list)]
+            expires = min([started + settings.PAGE_CACHE_SECONDS, *(t for t in changes if t > started)])
+            seconds = math.floor(expires - time.time())
+            if seconds >= 1:  # not when a row changed while the page was rendered
+                with contextlib.suppress(CacheUnavailable):
+                    call(fragment_cache().set, key, (expires, response.content), seconds)
+        fill_csrf_placeholder(request, response)

@@ -75,17 +75,18 @@ def tokens(*names):
     return [found[name] for name in names]
 
 
-def _forget(name):
+def _forget(names):
     # If the cache is failing, this is covered when it answers again (forget_after_outage), or by the
     # values' timeouts.
     with contextlib.suppress(CacheUnavailable):
-        call(cache.delete, name)
+        call(cache.delete_many, names)
 
 
-def forget(name):
-    """What values under this token were built from has changed (or will, when the transaction commits)."""
-    _forget(name)
-    transaction.on_commit(lambda: _forget(name), robust=True)
+def forget(*names):
+    """What values under these tokens were built from has changed (or will, when the transaction
+    commits). Several names cost one round trip to the cache."""
+    _forget(names)
+    transaction.on_commit(lambda: _forget(names), robust=True)
 
 
 def cached(names, suffix, build, timeout):

@@ -17,8 +17,10 @@ from .terms import sla_terms
 CLOCK_RUNS = {"logged", "under_review", "investigating"}
 
 
-def _targets(contract_id, severity):
-    return sla_terms(contract_id)[1][severity]
+def _terms(incident):
+    """The incident's support calendar and its (response, resolution) targets: one read of the cache."""
+    calendar, targets = sla_terms(incident.practice.contract_id)
+    return calendar, targets[incident.severity]
 
 
 def _calendar(contract_id):
@@ -27,9 +29,7 @@ def _calendar(contract_id):
 
 def sla_start(incident, now):
     """Set the clocks of a newly logged incident (not saved here: incident_log saves it)."""
-    contract_id = incident.practice.contract_id
-    calendar = _calendar(contract_id)
-    response, resolution = _targets(contract_id, incident.severity)
+    calendar, (response, resolution) = _terms(incident)
     incident.response_due_at = add_support_minutes(now, response, calendar)
     incident.resolution_due_at = add_support_minutes(now, resolution, calendar)
     incident.sla_running_since = now
@@ -60,9 +60,7 @@ def sla_after_change(incident, old_status, now, *, desk_acted):
 
 def sla_after_severity_change(incident, now):
     """A new severity brings new targets; time already used still counts."""
-    contract_id = incident.practice.contract_id
-    calendar = _calendar(contract_id)
-    response, _ = _targets(contract_id, incident.severity)
+    calendar, (response, _) = _terms(incident)
     changed = []
     if incident.responded_at is None:
         incident.response_due_at = add_support_minutes(incident.created_at, response, calendar)
@@ -75,11 +73,10 @@ def sla_after_severity_change(incident, now):
 
 
 def _reschedule(incident, now):
-    contract_id = incident.practice.contract_id
-    _, resolution = _targets(contract_id, incident.severity)
+    calendar, (_, resolution) = _terms(incident)
     remaining = max(resolution - incident.sla_minutes_used, 0)
     start = incident.sla_running_since or now
-    incident.resolution_due_at = add_support_minutes(start, remaining, _calendar(contract_id))
+    incident.resolution_due_at = add_support_minutes(start, remaining, calendar)
     return ["resolution_due_at"]
 
 

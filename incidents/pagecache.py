@@ -107,8 +107,11 @@ def _incident_written(sender, instance, **kwargs):
 
 
 @receiver([post_save, post_delete], sender=TimelineEvent)
-def _event_written(sender, instance, **kwargs):
-    if instance.public:  # the practice's pages show public events only
+def _event_written(sender, instance, created=False, **kwargs):
+    # The practice's pages show public events only. A new incident's "logged" event is written in the
+    # transaction that saved the incident (incident_log), whose signal has forgotten the same tokens, at
+    # once and at the commit.
+    if instance.public and not (created and instance.kind == TimelineEvent.Kind.LOGGED):
         practice_changed(instance.incident.practice_id)
 
 

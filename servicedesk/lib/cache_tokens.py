@@ -90,18 +90,25 @@ def forget(*names):
 
 
 def cached(names, suffix, build, timeout):
-    """`build()`'s value, cached under the current tokens of `names` (plus `suffix`, saying which value)
-    for `timeout` seconds; built afresh, and not kept, when the cache cannot be reached."""
-    current = tokens(*names)
-    if current is None:
-        return build()
-    key = ":".join([*current, suffix])
+    """`build()`'s value, cached for `timeout` seconds until any token of `names` is forgotten (`suffix`
+    says which value); built afresh, and not kept, when the cache cannot be reached.
+
+    The value is kept with the tokens current when it was built, and is used only while they still are:
+    a hit reads the tokens and the value in one round trip. A value built from rows read before a write
+    but kept after it carries a forgotten token, so it is never used.
+    """
+    key = f"cached:{suffix}"
     try:
-        value = call(cache.get, key)
+        found = call(cache.get_many, [*names, key])
     except CacheUnavailable:
         return build()
-    if value is None:
-        value = build()
-        with contextlib.suppress(CacheUnavailable):
-            call(cache.set, key, value, timeout)
+    kept = found.get(key)
+    if kept is not None and kept[0] == [found.get(name) for name in names]:
+        return kept[1]
+    current = tokens(*names)  # read (and made if missing) before the rows that build() reads
+    if current is None:
+        return build()
+    value = build()
+    with contextlib.suppress(CacheUnavailable):
+        call(cache.set, key, (current, value), timeout)
     return value

@@ -58,3 +58,16 @@ def test_after_an_outage_the_first_success_forgets_the_tokens_it_may_have_missed
 
     (after,) = tokens("test:shared")
     assert after != before
+
+
+def test_a_value_built_from_rows_read_before_a_change_is_never_used_after_it(db):
+    """A reader builds its value while a write forgets the token (the write committed between the
+    reader's token and its rows): the value it keeps must not be served once the change is made."""
+
+    def read_while_a_change_commits():
+        forget("test:thing")
+        return "the old rows"
+
+    assert cache_tokens.cached(["test:thing"], "value", read_while_a_change_commits, 60) == "the old rows"
+    assert cache_tokens.cached(["test:thing"], "value", lambda: "the new rows", 60) == "the new rows"
+    assert cache_tokens.cached(["test:thing"], "value", lambda: "not read again", 60) == "the new rows"

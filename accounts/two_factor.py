@@ -88,7 +88,9 @@ def _enrolment_device(request):
 
 def _code_matches(device, code):
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    return code.isdigit() and len(code) == device.digits and totp.verify(int(code), device.tolerance)
+    # isascii(): "²" is a digit to isdigit() but not to int().
+    ok = code.isascii() and code.isdigit() and len(code) == device.digits
+    return ok and totp.verify(int(code), device.tolerance)
 
 
 def _new_backup_codes(user):

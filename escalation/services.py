@@ -60,7 +60,7 @@ def sla_after_change(incident, old_status, now, *, desk_acted):
 
 def sla_after_severity_change(incident, now):
     """A new severity brings new targets; time already used still counts."""
-    calendar, (response, _) = _terms(incident)
+    calendar, (response, resolution) = _terms(incident)
     changed = []
     if incident.responded_at is None:
         incident.response_due_at = add_support_minutes(incident.created_at, response, calendar)
@@ -69,11 +69,17 @@ def sla_after_severity_change(incident, now):
         return changed  # paused: the new target applies when the clock runs again
     incident.sla_minutes_used += support_minutes_between(incident.sla_running_since, now, calendar)
     incident.sla_running_since = now
-    return [*changed, "sla_minutes_used", "sla_running_since", *_reschedule(incident, now)]
+    return [
+        *changed,
+        "sla_minutes_used",
+        "sla_running_since",
+        *_reschedule(incident, now, calendar, resolution),
+    ]
 
 
-def _reschedule(incident, now):
-    calendar, (_, resolution) = _terms(incident)
+def _reschedule(incident, now, calendar=None, resolution=None):
+    if calendar is None:
+        calendar, (_, resolution) = _terms(incident)
     remaining = max(resolution - incident.sla_minutes_used, 0)
     start = incident.sla_running_since or now
     incident.resolution_due_at = add_support_minutes(start, remaining, calendar)

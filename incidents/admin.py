@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.views.main import IS_FACETS_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import Count, Q
@@ -177,7 +177,8 @@ class IncidentAdmin(CachedChangeList, SecretFieldsAdminMixin, admin.ModelAdmin):
     # Status, severity and assignee change only through the services (the lifecycle issue adds actions).
     readonly_fields = ["reference", "status", "practice", "logged_by", "created_at", "updated_at"]
 
-    changelist_uncached_params = [SlaFilter.parameter_name]  # which incidents match changes with the clock
+    # Which incidents match the SLA filter changes with the clock, and so do its counts ("Show counts").
+    changelist_uncached_params = [SlaFilter.parameter_name, IS_FACETS_VAR]
 
     def get_changelist(self, request, **kwargs):
         return IncidentChangeList

@@ -79,6 +79,15 @@ def fill_csrf_placeholder(request, response):
     response.content = response.content.replace(csrf_placeholder().encode(), get_token(request).encode())
 
 
+MAX_CACHED_PAGE = 20  # page numbers past this render afresh: no one fills the cache with one key per page
+
+
+def cached_page_number(number):
+    """Whether a list's `page` parameter (None for the first page) names a page that may be cached."""
+    # isascii(): "²" is a digit to isdigit() but not to int().
+    return number is None or (number.isascii() and number.isdigit() and 1 <= int(number) <= MAX_CACHED_PAGE)
+
+
 class LogFormChoices(NamedTuple):
     products: dict  # the active products by pk
     sites: dict  # the practice's sites by pk
@@ -176,7 +185,6 @@ class CachedChangeList:
     """
 
     changelist_uncached_params = ()
-    MAX_CACHED_PAGE = 20
 
     def changelist_changes_at(self, rows):
         """The instants (datetimes, any order) at which one of these rows would be shown differently."""
@@ -204,13 +212,12 @@ class CachedChangeList:
     def _changelist_key(self, request):
         """The page's key, or None when this visit is not cached (see the class's docstring)."""
         params = request.GET
-        number = params.get("p", "1")
         if (
             not settings.PAGE_CACHE_SECONDS
             or request.method != "GET"
             or params.get("q")
             or any(name in params for name in self.changelist_uncached_params)
-            or not (number.isdigit() and 1 <= int(number) <= self.MAX_CACHED_PAGE)
+            or not cached_page_number(params.get("p"))
             or len(messages.get_messages(request))  # shown (and used up) by this visit only
         ):
             return None

@@ -18,11 +18,10 @@ from . import services
 from .attachments import attachment_response
 from .forms import IncidentFilterForm, IncidentForm, NoteForm, ReasonForm
 from .models import Attachment, Channel, Incident, Status, TimelineEvent
-from .pagecache import csrf_placeholder, fill_csrf_placeholder, fragment_key
+from .pagecache import cached_page_number, csrf_placeholder, fill_csrf_placeholder, fragment_key
 from .services import CUSTOMER, allowed_actions, incident_log
 
 PAGE_SIZE = 25
-MAX_CACHED_PAGE = 20
 
 
 def _get_incident_for_user(request, reference, *, light=False):
@@ -84,8 +83,7 @@ def incident_list(request):
     }
     # Cached: the pages people go back to, with a filter from the form's choices. Not searches, nor
     # page numbers past MAX_CACHED_PAGE, so that no one can fill the cache with one key per address.
-    plain_page = number is None or (number.isdigit() and 1 <= int(number) <= MAX_CACHED_PAGE)
-    if not form.errors and not form.data.get("q") and plain_page:
+    if not form.errors and not form.data.get("q") and cached_page_number(number):
         context["fragment_key"] = fragment_key(
             request.user.practice_id, "list", form.is_bound, number, *map(repr, shown)
         )

@@ -121,6 +121,22 @@ def test_a_wrong_code_is_refused_with_advice_and_admin_stays_closed(client, agen
     assert client.get("/admin/").url.startswith(TWO_FACTOR)
 
 
+@pytest.mark.parametrize("enrolled", [False, True])
+def test_a_code_of_digits_that_are_not_0_to_9_is_refused_not_an_error(client, agent, enrolled):
+    """ "²²²²²²" is six digits to str.isdigit() but no number to int(): once a 500 while setting up."""
+    login(client, agent)
+    if enrolled:
+        TOTPDevice.objects.create(user=agent, name="Authenticator app", confirmed=True)
+    else:
+        client.get(TWO_FACTOR)  # the set-up page: an enrolment key for this session
+
+    response = client.post(TWO_FACTOR, {"code": "²²²²²²", "next": "/admin/"})
+
+    assert response.status_code == 400
+    assert "That code is not right" in response.content.decode()
+    assert client.get("/admin/").url.startswith(TWO_FACTOR)
+
+
 def test_repeated_wrong_codes_are_throttled_even_before_a_right_one(client, agent):
     login(client, agent)
     device = TOTPDevice.objects.create(user=agent, name="Authenticator app", confirmed=True)

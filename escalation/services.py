@@ -54,7 +54,8 @@ def sla_after_change(incident, old_status, now, *, desk_acted):
         changed += ["sla_minutes_used", "sla_running_since", "resolution_due_at"]
     elif runs_now and incident.sla_running_since is None:
         incident.sla_running_since = now
-        changed += ["sla_running_since", *_reschedule(incident, now)]
+        calendar, (_, resolution) = _terms(incident)
+        changed += ["sla_running_since", *_reschedule(incident, now, calendar, resolution)]
     return changed
 
 
@@ -77,9 +78,7 @@ def sla_after_severity_change(incident, now):
     ]
 
 
-def _reschedule(incident, now, calendar=None, resolution=None):
-    if calendar is None:
-        calendar, (_, resolution) = _terms(incident)
+def _reschedule(incident, now, calendar, resolution):
     remaining = max(resolution - incident.sla_minutes_used, 0)
     start = incident.sla_running_since or now
     incident.resolution_due_at = add_support_minutes(start, remaining, calendar)

@@ -450,7 +450,6 @@ def incident_assign(incident, *, actor, assignee):
 
 
 @transaction.atomic
-@transaction.atomic
 def incident_add_note(incident, *, actor, text, public=True, uploads=(), nhs_override_fields=()):
     """Add a note, with any attachments, to an open or closed incident's timeline (all or nothing).
 

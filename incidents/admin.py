@@ -141,7 +141,7 @@ def _due(when):
         return "—"
     text = timezone.localtime(when).strftime("%-d %b %H:%M")  # as date_format "j M H:i", a tenth of the cost
     if when < timezone.now():
-        return format_html('<strong style="color:#b00">OVERDUE</strong> {}', text)
+        return format_html('<strong class="overdue">OVERDUE</strong> {}', text)  # static/css/admin.css
     return text
 
 

@@ -13,6 +13,7 @@ from html import unescape
 import pytest
 import redis
 import time_machine
+from django.conf import settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -250,10 +251,17 @@ def test_a_purged_note_is_gone_from_the_next_visit(
 
 
 def _cached_pages():
-    """Every incident page the cache holds now (the local-memory cache the tests run on)."""
-    from django.core.cache.backends.locmem import _caches
+    """Every incident page the fragment cache holds now: in local memory (the tests' default) or in Redis
+    (CACHE_URL set), read from the store itself rather than through the keys the code would ask for."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
 
-    return {key for store in _caches.values() for key in store if "template.cache.incident_detail" in key}
+    fragments = caches["template_fragments" if "template_fragments" in settings.CACHES else "default"]
+    if isinstance(fragments, LocMemCache):
+        keys = list(fragments._cache)
+    else:
+        keys = [key.decode() for key in fragments._cache.get_client().scan_iter(match="*template.cache.*")]
+    return {key for key in keys if "template.cache.incident_detail" in key}
 
 
 @pytest.mark.parametrize("purge", ["note", "attachment", "correction"])

@@ -13,7 +13,9 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.text import smart_split, unescape_string_literal
 
+from accounts.models import Practice
 from servicedesk.lib.admin import SecretFieldsAdminMixin, act_on_each
 from servicedesk.lib.pagination import EstimatedCountPaginator
 
@@ -182,6 +184,24 @@ class IncidentAdmin(CachedChangeList, SecretFieldsAdminMixin, admin.ModelAdmin):
 
     def get_changelist(self, request, **kwargs):
         return IncidentChangeList
+
+    def get_search_results(self, request, queryset, search_term):
+        """As `search_fields` says: each word must be the reference, or be in the practice's name, or be
+        its practice ID, or be in the summary. Django's own search joins the practices and ORs across the
+        two tables, which PostgreSQL can only answer by reading every incident. Here the practices are
+        looked up first (a small table), so that each part is answered from an index on the incidents
+        alone: the reference's (stored in capitals), the practice's, and the summary's trigram index
+        (migration 0006)."""
+        for word in smart_split(search_term):
+            if word[0] in "\"'" and word[-1] == word[0]:
+                word = unescape_string_literal(word)
+            practices = Practice.objects.filter(Q(name__icontains=word) | Q(practice_id__iexact=word))
+            queryset = queryset.filter(
+                Q(reference=word.upper())
+                | Q(practice_id__in=list(practices.values_list("pk", flat=True)))
+                | Q(summary__icontains=word)
+            )
+        return queryset, False
 
     def changelist_changes_at(self, rows):
         # When a due time shown passes, the row says OVERDUE (see _due and the columns below).

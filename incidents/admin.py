@@ -157,6 +157,11 @@ class IncidentChangeList(ChangeList):
         super().get_results(request)
 
 
+# The incident search that IncidentAdmin.get_search_results answers from indexes (change both together).
+INDEXED_SEARCH_FIELDS = ("=reference", "practice__name", "=practice__practice_id", "summary")
+SEARCH_PRACTICES_LISTED = 100
+
+
 @admin.register(Incident)
 class IncidentAdmin(CachedChangeList, SecretFieldsAdminMixin, admin.ModelAdmin):
     secret_fields = ["remote_access_details"]
@@ -168,7 +173,7 @@ class IncidentAdmin(CachedChangeList, SecretFieldsAdminMixin, admin.ModelAdmin):
     list_display_links = ["reference", "summary"]
     list_filter = ["status", "severity", SlaFilter, "product", "channel", PracticeIdFilter]
     list_select_related = ["practice", "assignee"]
-    search_fields = ["=reference", "practice__name", "=practice__practice_id", "summary"]
+    search_fields = list(INDEXED_SEARCH_FIELDS)
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     autocomplete_fields = ["reporter", "site", "product"]
@@ -186,19 +191,29 @@ class IncidentAdmin(CachedChangeList, SecretFieldsAdminMixin, admin.ModelAdmin):
         return IncidentChangeList
 
     def get_search_results(self, request, queryset, search_term):
-        """As `search_fields` says: each word must be the reference, or be in the practice's name, or be
-        its practice ID, or be in the summary. Django's own search joins the practices and ORs across the
-        two tables, which PostgreSQL can only answer by reading every incident. Here the practices are
-        looked up first (a small table), so that each part is answered from an index on the incidents
-        alone: the reference's (stored in capitals), the practice's, and the summary's trigram index
-        (migration 0006)."""
-        for word in smart_split(search_term):
-            if word[0] in "\"'" and word[-1] == word[0]:
-                word = unescape_string_literal(word)
-            practices = Practice.objects.filter(Q(name__icontains=word) | Q(practice_id__iexact=word))
+        """Django's search over `search_fields`, answered on PostgreSQL from indexes on the incidents:
+        each word must be the reference, or be in the practice's name, or be its practice ID, or be in the
+        summary. Django's own query joins the practices and ORs across the two tables, which can only be
+        answered by reading every incident. Here a word's practices are looked up first (a small table)
+        and named by their keys, so that each part has its index: the reference's (stored in capitals),
+        the practice's and the summary's trigram index (migration 0006). A word found in more than
+        SEARCH_PRACTICES_LISTED practices names them by a subquery instead: their incidents are then a
+        large share of all, and a long list would only make the statement long. With any other
+        `search_fields`, Django's own search runs."""
+        if tuple(self.get_search_fields(request)) != INDEXED_SEARCH_FIELDS:
+            return super().get_search_results(request, queryset, search_term)
+        words = [
+            unescape_string_literal(word) if word[0] in "\"'" and word[-1] == word[0] else word
+            for word in smart_split(search_term)
+        ]
+        for word in dict.fromkeys(words):  # a word given twice narrows nothing more
+            practices = Practice.objects.filter(
+                Q(name__icontains=word) | Q(practice_id__iexact=word)
+            ).values_list("pk", flat=True)
+            listed = list(practices[: SEARCH_PRACTICES_LISTED + 1])
             queryset = queryset.filter(
                 Q(reference=word.upper())
-                | Q(practice_id__in=list(practices.values_list("pk", flat=True)))
+                | Q(practice_id__in=listed if len(listed) <= SEARCH_PRACTICES_LISTED else practices)
                 | Q(summary__icontains=word)
             )
         return queryset, False

@@ -15,6 +15,13 @@ def create_index(apps, schema_editor):
         return
     table = schema_editor.quote_name(apps.get_model("incidents", "Incident")._meta.db_table)
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    # A concurrent build that failed (cancelled, timed out) leaves an invalid index of that name behind,
+    # which IF NOT EXISTS would keep: it is dropped and built again.
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute("SELECT NOT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", [INDEX])
+        invalid = cursor.fetchone()
+    if invalid and invalid[0]:
+        schema_editor.execute(f"DROP INDEX CONCURRENTLY {INDEX}")
     schema_editor.execute(
         f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {INDEX} ON {table} USING gin (UPPER(summary::text) gin_trgm_ops)"
     )

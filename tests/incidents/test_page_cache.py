@@ -260,7 +260,8 @@ def _cached_pages():
     if isinstance(fragments, LocMemCache):
         keys = list(fragments._cache)
     else:
-        keys = [key.decode() for key in fragments._cache.get_client().scan_iter(match="*template.cache.*")]
+        pattern = fragments.make_key("template.cache.*")  # this environment's keys only (KEY_PREFIX)
+        keys = [key.decode() for key in fragments._cache.get_client().scan_iter(match=pattern)]
     return {key for key in keys if "template.cache.incident_detail" in key}
 
 

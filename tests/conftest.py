@@ -130,5 +130,11 @@ def login(client, user):
 
 
 @pytest.fixture
+def agent_client(client, agent):
+    """The test client signed in as a service-desk agent."""
+    return login(client, agent)
+
+
+@pytest.fixture
 def user_client(client, practice_user):
     return login(client, practice_user)

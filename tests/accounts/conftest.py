@@ -6,12 +6,6 @@ from accounts.models import AccountRequest
 
 
 @pytest.fixture
-def agent_client(client, agent):
-    client.force_login(agent)
-    return client
-
-
-@pytest.fixture
 def account_request(practice):
     return AccountRequest.objects.create(
         practice=practice,

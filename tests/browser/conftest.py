@@ -1,4 +1,5 @@
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,14 @@ def new_page(chromium, live_server, browser_problems):
 def browser_page(new_page):
     """A page in headless Chromium, 10 s timeouts."""
     return new_page()
+
+
+def sign_in(page, email, password, *, to="", lands_on):
+    """Sign in through the login form with the mouse, as a person would; then at `lands_on` (a regex)."""
+    from playwright.sync_api import expect
+
+    page.goto(f"/accounts/login/{to and '?next=' + to}")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(lands_on))

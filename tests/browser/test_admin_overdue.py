@@ -4,7 +4,6 @@ Guards against the mark being styled by a style attribute, which the Content-Sec
 style-src 'self' refuses: the word was there but not in red, and the browser reported a violation.
 """
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -12,7 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from incidents.models import Incident
-from tests.browser.conftest import needs_chromium
+from tests.browser.conftest import needs_chromium, sign_in
 from tests.factories import PASSWORD
 
 pytestmark = [needs_chromium, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -23,11 +22,9 @@ def test_an_overdue_response_time_is_marked_in_admins_error_colour(
 ):
     Incident.objects.filter(pk=incident.pk).update(response_due_at=timezone.now() - timedelta(hours=1))
     page = browser_page
-    page.goto("/accounts/login/?next=/admin/incidents/incident/")
-    page.get_by_label("Email address").fill(agent.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/admin/incidents/incident/$"))
+    sign_in(
+        page, agent.email, PASSWORD, to="/admin/incidents/incident/", lands_on=r"/admin/incidents/incident/$"
+    )
 
     row = page.locator("#result_list tbody tr").filter(has_text=incident.reference)
     mark = row.locator("td.field-response_due strong")

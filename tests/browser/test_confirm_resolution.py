@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from incidents.models import Incident, Status, TimelineEvent
 from incidents.services import incident_resolve, incident_start_investigation, incident_verify
-from tests.browser.conftest import needs_chromium
+from tests.browser.conftest import needs_chromium, sign_in
 from tests.factories import PASSWORD
 
 pytestmark = [needs_chromium, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,11 +27,7 @@ def resolved(incident, agent):
 def resolution_page(browser_page, practice_user, resolved):
     """The practice user signed in through the login form, on the resolved incident's page."""
     page = browser_page
-    page.goto("/accounts/login/")
-    page.get_by_label("Email address").fill(practice_user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/incidents/$"))
+    sign_in(page, practice_user.email, PASSWORD, lands_on=r"/incidents/$")
     page.goto(f"/incidents/{resolved.reference}/")
     expect(page.locator(".lead")).to_contain_text("Status: Resolved")
     resolution = page.get_by_role("region", name="Resolved: does the solution work?")

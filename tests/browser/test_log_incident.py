@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from incidents.models import Incident
-from tests.browser.conftest import needs_chromium
+from tests.browser.conftest import needs_chromium, sign_in
 from tests.factories import PASSWORD
 
 pytestmark = [needs_chromium, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -16,11 +16,7 @@ pytestmark = [needs_chromium, pytest.mark.browser, pytest.mark.django_db(transac
 def signed_in_page(browser_page, practice_user, product):
     """The practice user signed in through the login form, as a person would."""
     page = browser_page
-    page.goto("/accounts/login/")
-    page.get_by_label("Email address").fill(practice_user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/incidents/$"))
+    sign_in(page, practice_user.email, PASSWORD, lands_on=r"/incidents/$")
     return page
 
 

@@ -12,12 +12,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def agent_client(client, agent):
-    client.force_login(agent)
-    return client
-
-
 def _changelist_counts(agent_client, query=""):
     with CaptureQueriesContext(connection) as queries:
         response = agent_client.get(f"/admin/incidents/incident/{query}")

@@ -32,12 +32,6 @@ def text_of(response):
 
 
 @pytest.fixture
-def agent_client(client, agent):
-    client.force_login(agent)
-    return client
-
-
-@pytest.fixture
 def act(agent_client, django_capture_on_commit_callbacks):
     """POST an action page as the agent, running what is queued on commit (the emails)."""
 

@@ -20,12 +20,6 @@ from tests.factories import IncidentFactory, UserFactory
 CHANGELIST_URL = "/admin/incidents/incident/"
 
 
-@pytest.fixture
-def agent_client(client, agent):
-    client.force_login(agent)
-    return client
-
-
 def _tbody(response):
     html = response.content.decode()
     return parse_html(re.search(r"<tbody>.*</tbody>", html, re.S).group(0))

@@ -21,12 +21,6 @@ CHANGELIST_URL = "/admin/incidents/incident/"
 
 
 @pytest.fixture
-def agent_client(client, agent):
-    client.force_login(agent)
-    return client
-
-
-@pytest.fixture
 def printer(practice_user, product):
     return IncidentFactory(reporter=practice_user, product=product, summary="Printer queue stuck")
 

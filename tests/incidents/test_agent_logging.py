@@ -14,12 +14,6 @@ ADD_URL = "/admin/incidents/incident/add/"
 CHANGELIST_URL = "/admin/incidents/incident/"
 
 
-@pytest.fixture
-def agent_client(client, agent):
-    client.force_login(agent)
-    return client
-
-
 def test_agent_logs_a_telephoned_incident_for_a_practice_user(
     agent_client, agent, practice_user, admin_incident_data, django_capture_on_commit_callbacks, mailoutbox
 ):

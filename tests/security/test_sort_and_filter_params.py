@@ -146,11 +146,6 @@ def test_the_list_control_a_valid_filter_applies(user_client, ours, theirs):
 # --- Admin changelists ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def agent_client(client, agent):
-    return login(client, agent)
-
-
 @pytest.mark.parametrize(
     "params",
     [

@@ -2,9 +2,17 @@
 
 Celery runs tasks eagerly in tests unless a test asks for the real worker (`celery_worker_on_redis`),
 so that `mail.outbox` shows what a user would receive; the worker tests prove the broker path.
+
+TEST_CLOCK_SHIFT_DAYS=N runs the whole session with the clock moved N days ahead (ticking), so that a test
+which passes today but would fail on a later date fails now; tests that travel in time themselves still do.
+CI runs one of its two suites this way.
 """
 
+import os
+from datetime import UTC, datetime, timedelta
+
 import pytest
+import time_machine
 
 from accounts.roles import AGENTS, TEAM_LEADERS
 from servicedesk.celery import app as celery_app
@@ -16,6 +24,42 @@ from tests.factories import (
     StaffFactory,
     UserFactory,
 )
+
+_CLOCK = pytest.StashKey()
+
+
+def _clock_shift_days():
+    raw = os.environ.get("TEST_CLOCK_SHIFT_DAYS", "").strip()
+    if not raw:
+        return 0
+    try:
+        return int(raw)
+    except ValueError:
+        raise pytest.UsageError(
+            f"TEST_CLOCK_SHIFT_DAYS must be a whole number of days; got {raw!r}"
+        ) from None
+
+
+def pytest_configure(config):
+    days = _clock_shift_days()
+    if days:
+        # Started before collection, so that anything read from the clock at import is shifted as well.
+        traveller = time_machine.travel(datetime.now(UTC) + timedelta(days=days), tick=True)
+        traveller.start()
+        config.stash[_CLOCK] = traveller
+
+
+def pytest_unconfigure(config):
+    traveller = config.stash.get(_CLOCK, None)
+    if traveller is not None:
+        traveller.stop()
+
+
+def pytest_report_header(config):
+    if config.stash.get(_CLOCK, None) is not None:
+        start = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+        return f"clock moved {_clock_shift_days()} days ahead: the session starts at {start}"
+    return None
 
 
 @pytest.fixture(autouse=True)

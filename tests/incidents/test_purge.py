@@ -180,8 +180,12 @@ def test_files_left_by_a_failed_submission_are_removed(note):
     kept = note.attachments.first()
     orphan = default_storage.save(f"attachments/{note.incident_id}/leftover", ContentFile(b"rolled back"))
     fresh = default_storage.save(f"attachments/{note.incident_id}/uploading", ContentFile(b"being saved"))
+    # Both times are set from the clock the sweep reads (the filesystem's is the real one, which a test
+    # that moves the clock does not move).
     two_hours_ago = (timezone.now() - timedelta(hours=2)).timestamp()
     os.utime(default_storage.path(orphan), (two_hours_ago, two_hours_ago))
+    just_now = timezone.now().timestamp()
+    os.utime(default_storage.path(fresh), (just_now, just_now))
 
     call_command("remove_orphan_files", stdout=StringIO())
 

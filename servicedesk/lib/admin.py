@@ -1,7 +1,81 @@
 """Helpers for admin pages and actions."""
 
+from functools import cache
+
 from django.contrib import admin, messages
+from django.contrib.admin import widgets
+from django.contrib.admin.exceptions import DisallowedModelAdminLookup
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import BadRequest
 from django.db.models.constants import LOOKUP_SEP
+from django.utils.text import smart_split
+
+# A search is a few words: a reference, a practice, words of a summary. Each word is one more condition
+# across the whole table, so a search of hundreds of words ties up a worker for seconds.
+SEARCH_MAX_WORDS = 10
+SEARCH_MAX_CHARACTERS = 200
+
+
+class BoundedQueries:
+    """Every admin list takes only what it offers (the admin site mixes this into every model admin):
+
+    - lookups in the query string other than those its own filters read (`?summary__regex=(`,
+      `?created_at__year=99999999999`, a secret field) are refused with 400, as is a value its filters
+      cannot take (`?severity__exact=abc`), instead of reaching the database and failing there;
+    - a search of more than SEARCH_MAX_WORDS words or SEARCH_MAX_CHARACTERS characters finds nothing and
+      says why.
+    """
+
+    def get_changelist(self, request, **kwargs):
+        return _offered_filters_only(super().get_changelist(request, **kwargs))
+
+    def get_search_results(self, request, queryset, search_term):
+        words = list(smart_split(search_term))
+        if len(words) > SEARCH_MAX_WORDS or len(search_term) > SEARCH_MAX_CHARACTERS:
+            self.message_user(
+                request,
+                f"Search with at most {SEARCH_MAX_WORDS} words and {SEARCH_MAX_CHARACTERS} characters "
+                f"(this search had {len(words)} words and {len(search_term)} characters).",
+                messages.ERROR,
+            )
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)
+
+
+@cache
+def _offered_filters_only(changelist_class):
+    names = {"__module__": changelist_class.__module__, "__qualname__": changelist_class.__qualname__}
+    return type(changelist_class.__name__, (_OfferedFiltersChangeList, changelist_class), names)
+
+
+class _OfferedFiltersChangeList:
+    def get_filters(self, request):
+        specs, has_filters, remaining, duplicates, active = super().get_filters(request)
+        hierarchy = (
+            {f"{self.date_hierarchy}__gte", f"{self.date_hierarchy}__lt"} if self.date_hierarchy else ()
+        )
+        unoffered = [
+            key
+            for key, values in remaining.items()
+            if key not in hierarchy and not self._popup_lookup(key, values)
+        ]
+        if unoffered:
+            raise DisallowedModelAdminLookup(f"This list offers no filter by {', '.join(sorted(unoffered))}.")
+        return specs, has_filters, remaining, duplicates, active
+
+    def _popup_lookup(self, key, values):
+        """Django's related-object pop-ups filter by a foreign key's limit_choices_to: those are offered."""
+        for fk_lookup in self.model._meta.related_fkey_lookups:
+            offered = widgets.url_params_from_lookup_dict(fk_lookup() if callable(fk_lookup) else fk_lookup)
+            if all((key, value) in offered.items() for value in values):
+                return True
+        return False
+
+    def get_queryset(self, request, exclude_parameters=None):
+        try:
+            return super().get_queryset(request, exclude_parameters)
+        except (IncorrectLookupParameters, OverflowError) as exc:  # OverflowError: a date past any calendar
+            raise BadRequest(f"A filter of this list cannot take that value: {exc}") from exc
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

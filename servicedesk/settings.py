@@ -148,12 +148,15 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
-    "servicedesk.lib.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "servicedesk.lib.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",  # reads the body only in process_view, after the size check
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before anything reads the body: the limit depends on whether the user is signed in.
+    "servicedesk.lib.middleware.RequestSizeLimitMiddleware",
+    "servicedesk.lib.middleware.RefuseNulMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "servicedesk.lib.middleware.IdleSessionTimeoutMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -437,6 +440,13 @@ ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum
 ATTACHMENT_MAX_PER_NOTE = env_int("ATTACHMENT_MAX_PER_NOTE", 5, minimum=1)
 # Uploads larger than this go to a temporary file rather than memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The largest request body accepted (servicedesk.lib.middleware.RequestSizeLimitMiddleware): from signed-in
+# users, a note with its most and largest files and room for the form; from anyone else (sign-in,
+# registration, password reset, a survey answer), far less. Bodies past these are refused unread (413).
+REQUEST_MAX_BYTES = env_int(
+    "REQUEST_MAX_BYTES", ATTACHMENT_MAX_PER_NOTE * ATTACHMENT_MAX_BYTES + 1024 * 1024, minimum=1024 * 1024
+)
+ANONYMOUS_REQUEST_MAX_BYTES = env_int("ANONYMOUS_REQUEST_MAX_BYTES", 1024 * 1024, minimum=64 * 1024)
 
 CELERY_BEAT_SCHEDULE = {
     "flush-pending-tasks": {

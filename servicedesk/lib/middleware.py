@@ -1,5 +1,5 @@
-"""Request guards applied to every request in one place: NUL characters, session lifetime, the staff
-second factor."""
+"""Request guards applied to every request in one place: request size, NUL characters, session lifetime,
+the staff second factor, and what browsers may keep of a page."""
 
 import time
 from urllib.parse import urlencode
@@ -9,9 +9,65 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request body larger than the largest legitimate submission before anything reads it.
+
+    Django spools an upload's files to temporary disk as it parses the body; without this, anyone could
+    have the server write hundreds of megabytes for a request it then refuses. The limit is on the
+    declared Content-Length: Django never reads more than that, and reads nothing of a body whose length
+    is not declared (chunked), which is therefore refused too (411). Signed-in users may send
+    REQUEST_MAX_BYTES (a note with its most and largest files); anyone else ANONYMOUS_REQUEST_MAX_BYTES.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        declared = request.META.get("CONTENT_LENGTH") or ""
+        if not declared.strip() and "HTTP_TRANSFER_ENCODING" in request.META:
+            return _plain(411, "Send the request with its length (Content-Length).")
+        try:
+            length = int(declared or 0)
+        except ValueError:
+            return _plain(400, "The request's declared length (Content-Length) is not a number.")
+        limit = (
+            settings.REQUEST_MAX_BYTES
+            if request.user.is_authenticated
+            else settings.ANONYMOUS_REQUEST_MAX_BYTES
+        )
+        if length > limit:
+            return _plain(
+                413,
+                f"The request is {filesizeformat(length)}; at most {filesizeformat(limit)} can be sent. "
+                "Attach fewer or smaller files.",
+            )
+        return self.get_response(request)
+
+
+def _plain(status, message):
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+class NoStoreMiddleware:
+    """Practices share PCs: no page or download the portal makes may be kept by the browser or a proxy
+    (Cache-Control: no-store, private), unless the view said otherwise. Static files are served before
+    this, by WhiteNoise, and keep their long caching."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            patch_cache_control(response, no_store=True, private=True)
+        return response
 
 
 class RefuseNulMiddleware:

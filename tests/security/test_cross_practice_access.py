@@ -145,6 +145,8 @@ def test_the_owning_practice_reaches_every_swept_url(client, theirs, route):
         response = client.get(path)
         assert response.status_code == 200
         assert page_text(response)  # a page or the file, read (and closed)
+        # Practices share PCs: neither the browser nor a proxy keeps a page or a file.
+        assert {"no-store", "private"} <= set(response["Cache-Control"].replace(" ", "").split(","))
 
 
 NOT_REFERENCES = [  # (a NUL character is refused before any view: tests/security/test_nul_characters.py)

@@ -17,7 +17,7 @@ from django.utils.text import smart_split, unescape_string_literal
 
 from accounts.models import Practice
 from servicedesk.lib.admin import SecretFieldsAdminMixin, act_on_each
-from servicedesk.lib.pagination import EstimatedCountPaginator
+from servicedesk.lib.pagination import EstimatedCountPaginator, page_number
 
 from . import admin_actions, services
 from .attachments import attachment_response
@@ -128,6 +128,23 @@ class TimelineEventInline(admin.TabularInline):
             purge = reverse("admin:incidents_incident_purge_event", args=[event.incident_id, event.pk])
             parts.append(format_html('<a href="{}">purge this entry</a>', purge))
         return format_html_join(mark_safe("<br>"), "{}", ((part,) for part in parts)) or "—"
+
+
+ADMIN_TIMELINE_PAGE_SIZE = 50  # the change page shows this many timeline entries, the latest first
+
+
+def _timeline_page(request, incident):
+    """The page of the incident's timeline the change page shows (`?timeline=N`; 1, the latest entries):
+    the entries' keys, and whether there are earlier ones. A page never grows with the timeline."""
+    number = page_number(request.GET.get("timeline"))
+    start = (number - 1) * ADMIN_TIMELINE_PAGE_SIZE
+    newest_first = TimelineEvent.objects.filter(incident=incident).order_by("-created_at", "-id")
+    keys = list(newest_first.values_list("pk", flat=True)[start : start + ADMIN_TIMELINE_PAGE_SIZE + 1])
+    return {
+        "number": number,
+        "keys": keys[:ADMIN_TIMELINE_PAGE_SIZE],
+        "has_earlier": len(keys) > ADMIN_TIMELINE_PAGE_SIZE,
+    }
 
 
 class PurgeForm(forms.Form):
@@ -294,9 +311,18 @@ class IncidentAdmin(CachedChangeList, SecretFieldsAdminMixin, admin.ModelAdmin):
         ]
         return custom + super().get_urls()
 
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        timeline = getattr(request, "incident_timeline_page", None)  # set by change_view
+        if isinstance(inline, TimelineEventInline) and timeline is not None:
+            kwargs["queryset"] = kwargs["queryset"].filter(pk__in=timeline["keys"])
+        return kwargs
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         incident = self.get_object(request, object_id)
         if incident is not None:
+            # One page of the timeline (the inline below), whose entries get_formset_kwargs reads from here.
+            request.incident_timeline_page = _timeline_page(request, incident)
             offered = (
                 [*allowed_actions(incident, AGENT), *admin_actions.ALWAYS] if incident.is_open else ["note"]
             )
@@ -304,6 +330,7 @@ class IncidentAdmin(CachedChangeList, SecretFieldsAdminMixin, admin.ModelAdmin):
                 offered.append("deescalate")
             extra_context = {
                 **(extra_context or {}),
+                "timeline_page": request.incident_timeline_page,
                 "can_read_remote_access": bool(incident.remote_access_details)
                 and request.user.has_perm("incidents.view_remote_access"),
                 "lifecycle_actions": [

@@ -3,3 +3,8 @@ class InvalidTransition(Exception):
 
     The message is written for the person who asked, in the portal or in admin.
     """
+
+
+class StorageFull(InvalidTransition):
+    """Files that would take an incident or its practice past its storage quota; the message says which.
+    A refusal like any other to callers that handle refusals; the portal answers it with 413."""

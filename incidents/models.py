@@ -249,6 +249,12 @@ class Incident(models.Model):
     reopened_count = models.PositiveSmallIntegerField(default=0, editable=False)
     last_progress_request_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_reminder_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The desk hears of the practice's first note at once and of the notes that follow it within
+    # DESK_NOTE_DIGEST_MINUTES in one digest (incidents.services.send_note_digests): when it was last told,
+    # the last note it was told of, and since when later notes wait for the digest.
+    desk_told_of_notes_at = models.DateTimeField(null=True, blank=True, editable=False)
+    desk_told_of_notes_upto = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
+    notes_held_since = models.DateTimeField(null=True, blank=True, editable=False)
 
     # SLA clocks in support time (escalation/services.py keeps them). The resolution clock runs while the
     # desk has the next move and pauses while awaiting the customer, a scheduled release or confirmation.
@@ -275,6 +281,12 @@ class Incident(models.Model):
             models.Index(fields=["status", "severity"], name="incident_status_severity"),
             # The monthly survey reads one month of closures; without this it would scan all history.
             models.Index(fields=["closed_at"], name="incident_closed_at"),
+            # The digest sweep looks for the few incidents with practice notes waiting.
+            models.Index(
+                fields=["notes_held_since"],
+                condition=models.Q(notes_held_since__isnull=False),
+                name="incident_notes_held",
+            ),
         ]
         constraints = [
             _choices_check("status", Status, "incident_status_valid"),

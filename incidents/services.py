@@ -5,15 +5,17 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Sum
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.text import capfirst
 
+from accounts.models import Practice
 from escalation.services import sla_after_change, sla_after_severity_change, sla_start
 from servicedesk.lib.tasks import queue_on_commit
 
 from .attachments import store_attachment
-from .exceptions import InvalidTransition
+from .exceptions import InvalidTransition, StorageFull
 from .models import (
     Answer,
     Attachment,
@@ -80,6 +82,30 @@ def incident_record_nhs_override(incident, *, actor, field_labels):
         )
 
 
+def _make_room(practice_id, incident, uploads):
+    """Refuse files that would take the incident (if it exists yet) or its practice past their storage
+    quotas (purged files do not count). The practice's row is locked first, so that two submissions at
+    once cannot both slip under a quota."""
+    adding = sum(upload.size for upload in uploads)
+    if not adding:
+        return
+    list(Practice.objects.select_for_update().filter(pk=practice_id).values_list("pk"))
+    kept = Attachment.objects.filter(purged_at__isnull=True)
+    limits = [
+        (kept.filter(incident__practice_id=practice_id), settings.PRACTICE_STORAGE_QUOTA_BYTES, "practice")
+    ]
+    if incident is not None:
+        limits.insert(0, (kept.filter(incident=incident), settings.INCIDENT_STORAGE_QUOTA_BYTES, "incident"))
+    for files, quota, whose in limits:
+        used = files.aggregate(total=Sum("size"))["total"] or 0
+        if used + adding > quota:
+            raise StorageFull(
+                f"These files ({filesizeformat(adding)}) would take the files kept for this {whose} past "
+                f"{filesizeformat(quota)}, the most we keep for one {whose} (it has {filesizeformat(used)}). "
+                "Attach fewer or smaller files, or ask the Service Desk to remove files no longer needed."
+            )
+
+
 def incident_log(incident, *, actor, nhs_override_fields=(), uploads=(), notify=True):
     """Log a new incident built by a form (not yet saved) and give it its reference.
 
@@ -100,6 +126,7 @@ def incident_log(incident, *, actor, nhs_override_fields=(), uploads=(), notify=
         current = incident.version.strip().lower() == incident.product.current_version.strip().lower()
         incident.on_current_version = Answer.YES if current else Answer.NO
     with transaction.atomic():
+        _make_room(incident.practice_id, None, uploads)
         sla_start(incident, timezone.now())
         incident.reference = _next_reference()
         incident.save()
@@ -454,7 +481,8 @@ def incident_add_note(incident, *, actor, text, public=True, uploads=(), nhs_ove
     """Add a note, with any attachments, to an open or closed incident's timeline (all or nothing).
 
     Practice notes are always public; desk notes are public (the practice is emailed) or internal.
-    `uploads` are files already checked by incidents.attachments.check_upload.
+    `uploads` are files already checked by incidents.attachments.check_upload; StorageFull if they would
+    take the incident or its practice past a storage quota.
     """
     is_desk = actor.is_staff
     if not is_desk and actor.practice_id != incident.practice_id:
@@ -463,19 +491,75 @@ def incident_add_note(incident, *, actor, text, public=True, uploads=(), nhs_ove
     if not text and not uploads:
         raise InvalidTransition("Write a note or attach a file.")
     public = public or not is_desk
+    # One note at a time per incident (the row stays locked to the commit): the desk's digest of practice
+    # notes goes by the order they were written in.
+    locked = Incident.objects.select_for_update().get(pk=incident.pk)
+    _make_room(incident.practice_id, incident, uploads)
     kind = TimelineEvent.Kind.NOTE if text else TimelineEvent.Kind.ATTACHMENT
     event = TimelineEvent.objects.create(incident=incident, kind=kind, actor=actor, public=public, text=text)
     for upload in uploads:
         store_attachment(incident, event, upload, actor)
     incident_record_nhs_override(incident, actor=actor, field_labels=nhs_override_fields)
-    Incident.objects.filter(pk=incident.pk).update(updated_at=timezone.now())
-    if is_desk and public:  # a public answer from the desk is its first response, if none came before
-        Incident.objects.filter(pk=incident.pk, responded_at__isnull=True).update(responded_at=timezone.now())
+    locked.updated_at = timezone.now()
+    if is_desk and public and locked.responded_at is None:  # a public desk answer is its first response
+        locked.responded_at = locked.updated_at
+    locked.save(update_fields=["updated_at", "responded_at"])
     if is_desk and public:
         _notify_practice(incident, "incident_note", event)
     elif not is_desk:
-        _notify_desk(incident, "incident_note_from_practice", event)
+        _tell_desk_of_practice_note(locked, event)
     return event
+
+
+def _tell_desk_of_practice_note(locked, event):
+    """The desk hears of a practice's note at once if it has heard of none for DESK_NOTE_DIGEST_MINUTES;
+    otherwise the note waits, with any others that follow, for one digest (send_note_digests). A burst of
+    notes makes two emails, not one each. `locked` is the incident, its row locked by the caller."""
+    now = timezone.now()
+    quiet_since = now - timedelta(minutes=settings.DESK_NOTE_DIGEST_MINUTES)
+    told = locked.desk_told_of_notes_at
+    if locked.notes_held_since is None and (told is None or told <= quiet_since):
+        locked.desk_told_of_notes_at, locked.desk_told_of_notes_upto = now, event.pk
+        locked.save(update_fields=["desk_told_of_notes_at", "desk_told_of_notes_upto"])
+        _notify_desk(locked, "incident_note_from_practice", event)
+    elif locked.notes_held_since is None:
+        locked.notes_held_since = now
+        locked.save(update_fields=["notes_held_since"])
+
+
+def practice_notes(incident):
+    """The notes and files the practice has added to the incident's timeline, oldest first."""
+    return incident.events.filter(
+        kind__in=[TimelineEvent.Kind.NOTE, TimelineEvent.Kind.ATTACHMENT], actor__is_staff=False
+    ).order_by("pk")
+
+
+def send_note_digests(now=None):
+    """Send the desk one email per incident for the practice notes held back (incident_add_note) once
+    DESK_NOTE_DIGEST_MINUTES have passed since it was last told. Safe to run twice or at once: each
+    incident is claimed under its row lock. Returns how many digests were sent."""
+    from .tasks import send_note_digest
+
+    now = now or timezone.now()
+    quiet_since = now - timedelta(minutes=settings.DESK_NOTE_DIGEST_MINUTES)
+    due = Incident.objects.filter(notes_held_since__isnull=False, desk_told_of_notes_at__lte=quiet_since)
+    sent = 0
+    for incident_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            locked = Incident.objects.select_for_update().get(pk=incident_id)
+            if locked.notes_held_since is None:
+                continue  # another sweep sent it
+            after = locked.desk_told_of_notes_upto or 0
+            upto = practice_notes(locked).filter(pk__gt=after).values_list("pk", flat=True).last()
+            locked.notes_held_since, locked.desk_told_of_notes_at = None, now
+            locked.desk_told_of_notes_upto = upto or after
+            locked.save(
+                update_fields=["notes_held_since", "desk_told_of_notes_at", "desk_told_of_notes_upto"]
+            )
+            if upto:
+                queue_on_commit(send_note_digest, locked.pk, after, upto)
+                sent += 1
+    return sent
 
 
 PROGRESS_REQUEST_INTERVAL = timedelta(hours=4)

@@ -73,6 +73,34 @@ def send_incident_email(incident_id, kind, audience, event_id=None):
     send_templated_email("incident_update", _recipients(incident, audience), context)
 
 
+DIGEST_NOTES_SHOWN = 20  # a digest quotes this many notes; the rest are on the incident's page
+DIGEST_NOTE_CHARACTERS = 1000
+
+
+@shared_task(**EMAIL_TASK_OPTIONS)
+def send_note_digest(incident_id, after_event_id, upto_event_id):
+    """Tell the desk, in one email, of the practice's notes after one event up to another."""
+    from .services import practice_notes
+
+    incident = Incident.objects.select_related("practice", "assignee").get(pk=incident_id)
+    notes = practice_notes(incident).filter(pk__gt=after_event_id, pk__lte=upto_event_id)
+    context = {
+        "incident": incident,
+        "count": notes.count(),
+        "notes": notes.select_related("actor").prefetch_related("attachments")[:DIGEST_NOTES_SHOWN],
+        "characters": DIGEST_NOTE_CHARACTERS,
+    }
+    send_templated_email("incident_notes_digest", _recipients(incident, "desk"), context)
+
+
+@shared_task
+def send_note_digests_task():
+    """Every minute (Celery beat): one email to the desk for each burst of practice notes."""
+    from .services import send_note_digests
+
+    return send_note_digests()
+
+
 @shared_task
 def send_resolution_reminders_task():
     """Hourly (Celery beat): remind practices of resolutions they have not yet confirmed or rejected."""

@@ -13,15 +13,25 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from escalation.services import incident_escalate
+from servicedesk.lib.pagination import page_number
+from servicedesk.lib.ratelimit import over_limit
 
 from . import services
 from .attachments import attachment_response
+from .exceptions import StorageFull
 from .forms import IncidentFilterForm, IncidentForm, NoteForm, ReasonForm
 from .models import Attachment, Channel, Incident, Status, TimelineEvent
 from .pagecache import cached_page_number, csrf_placeholder, fill_csrf_placeholder, fragment_key
 from .services import CUSTOMER, allowed_actions, incident_log
 
 PAGE_SIZE = 25
+TIMELINE_PAGE_SIZE = 50  # entries of an incident's timeline on one page, the latest first
+# The incident page's reason forms: their prefixes and labels.
+REASONS = {
+    "reject": "Why did it not work?",
+    "close": "Why is it no longer relevant?",
+    "escalate": "Why does this need escalating?",
+}
 
 
 def _get_incident_for_user(request, reference, *, light=False):
@@ -91,6 +101,29 @@ def incident_list(request):
     return render(request, "incidents/list.html", context)
 
 
+def _rate_refusal(request, *limits):
+    """Count this change against each (what, rate setting, uses) of `limits` for the signed-in user; a
+    message saying what was reached and when to try again once any is over its limit, else None."""
+    refused = [
+        (what, refusal)
+        for what, rate, uses in limits
+        if uses and (refusal := over_limit(request, f"portal:{what}", rate, count=uses))
+    ]
+    if not refused:
+        return None
+    what, refusal = refused[0]
+    return (
+        f"You have sent as many {what} as we take from one person in a short time ({refusal.limit}), so this "
+        f"was not sent. What you typed is kept below (attach any files again). Please try again in "
+        f"{refusal.minutes_left} minute{'s' if refusal.minutes_left != 1 else ''}, or telephone the Service "
+        f"Desk on {settings.SERVICE_DESK['phone']} if it is urgent."
+    )
+
+
+def _action_limit(request):
+    return _rate_refusal(request, ("changes", settings.PORTAL_ACTION_RATE_LIMIT, 1))
+
+
 @login_required
 @sensitive_post_parameters("remote_access_details")
 def incident_new(request):
@@ -98,6 +131,16 @@ def incident_new(request):
     if not request.user.practice_id:
         return _staff_elsewhere(request)
     practice = request.user.practice
+    if request.method == "POST" and (
+        refused := _rate_refusal(
+            request,
+            ("changes", settings.PORTAL_ACTION_RATE_LIMIT, 1),
+            ("files", settings.UPLOAD_RATE_LIMIT, len(request.FILES.getlist("files"))),
+        )
+    ):
+        messages.error(request, refused)
+        form = IncidentForm(initial=request.POST.dict(), practice=practice)  # unchecked: nothing was sent
+        return render(request, "incidents/new.html", {"form": form}, status=429)
     # A submitted form shows what was typed, so its initial values are needed (and queried) on GET only.
     initial = _initial_for(request.user) if request.method != "POST" else None
     form = IncidentForm(request.POST or None, request.FILES or None, practice=practice, initial=initial)
@@ -105,12 +148,16 @@ def incident_new(request):
         incident = form.save(commit=False)
         incident.reporter = request.user
         incident.channel = Channel.PORTAL
-        incident = incident_log(
-            incident,
-            actor=request.user,
-            nhs_override_fields=form.nhs_override_fields,
-            uploads=form.cleaned_data["files"],
-        )
+        try:
+            incident = incident_log(
+                incident,
+                actor=request.user,
+                nhs_override_fields=form.nhs_override_fields,
+                uploads=form.cleaned_data["files"],
+            )
+        except StorageFull as exc:
+            form.add_error("files", str(exc))
+            return render(request, "incidents/new.html", {"form": form}, status=413)
         messages.success(
             request,
             f"Your incident has been logged. Its reference is {incident.reference}: please keep it for "
@@ -126,41 +173,70 @@ def _initial_for(user):
     return {"contact_name": user.full_name, "contact_number": user.phone, "site": main_site}
 
 
-def _latest_question(events):
+def _latest_question(incident):
     """The desk's question that put the incident in awaiting-customer: the last such status event."""
-    asked = [
-        e for e in events if e.kind == TimelineEvent.Kind.STATUS and e.new_value == Status.AWAITING_CUSTOMER
-    ]
-    return asked[-1] if asked else None
+    return (
+        incident.events.filter(
+            public=True, kind=TimelineEvent.Kind.STATUS, new_value=Status.AWAITING_CUSTOMER
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
 
 
-def _detail(request, incident, status=200, key=None, reference=None, **forms):
+def _timeline(incident, page):
+    """One page of the practice's view of the timeline, oldest first within it, and whether earlier
+    entries exist: a page never grows with the number of entries (one query, no count)."""
+    newest_first = (
+        incident.events.filter(public=True)
+        .order_by("-created_at", "-id")
+        .select_related("actor")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
+    )
+    start = (page - 1) * TIMELINE_PAGE_SIZE
+    rows = list(newest_first[start : start + TIMELINE_PAGE_SIZE + 1])
+    return {
+        "entries": rows[:TIMELINE_PAGE_SIZE][::-1],
+        "page": page,
+        "has_earlier": len(rows) > TIMELINE_PAGE_SIZE,
+    }
+
+
+def _kept_forms(request):
+    """The incident page's forms, unbound, holding what the user typed into the one they sent."""
+    post = request.POST
+    return {
+        "note_form": NoteForm(initial={"text": post.get("text", "")}),
+        **{
+            f"{prefix}_form": ReasonForm(
+                prefix=prefix, label=label, initial={"reason": post.get(f"{prefix}-reason", "")}
+            )
+            for prefix, label in REASONS.items()
+        },
+    }
+
+
+def _detail(request, incident, status=200, key=None, reference=None, timeline=1, **forms):
     """The incident page, with the forms for what the practice may do now (bound ones keep their input).
 
     With a fragment `key` (a plain visit), the content is cached (incidents.pagecache), rendered with a
     stand-in for the CSRF token that is replaced by this request's own token; `incident` may then be a
     lazy object, read only if the content is rendered afresh. Answers to a form render afresh.
     """
-    events = SimpleLazyObject(
-        lambda: list(
-            incident.events.filter(public=True)
-            .select_related("actor")
-            .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
-        )
-    )
     unbound = {
         "note_form": NoteForm,
-        "reject_form": lambda: ReasonForm(prefix="reject", label="Why did it not work?"),
-        "close_form": lambda: ReasonForm(prefix="close", label="Why is it no longer relevant?"),
-        "escalate_form": lambda: ReasonForm(prefix="escalate", label="Why does this need escalating?"),
+        **{
+            f"{prefix}_form": (lambda prefix=prefix, label=label: ReasonForm(prefix=prefix, label=label))
+            for prefix, label in REASONS.items()
+        },
     }
     context = {
         "reference": reference or incident.reference,  # the title: a lazy incident stays unread
         "incident": incident,
-        "events": events,
+        "timeline": SimpleLazyObject(lambda: _timeline(incident, timeline)),
         "actions": SimpleLazyObject(lambda: allowed_actions(incident, CUSTOMER)),
         "awaiting_question": SimpleLazyObject(
-            lambda: _latest_question(events) if incident.status == Status.AWAITING_CUSTOMER else None
+            lambda: _latest_question(incident) if incident.status == Status.AWAITING_CUSTOMER else None
         ),
         # Built only if the page is rendered afresh.
         **{name: forms.get(name) or SimpleLazyObject(make) for name, make in unbound.items()},
@@ -180,10 +256,13 @@ def incident_detail(request, reference):
     # page under a token already forgotten, never under the current one. The access check loads a few
     # columns; the whole incident is read only if the page is rendered afresh.
     practice_id = request.user.practice_id
-    key = fragment_key(practice_id, "incident", reference.upper()) if practice_id else None
+    timeline = page_number(request.GET.get("timeline"))  # 1: the latest entries
+    # Only the latest entries are cached: earlier pages are rarely read.
+    cached = practice_id and timeline == 1
+    key = fragment_key(practice_id, "incident", reference.upper()) if cached else None
     found = _get_incident_for_user(request, reference, light=True)
     incident = SimpleLazyObject(lambda: _get_incident_for_user(request, found.reference))
-    return _detail(request, incident, key=key, reference=found.reference)
+    return _detail(request, incident, key=key, reference=found.reference, timeline=timeline)
 
 
 def _refused(request, incident, exc):
@@ -193,20 +272,36 @@ def _refused(request, incident, exc):
     return _detail(request, incident, status=409)
 
 
+def _too_many(request, incident, message):
+    """Over a rate limit: say so on the incident's page (429), with what the user typed kept in its form."""
+    messages.error(request, message)
+    return _detail(request, incident, status=429, **_kept_forms(request))
+
+
 @login_required
 @require_POST
 def incident_add_note(request, reference):
     incident = _get_incident_for_user(request, reference)
+    if refused := _rate_refusal(
+        request,
+        ("notes", settings.NOTE_RATE_LIMIT, 1),
+        ("files", settings.UPLOAD_RATE_LIMIT, len(request.FILES.getlist("files"))),
+    ):
+        return _too_many(request, incident, refused)
     form = NoteForm(request.POST, request.FILES)
     if not form.is_valid():
         return _detail(request, incident, status=400, note_form=form)
-    services.incident_add_note(
-        incident,
-        actor=request.user,
-        text=form.cleaned_data["text"],
-        uploads=form.cleaned_data["files"],
-        nhs_override_fields=form.nhs_override_fields,
-    )
+    try:
+        services.incident_add_note(
+            incident,
+            actor=request.user,
+            text=form.cleaned_data["text"],
+            uploads=form.cleaned_data["files"],
+            nhs_override_fields=form.nhs_override_fields,
+        )
+    except StorageFull as exc:
+        form.add_error("files", str(exc))
+        return _detail(request, incident, status=413, note_form=form)
     messages.success(request, "Your note has been added and the Service Desk told.")
     return redirect(incident)
 
@@ -215,6 +310,8 @@ def incident_add_note(request, reference):
 @require_POST
 def incident_request_progress(request, reference):
     incident = _get_incident_for_user(request, reference)
+    if refused := _action_limit(request):
+        return _too_many(request, incident, refused)
     try:
         notified, when = services.incident_request_progress(incident, actor=request.user)
     except services.InvalidTransition as exc:
@@ -234,6 +331,8 @@ def incident_request_progress(request, reference):
 @require_POST
 def incident_confirm(request, reference):
     incident = _get_incident_for_user(request, reference)
+    if refused := _action_limit(request):
+        return _too_many(request, incident, refused)
     try:
         services.incident_confirm(incident, actor=request.user)
     except services.InvalidTransition as exc:
@@ -242,10 +341,12 @@ def incident_confirm(request, reference):
     return redirect(incident)
 
 
-def _act_with_reason(request, reference, *, prefix, label, service, done):
+def _act_with_reason(request, reference, *, prefix, service, done):
     """Reject or close: a required reason (NHS-guarded), the service, and the user's confirmation."""
     incident = _get_incident_for_user(request, reference)
-    form = ReasonForm(request.POST, prefix=prefix, label=label)
+    if refused := _action_limit(request):
+        return _too_many(request, incident, refused)
+    form = ReasonForm(request.POST, prefix=prefix, label=REASONS[prefix])
     if not form.is_valid():
         return _detail(request, incident, status=400, **{f"{prefix}_form": form})
     try:
@@ -267,7 +368,6 @@ def incident_reject(request, reference):
         request,
         reference,
         prefix="reject",
-        label="Why did it not work?",
         service=services.incident_reject,
         done="{reference} is reopened and the Service Desk will investigate again.",
     )
@@ -280,7 +380,6 @@ def incident_close(request, reference):
         request,
         reference,
         prefix="close",
-        label="Why is it no longer relevant?",
         service=services.incident_close_not_relevant,
         done="{reference} is closed.",
     )
@@ -293,7 +392,6 @@ def incident_ask_escalation(request, reference):
         request,
         reference,
         prefix="escalate",
-        label="Why does this need escalating?",
         service=incident_escalate,
         done="{reference} has been escalated; the person responsible has been told.",
     )

@@ -438,6 +438,18 @@ BENCH_FLOOR_VIEW = env_bool("BENCH_FLOOR_VIEW", False)  # routes /bench/floor/ f
 SURVEY_LINK_DAYS = env_int("SURVEY_LINK_DAYS", 28, minimum=1)  # how long an invitation link stays open
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 ATTACHMENT_MAX_PER_NOTE = env_int("ATTACHMENT_MAX_PER_NOTE", 5, minimum=1)
+# Files kept at most per incident and per practice (purged files do not count).
+INCIDENT_STORAGE_QUOTA_BYTES = env_int("INCIDENT_STORAGE_QUOTA_BYTES", 100 * 1024 * 1024, minimum=1024)
+PRACTICE_STORAGE_QUOTA_BYTES = env_int("PRACTICE_STORAGE_QUOTA_BYTES", 2 * 1024**3, minimum=1024)
+# What one portal user may do, counted in the cache: notes, files (each file counts) and every other change
+# (logging an incident, asking for progress or escalation, confirming, rejecting, closing). Well above what
+# a person does in an hour, well below what a script does in a minute.
+NOTE_RATE_LIMIT = env_rate("NOTE_RATE_LIMIT", "30/h")
+UPLOAD_RATE_LIMIT = env_rate("UPLOAD_RATE_LIMIT", "60/h")
+PORTAL_ACTION_RATE_LIMIT = env_rate("PORTAL_ACTION_RATE_LIMIT", "60/h")
+# After a practice note is emailed to the desk, the notes that follow within this many minutes go in one
+# digest (incidents.services.send_note_digests) rather than an email each.
+DESK_NOTE_DIGEST_MINUTES = env_int("DESK_NOTE_DIGEST_MINUTES", 10, minimum=1)
 # Uploads larger than this go to a temporary file rather than memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # The largest request body accepted (servicedesk.lib.middleware.RequestSizeLimitMiddleware): from signed-in
@@ -454,6 +466,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,  # tasks that could not be queued (broker down) or sent (mail server down)
     },
     "resolution-reminders": {"task": "incidents.tasks.send_resolution_reminders_task", "schedule": 3600.0},
+    "note-digests": {"task": "incidents.tasks.send_note_digests_task", "schedule": 60.0},
     "remove-orphan-files": {"task": "incidents.tasks.remove_orphan_files_task", "schedule": 24 * 3600.0},
     "escalate-overdue": {"task": "escalation.tasks.escalate_overdue_task", "schedule": 300.0},
     # CELERY_TIMEZONE is Europe/London, so this is 02:00 London time on the 1st.

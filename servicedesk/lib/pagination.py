@@ -1,4 +1,5 @@
-"""A paginator that does not count every row of a large table just to draw page links."""
+"""Paging: a paginator that does not count every row of a large table just to draw page links, and
+page numbers read from an address."""
 
 from django.core.paginator import Paginator
 from django.db import connections
@@ -28,3 +29,10 @@ class EstimatedCountPaginator(Paginator):
             if row and row[0] > ESTIMATE_ABOVE:
                 return row[0]
         return super().count
+
+
+def page_number(raw, last=10_000):
+    """The page number an address asks for (`?timeline=3`): 1 unless it is a whole number from 1 to `last`."""
+    raw = raw or ""
+    # isascii(): "²" is a digit to isdigit() but not to int().
+    return int(raw) if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= last else 1

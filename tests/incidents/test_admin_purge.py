@@ -11,9 +11,10 @@ from incidents.attachments import check_upload
 from incidents.models import Release, TimelineEvent
 from tests.factories import StaffFactory
 
-# session, user, the incident (twice: admin and lifecycle buttons), events, their files, and the practice,
-# reporter, logged-by and product shown on the form (permissions come from the cache after a first visit)
-CHANGE_PAGE_QUERIES = 10
+# session, user, the incident (twice: admin and lifecycle buttons), the keys of the timeline's latest page,
+# its events, their files, and the practice, reporter, logged-by and product shown on the form (permissions
+# come from the cache after a first visit)
+CHANGE_PAGE_QUERIES = 11
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 

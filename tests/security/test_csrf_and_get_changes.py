@@ -422,7 +422,7 @@ def test_admin_changelist_actions_do_not_run_by_get(client, world, agent):
         "/admin/incidents/incident/", {"action": "assign_to_me", "_selected_action": world.incident.pk}
     )
 
-    assert response.status_code in (200, 302)
+    assert response.status_code in (200, 302, 400)  # 400: the list offers no filter by these
     assert changes_between(before, database_state()) == []
 
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from servicedesk.lib.admin import SecretFieldsAdminMixin, act_on_each
+from servicedesk.lib.admin import act_on_each
 
 from .models import AccountRequest, Contract, Practice, Site, SupportCalendar, SupportHours, User
 from .services import AccountRequestError, account_request_approve, account_request_reject
@@ -55,8 +55,7 @@ class PracticeAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(SecretFieldsAdminMixin, DjangoUserAdmin):
-    secret_fields = ["password"]
+class UserAdmin(DjangoUserAdmin):
     ordering = ["full_name"]
     list_display = ["email", "full_name", "practice", "is_active", "is_staff", "last_login"]
     list_filter = ["is_staff", "is_active", "groups"]

@@ -16,7 +16,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import smart_split, unescape_string_literal
 
 from accounts.models import Practice
-from servicedesk.lib.admin import SecretFieldsAdminMixin, act_on_each
+from servicedesk.lib.admin import act_on_each
 from servicedesk.lib.pagination import EstimatedCountPaginator, page_number
 
 from . import admin_actions, services
@@ -180,8 +180,7 @@ SEARCH_PRACTICES_LISTED = 100
 
 
 @admin.register(Incident)
-class IncidentAdmin(CachedChangeList, SecretFieldsAdminMixin, admin.ModelAdmin):
-    secret_fields = ["remote_access_details"]
+class IncidentAdmin(CachedChangeList, admin.ModelAdmin):
     form = IncidentAdminForm
     list_display = [
         "reference", "summary", "practice", "severity", "status", "channel", "assignee", "response_due",

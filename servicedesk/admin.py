@@ -1,8 +1,6 @@
 from django.contrib import admin
-from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin as OTPTOTPDeviceAdmin
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .lib.admin import ReadOnlyAdmin, SecretFieldsAdminMixin
+from .lib.admin import ReadOnlyAdmin
 from .models import PendingTask
 
 
@@ -16,12 +14,3 @@ class PendingTaskAdmin(ReadOnlyAdmin):
     def has_delete_permission(self, request, obj=None):
         # A task that can never run (see its last error after 50 attempts) may be dropped by hand.
         return admin.ModelAdmin.has_delete_permission(self, request, obj)
-
-
-# django-otp's admin, but its secret keys cannot be probed one character at a time from the query string.
-admin.site.unregister(TOTPDevice)
-
-
-@admin.register(TOTPDevice)
-class TOTPDeviceAdmin(SecretFieldsAdminMixin, OTPTOTPDeviceAdmin):
-    secret_fields = ["key"]

@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from servicedesk.lib.admin import ReadOnlyAdmin, SecretFieldsAdminMixin
+from servicedesk.lib.admin import ReadOnlyAdmin
 
 from .models import Invitation, Question, SurveyRound
 from .services import resend_interrupted
@@ -83,8 +83,7 @@ class SendStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(SecretFieldsAdminMixin, ReadOnlyAdmin):
-    secret_fields = ["token"]  # the survey link: whoever knows it can answer as the customer
+class InvitationAdmin(ReadOnlyAdmin):
     list_display = ["customer", "round", "incident", "email_status", "expires_at", "answered"]
     list_filter = [SendStatusFilter, "round"]
     list_select_related = ["customer", "round", "incident", "response"]

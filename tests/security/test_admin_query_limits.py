@@ -110,3 +110,19 @@ def test_a_search_within_the_limits_finds_as_before(agent_client, printer):
     assert printer.reference in response.text
     assert "Search with at most" not in response.text
     assert Incident.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "lookup"),
+    [
+        ("/admin/accounts/user/", "password__startswith"),
+        ("/admin/surveys/invitation/", "token__startswith"),
+        ("/admin/otp_totp/totpdevice/", "key__startswith"),
+        ("/admin/incidents/incident/", "remote_access_details__icontains"),
+    ],
+)
+def test_no_secret_can_be_read_a_character_at_a_time_from_a_list(superuser_client, incident, path, lookup):
+    """Which rows a filter leaves would tell a secret's first characters; admin offers no such filter."""
+    response = superuser_client.get(path, {lookup: "a"})
+
+    assert response.status_code == 400

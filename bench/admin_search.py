@@ -17,12 +17,9 @@ import argparse
 import shutil
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import pages
-from survey_sampling import create_database, server_settings
 
 
 def parse_args():
@@ -52,14 +49,7 @@ def searches(subjects):
 
 def main():
     args = parse_args()
-    db = server_settings(args.database_url)
-    create_database(db, drop=False)
-    workdir = Path(tempfile.mkdtemp(prefix="bench-search-"))
-    env = pages.bench_environment(args.database_url, 8000, workdir / "static", args.redis_url, 0)
-    pages.setup_django(env)
-    pages.prepare_database(args, db)
-    with (workdir / "collectstatic.log").open("w") as log:
-        pages.collect_static(env, log)
+    workdir = pages.set_up_in_process(args, "bench-search-")
 
     from django.conf import settings
     from django.contrib import admin

@@ -194,6 +194,21 @@ def bench_environment(database_url, port, static_root, redis_url, page_cache_sec
     return env
 
 
+def set_up_in_process(args, prefix):
+    """For the scripts that time requests through Django's test client in this process (admin_search.py,
+    limits.py): the bench's database prepared as a run of this script prepares it, Django set up against it
+    with the page cache off, static files collected. Returns the temporary folder to delete afterwards."""
+    db = server_settings(args.database_url)
+    create_database(db, drop=False)
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    env = bench_environment(args.database_url, 8000, workdir / "static", args.redis_url, 0)
+    setup_django(env)
+    prepare_database(args, db)
+    with (workdir / "collectstatic.log").open("w") as log:
+        collect_static(env, log)
+    return workdir
+
+
 def setup_django(env):
     os.environ.clear()
     os.environ.update(env)

@@ -1,12 +1,12 @@
-import unicodedata
-
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 
 from servicedesk.lib.tasks import queue_on_commit
 
+from .identity import login_identity
 from .models import Practice, User, phone_validator
 
 
@@ -25,11 +25,14 @@ class LoginForm(AuthenticationForm):
         self.fields["username"].widget = forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
 
     def clean_username(self):
-        return self.cleaned_data["username"].strip().lower()
+        return login_identity(self.cleaned_data["username"])
 
 
-def _folded(text):
-    return unicodedata.normalize("NFKC", text).casefold()
+class StaffLoginForm(AdminAuthenticationForm):
+    """Admin's sign-in form (servicedesk.admin_site), reading the email address as the portal's does."""
+
+    def clean_username(self):
+        return login_identity(self.cleaned_data["username"])
 
 
 class PasswordResetForm(DjangoPasswordResetForm):
@@ -40,11 +43,9 @@ class PasswordResetForm(DjangoPasswordResetForm):
     """
 
     def get_users(self, email):
-        email = email.strip()
-        candidates = User._default_manager.filter(email__iexact=email, is_active=True)
-        # As Django's own form does: the stored address must equal the typed one after Unicode folding,
-        # so that a look-alike address cannot receive another person's link.
-        return (user for user in candidates if _folded(user.email) == _folded(email))
+        # The account whose stored address is the typed one's identity, exactly (as at sign-in): a
+        # look-alike address (a dotless ı for an i) names nobody and cannot receive another person's link.
+        return User._default_manager.filter(email=login_identity(email), is_active=True)
 
     def save(self, **kwargs):
         """Queue the emails rather than send them in the request: a mail server that is down loses

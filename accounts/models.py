@@ -9,6 +9,8 @@ from django.db.models.functions import Lower
 
 from servicedesk.lib.support_hours import Calendar
 
+from .identity import login_identity
+
 # An ODS site code as used by GP practices (e.g. A81001); Irish practices are given a code of the
 # same shape by the desk.
 practice_id_validator = RegexValidator(
@@ -166,7 +168,7 @@ class UserManager(BaseUserManager):
     def _create_user(self, email, password, **extra_fields):
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user = self.model(email=login_identity(email), **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -177,8 +179,9 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra_fields)
 
     def get_by_natural_key(self, username):
-        # Email addresses are stored in lower case; match whatever case the person types.
-        return self.get(email__iexact=username)
+        # Addresses are stored as their identity: the exact match finds the account the lockout names,
+        # never one a database's case-insensitive match would add (PostgreSQL's UPPER takes ı for i).
+        return self.get(email=login_identity(username))
 
     def create_superuser(self, email, password=None, **extra_fields):
         extra_fields.setdefault("is_staff", True)
@@ -220,7 +223,7 @@ class User(AbstractUser):
 
     def clean(self):
         super().clean()
-        self.email = self.email.strip().lower()
+        self.email = login_identity(self.email)
 
     def get_full_name(self):
         return self.full_name

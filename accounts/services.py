@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from servicedesk.lib.tasks import queue_on_commit
 
+from .identity import login_identity
 from .models import AccountRequest, SupportCalendar, User
 from .tasks import send_account_rejected_email, send_set_password_email
 
@@ -20,7 +21,7 @@ def account_request_submit(*, practice, full_name, email, phone, job_role):
     shows the same acknowledgement either way, so the form reveals nothing about who is registered.
     Returns the new request, or None when nothing was recorded.
     """
-    email = email.strip().lower()
+    email = login_identity(email)
     if User.objects.filter(email__iexact=email).exists():
         return None
     try:
@@ -46,7 +47,7 @@ def account_request_approve(account_request, *, actor):
         if User.objects.filter(email__iexact=req.email).exists():
             raise AccountRequestError(f"An account for {req.email} already exists.")
         user = User(
-            email=req.email.strip().lower(),
+            email=login_identity(req.email),
             full_name=req.full_name,
             phone=req.phone,
             job_role=req.job_role,

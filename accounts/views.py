@@ -9,6 +9,7 @@ from django.urls import reverse_lazy
 from django_ratelimit.core import is_ratelimited
 
 from .forms import LoginForm, PasswordResetForm, RegistrationForm
+from .identity import login_identity
 from .services import account_request_submit
 
 logger = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ class PasswordResetView(auth_views.PasswordResetView):
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
-        email = form.cleaned_data["email"].strip().lower()
+        email = login_identity(form.cleaned_data["email"])  # one allowance however the address is typed
         if _limited(
             self.request, "password_reset_email", settings.PASSWORD_RESET_EMAIL_RATE_LIMIT, lambda *_: email
         ):

@@ -29,6 +29,13 @@ class ServiceDeskAdminSite(admin.AdminSite):
             admin_class = type(admin_class.__name__, (BoundedQueries, admin_class), names)
         super().register(model_or_iterable, admin_class, **options)
 
+    @property
+    def login_form(self):
+        """The sign-in form, reading the email address as the portal's form and the lockout do."""
+        from accounts.forms import StaffLoginForm  # this module is loaded before any model
+
+        return StaffLoginForm
+
     def get_app_list(self, request, app_label=None):
         # Built when a template first reads it: every page's context asks for it, for the sidebar.
         build = super().get_app_list

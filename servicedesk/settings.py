@@ -241,14 +241,25 @@ LOGOUT_REDIRECT_URL = "login"
 # A set-password link from an approval email stays valid for three days and works once.
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600, minimum=600)
 
-# Repeated failed logins: five failures for one email from one address lock that pair out for 15 minutes.
+# Repeated failed logins (django-axes, with accounts.throttling): five failures for one email from one
+# address lock that pair out for 15 minutes. The email is counted as the user lookup reads it
+# (accounts.identity.login_identity), however it was typed, on the portal's and admin's sign-in forms.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # The login form's field is called "username" even though it holds the email address.
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_USERNAME_CALLABLE = "accounts.throttling.axes_username"
+AXES_HANDLER = "accounts.throttling.LoginThrottleHandler"
+AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
 AXES_RESET_ON_SUCCESS = True
+# And a ceiling per client address across all emails (credential stuffing): at this many failures within
+# the cool-off, every sign-in from the address is refused until they age out. Each email counts at most
+# AXES_FAILURE_LIMIT. A practice's staff share one public address: even twenty people each mistyping
+# their password to the edge of their own lockout in one quarter of an hour stay under 100, while a
+# guesser is held to about 400 attempts an hour. It must exceed AXES_FAILURE_LIMIT, or one person's typos
+# would pause their whole practice.
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 100, minimum=AXES_FAILURE_LIMIT + 1)
 AXES_VERBOSE = False
 # Behind a reverse proxy, set AXES_IPWARE_META_PRECEDENCE_ORDER (see django-axes) so the real client
 # address is counted rather than the proxy's.

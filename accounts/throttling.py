@@ -1,0 +1,77 @@
+"""Login throttling: django-axes' lockout of one identity from one address, and a ceiling per address.
+
+django-axes records each failed sign-in (AccessAttempt: identity, client address, browser, count) and
+refuses an identity from an address once it has AXES_FAILURE_LIMIT failures within the cool-off, before the
+password is even checked, so the refusal says nothing about the password. The settings point it here for:
+
+- the identity it counts (AXES_USERNAME_CALLABLE): accounts.identity.login_identity, as the user lookup
+  reads it, so that no way of typing an address gets fresh guesses;
+- a ceiling per client address (AXES_HANDLER): once the failures from one address, across all
+  identities, reach LOGIN_ADDRESS_FAILURE_LIMIT within the cool-off, every sign-in from that address is
+  refused, the right password included (credential stuffing). Successful sign-ins never count;
+- the page for a refusal (AXES_LOCKOUT_CALLABLE), which says which of the two applies.
+"""
+
+from axes.attempts import get_cool_off_threshold
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_failure_limit
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.db.models import IntegerField, Sum, Value
+from django.db.models.functions import Least
+from django.shortcuts import render
+
+from .identity import login_identity
+
+# axes' username column. No account's address is longer (an email address has at most 254 characters),
+# so a longer identity, cut to fit, still names no account, and still counts towards its lockout.
+_USERNAME_LENGTH = AccessAttempt._meta.get_field("username").max_length
+
+
+def axes_username(request, credentials):
+    """AXES_USERNAME_CALLABLE: the identity that failures are counted against and lockouts name."""
+    field = settings.AXES_USERNAME_FORM_FIELD
+    typed = credentials.get(field) if credentials else request.POST.get(field)
+    if typed is None:
+        return None
+    return login_identity(str(typed))[:_USERNAME_LENGTH]
+
+
+class LoginThrottleHandler(AxesDatabaseHandler):
+    """django-axes' database handler, also refusing a client address past the per-address ceiling."""
+
+    def is_locked(self, request, credentials=None):
+        return super().is_locked(request, credentials) or _address_paused(request)
+
+    def user_login_failed(self, sender, credentials, request=None, **kwargs):
+        super().user_login_failed(sender, credentials, request, **kwargs)
+        if request is None or self.is_whitelisted(request, credentials):
+            return
+        if _address_paused(request):
+            # As axes does for its own lockout: AxesMiddleware turns these into the lockout page.
+            request.axes_locked_out = True
+            request.axes_credentials = credentials
+            request.login_address_paused = True
+
+
+def _address_paused(request):
+    """Whether the request's client address has reached LOGIN_ADDRESS_FAILURE_LIMIT failures within the
+    cool-off. Each attempt row (one identity from one browser) counts at most AXES_FAILURE_LIMIT: past that
+    its own lockout already stops it, and one person retrying a forgotten password over and over must not
+    pause everyone else behind the same address."""
+    if request.axes_ip_address is None:
+        return False
+    per_row = Least(
+        "failures_since_start", Value(get_failure_limit(request, None)), output_field=IntegerField()
+    )
+    failures = AccessAttempt.objects.filter(
+        ip_address=request.axes_ip_address, attempt_time__gte=get_cool_off_threshold(request)
+    ).aggregate(total=Sum(per_row))["total"]
+    return (failures or 0) >= settings.LOGIN_ADDRESS_FAILURE_LIMIT
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """AXES_LOCKOUT_CALLABLE: the page for a refused sign-in, saying whether the email address or the whole
+    network is paused. The same page whether or not the password was right."""
+    context = {"network_paused": getattr(request, "login_address_paused", False)}
+    return render(request, "registration/locked_out.html", context, status=settings.AXES_HTTP_RESPONSE_CODE)

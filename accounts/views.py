@@ -1,18 +1,15 @@
-import logging
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse_lazy
-from django_ratelimit.core import is_ratelimited
+
+from servicedesk.lib.ratelimit import over_limit
 
 from .forms import LoginForm, PasswordResetForm, RegistrationForm
 from .identity import login_identity
 from .services import account_request_submit
-
-logger = logging.getLogger(__name__)
 
 
 class LoginView(auth_views.LoginView):
@@ -45,16 +42,8 @@ def _too_many_requests(request, reason):
 
 
 def _limited(request, group, rate, key="ip"):
-    """Count this request against `rate` for its address (or `key`); True once over the limit.
-
-    If the cache cannot be reached (Redis down), the request is let through and the fault logged: a
-    missing limit for a while is better than nobody being able to register or reset a password.
-    """
-    try:
-        return is_ratelimited(request, group=group, key=key, rate=rate, increment=True)
-    except Exception:
-        logger.exception("Rate limit %s not checked: the cache is unavailable", group)
-        return False
+    """Count this request against `rate` for its address (or `key`); True once over the limit."""
+    return over_limit(request, group, rate, key=key) is not None
 
 
 def register(request):

@@ -219,7 +219,7 @@ def escalate_overdue(now=None):
     """Escalate every open incident that has missed an SLA target (response or resolution) to the highest
     level whose threshold for its severity its clock has run past, and at least to the first rung. An
     incident that has missed no target is not escalated automatically, whatever the thresholds: a response
-    in time never escalates by itself. Safe to run twice or at once on several workers: each incident is
+    target met never escalates. Safe to run twice or at once on several workers: each incident is
     re-read under a row lock and moved only if it is still below its due level. Returns how many moved."""
     now = now or timezone.now()
     per_practice = {}  # practice id -> (ladder, calendar): read once per practice, not per incident

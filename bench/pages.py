@@ -337,7 +337,7 @@ INCIDENT_COLUMNS = (
     "id", "reference", "practice_id", "site_id", "reporter_id", "logged_by_id", "channel", "status",
     "severity", "assignee_id", "contact_name", "contact_number", "product_id", "version",
     "on_current_version", "summary", "description", "impact", "urgency", "users_affected", "resolution",
-    "resolved_at", "closed_at", "responded_at", "response_due_at", "resolution_due_at", "sla_minutes_used",
+    "resolved_at", "closed_at", "responded_at", "response_due_at", "resolution_due_at", "sla_time_used",
     "sla_running_since", "created_at", "updated_at",
 )  # fmt: skip
 EVENT_COLUMNS = ("incident_id", "kind", "actor_id", "created_at", "public", "old_value", "new_value", "text")
@@ -495,7 +495,8 @@ def generate_incident(rng, world, number, created):
         rng.randint(1, 12), rng.choice(RESOLUTIONS) if resolved else "", resolved, closed, responded,
         created + timedelta(minutes=response_minutes),
         created + timedelta(minutes=resolution_minutes) if running else None,
-        0 if running else rng.randrange(30, resolution_minutes), created if running else None,
+        f"{0 if running else rng.randrange(30, resolution_minutes)} minutes",  # COPY's text for an interval
+        created if running else None,
         created, events[-1][3],
     )  # fmt: skip
     return row, events

@@ -72,7 +72,8 @@ class EscalationLevel(models.Model):
 
 
 class EscalationThreshold(models.Model):
-    """Support minutes after logging at which an open incident of this severity moves up to the level."""
+    """Support minutes on the clock (paused time excluded) from which an open incident of this severity that
+    has missed an SLA target is escalated to this level. Without a missed target, no threshold applies."""
 
     level = models.ForeignKey(EscalationLevel, on_delete=models.CASCADE, related_name="thresholds")
     severity = models.PositiveSmallIntegerField(choices=Severity.choices)

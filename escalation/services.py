@@ -1,13 +1,22 @@
 """SLA targets and, with the escalation issue, the ladder. Reads and writes for escalation live here."""
 
+from datetime import timedelta
+
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import SupportCalendar
 from incidents.exceptions import InvalidTransition
 from incidents.models import Incident, TimelineEvent
 from incidents.tasks import send_incident_email
-from servicedesk.lib.support_hours import STANDARD, add_support_minutes, support_minutes_between
+from servicedesk.lib.support_hours import (
+    STANDARD,
+    add_support_minutes,
+    add_support_time,
+    support_minutes_between,
+    support_time_between,
+)
 from servicedesk.lib.tasks import queue_on_commit
 
 from .models import EscalationLevel
@@ -33,7 +42,7 @@ def sla_start(incident, now):
     incident.response_due_at = add_support_minutes(now, response, calendar)
     incident.resolution_due_at = add_support_minutes(now, resolution, calendar)
     incident.sla_running_since = now
-    incident.sla_minutes_used = 0
+    incident.sla_time_used = timedelta(0)
 
 
 def sla_after_change(incident, old_status, now, *, desk_acted):
@@ -48,10 +57,10 @@ def sla_after_change(incident, old_status, now, *, desk_acted):
     runs_now = incident.status in CLOCK_RUNS
     if old_status in CLOCK_RUNS and not runs_now and incident.sla_running_since:
         calendar = _calendar(incident.practice.contract_id)
-        incident.sla_minutes_used += support_minutes_between(incident.sla_running_since, now, calendar)
+        incident.sla_time_used += support_time_between(incident.sla_running_since, now, calendar)
         incident.sla_running_since = None
         incident.resolution_due_at = None  # paused: no due time until the desk has the next move again
-        changed += ["sla_minutes_used", "sla_running_since", "resolution_due_at"]
+        changed += ["sla_time_used", "sla_running_since", "resolution_due_at"]
     elif runs_now and incident.sla_running_since is None:
         incident.sla_running_since = now
         calendar, (_, resolution) = _terms(incident)
@@ -68,20 +77,21 @@ def sla_after_severity_change(incident, now):
         changed.append("response_due_at")
     if incident.sla_running_since is None:
         return changed  # paused: the new target applies when the clock runs again
-    incident.sla_minutes_used += support_minutes_between(incident.sla_running_since, now, calendar)
+    incident.sla_time_used += support_time_between(incident.sla_running_since, now, calendar)
     incident.sla_running_since = now
     return [
         *changed,
-        "sla_minutes_used",
+        "sla_time_used",
         "sla_running_since",
         *_reschedule(incident, now, calendar, resolution),
     ]
 
 
 def _reschedule(incident, now, calendar, resolution):
-    remaining = max(resolution - incident.sla_minutes_used, 0)
+    # Exact to the microsecond: the time used is not rounded, so a pause moves the due time by nothing.
+    remaining = max(timedelta(minutes=resolution) - incident.sla_time_used, timedelta(0))
     start = incident.sla_running_since or now
-    incident.resolution_due_at = add_support_minutes(start, remaining, calendar)
+    incident.resolution_due_at = add_support_time(start, remaining, calendar)
     return ["resolution_due_at"]
 
 
@@ -167,56 +177,82 @@ def _move(incident, level, actor, reason, kind):
 
 
 def _elapsed(incident, now, calendar):
-    """Support minutes the incident's clock has run: paused time (awaiting the customer...) excluded."""
-    running = incident.sla_running_since
-    return incident.sla_minutes_used + (support_minutes_between(running, now, calendar) if running else 0)
+    """Support time the incident's clock has run, exactly: paused time (awaiting the customer...) excluded."""
+    used = incident.sla_time_used
+    if incident.sla_running_since:
+        used += support_time_between(incident.sla_running_since, now, calendar)
+    return used
 
 
 def _due_level(incident, ladder, elapsed):
     due = None
     for level in ladder:
-        thresholds = {t.severity: t.after_minutes for t in level.thresholds.all()}
+        thresholds = {t.severity: timedelta(minutes=t.after_minutes) for t in level.thresholds.all()}
         if incident.severity in thresholds and elapsed >= thresholds[incident.severity]:
             due = level
     return due
 
 
-def _target_passed(incident, now):
-    missed_response = (
-        incident.responded_at is None and incident.response_due_at and incident.response_due_at <= now
+def _missed_target(incident, now):
+    """The SLA target that has passed unmet at `now`: "response", "resolution" or None.
+
+    A response is missed if its due time has passed with none given by then (none yet, or a late one); a
+    resolution is missed if its due time has passed, which it can only while the clock runs (a paused
+    clock has no due time)."""
+    due = incident.response_due_at
+    if due is not None and due <= now and (incident.responded_at is None or incident.responded_at > due):
+        return "response"
+    if incident.resolution_due_at is not None and incident.resolution_due_at <= now:
+        return "resolution"
+    return None
+
+
+def _missed_any_target(now):
+    """The query form of _missed_target, so that the sweep locks only the incidents it may move."""
+    response_missed = Q(response_due_at__lte=now) & (
+        Q(responded_at__isnull=True) | Q(responded_at__gt=F("response_due_at"))
     )
-    missed_resolution = incident.resolution_due_at is not None and incident.resolution_due_at <= now
-    return bool(missed_response or missed_resolution)
+    return response_missed | Q(resolution_due_at__lte=now)
 
 
 def escalate_overdue(now=None):
-    """Move every open incident whose clock has run past a level's threshold for its severity up to the
-    highest such level. Safe to run twice or at once on several workers: each incident is re-read under
-    a row lock and moved only if it is still below its due level. Returns how many moved."""
+    """Escalate every open incident that has missed an SLA target (response or resolution) to the highest
+    level whose threshold for its severity its clock has run past, and at least to the first rung. An
+    incident that has missed no target is not escalated automatically, whatever the thresholds: a response
+    target met never escalates. Safe to run twice or at once on several workers: each incident is
+    re-read under a row lock and moved only if it is still below its due level. Returns how many moved."""
     now = now or timezone.now()
     per_practice = {}  # practice id -> (ladder, calendar): read once per practice, not per incident
-    moved = 0
-    candidates = Incident.objects.filter(status__in=CLOCK_RUNS).values_list("pk", flat=True)
-    for incident_id in candidates.iterator():
-        with transaction.atomic():
-            incident = _lock(incident_id)
-            if incident.practice_id not in per_practice:
-                contract = incident.practice.contract
-                per_practice[incident.practice_id] = (
-                    ladder_for(contract),
-                    _calendar(incident.practice.contract_id),
-                )
-            ladder, calendar = per_practice[incident.practice_id]
-            elapsed = _elapsed(incident, now, calendar)
-            due = _due_level(incident, ladder, elapsed)
-            if due is None and _target_passed(incident, now) and ladder:
-                due = ladder[0]  # a missed target reaches at least the first rung
-            current = incident.escalation_level.position if incident.escalation_level else 0
-            if incident.status in CLOCK_RUNS and due is not None and due.position > current:
-                reason = f"Automatic: {elapsed} support minutes unresolved at severity {incident.severity}."
-                _move(incident, due, None, reason, TimelineEvent.Kind.ESCALATED)
-                moved += 1
-    return moved
+    candidates = Incident.objects.filter(_missed_any_target(now), status__in=CLOCK_RUNS)
+    return sum(
+        _escalate_if_missed(incident_id, now, per_practice)
+        for incident_id in candidates.values_list("pk", flat=True).iterator()
+    )
+
+
+@transaction.atomic
+def _escalate_if_missed(incident_id, now, per_practice):
+    incident = _lock(incident_id)
+    missed = _missed_target(incident, now)
+    if incident.status not in CLOCK_RUNS or missed is None:
+        return False  # changed since the candidates were read
+    if incident.practice_id not in per_practice:
+        per_practice[incident.practice_id] = (
+            ladder_for(incident.practice.contract),
+            _calendar(incident.practice.contract_id),
+        )
+    ladder, calendar = per_practice[incident.practice_id]
+    elapsed = _elapsed(incident, now, calendar)
+    due = _due_level(incident, ladder, elapsed) or (ladder[0] if ladder else None)
+    current = incident.escalation_level.position if incident.escalation_level else 0
+    if due is None or due.position <= current:
+        return False
+    reason = (
+        f"Automatic: {elapsed // timedelta(minutes=1)} support minutes on the clock at severity "
+        f"{incident.severity}; the {missed} target passed unmet."
+    )
+    _move(incident, due, None, reason, TimelineEvent.Kind.ESCALATED)
+    return True
 
 
 @transaction.atomic

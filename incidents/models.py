@@ -1,4 +1,5 @@
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -261,7 +262,9 @@ class Incident(models.Model):
     response_due_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
     responded_at = models.DateTimeField(null=True, blank=True, editable=False)
     resolution_due_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
-    sla_minutes_used = models.PositiveIntegerField(default=0, editable=False)
+    # Support time the resolution clock ran before sla_running_since, exact (not rounded to minutes), so
+    # that pausing and resuming moves no due time.
+    sla_time_used = models.DurationField(default=timedelta(0), editable=False)
     sla_running_since = models.DateTimeField(null=True, blank=True, editable=False)
     # Where on the escalation ladder the incident stands (none: with the desk). escalation/services.py.
     escalation_level = models.ForeignKey(

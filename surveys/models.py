@@ -11,7 +11,9 @@ class SurveyRound(models.Model):
     round_date = models.DateField(unique=True)
     seed = models.BigIntegerField(help_text="The random seed of the draw, kept so that it can be repeated.")
     population = models.PositiveIntegerField(help_text="Customers with an incident closed in the month.")
-    eligible_count = models.PositiveIntegerField(help_text="Of those, not invited in the six months before.")
+    eligible_count = models.PositiveIntegerField(
+        help_text="Of those, not invited in another round less than six months before or after this one."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -2,7 +2,10 @@
 
 - The round for closures in calendar month M (Europe/London) is dated the 1st of month M+1.
 - Population: the distinct customers (incident reporters) with at least one incident closed in M.
-- A customer invited in a round dated d is not eligible for any round dated before d + 6 months.
+- Nobody is invited in two rounds less than six months apart, whichever is drawn first: a customer
+  invited in a round dated d is not eligible for any other round dated after d - 6 months and before
+  d + 6 months. Rounds may be drawn out of order (by hand, or catching up after an outage), so a draw
+  looks at the rounds on both sides of its own date.
 - Sample: 25% of the population, rounded up, drawn uniformly from the eligible (all if fewer).
 """
 
@@ -57,13 +60,14 @@ def population(month):
 
 
 def eligible(customers, round_date):
-    """Those not invited in a round dated d with round_date < d + 6 months, i.e. d > round_date - 6 months."""
+    """Those not invited in any other round dated less than six months before or after `round_date`."""
     # Read the window's invitations rather than pass every customer in an IN list: a month can have tens
     # of thousands of customers, more than SQLite accepts as query parameters.
-    recent = Invitation.objects.filter(
-        round__round_date__gt=_add_months(round_date, -EXCLUSION_MONTHS), round__round_date__lt=round_date
-    )
-    excluded = set(recent.values_list("customer_id", flat=True))
+    nearby = Invitation.objects.filter(
+        round__round_date__gt=_add_months(round_date, -EXCLUSION_MONTHS),
+        round__round_date__lt=_add_months(round_date, EXCLUSION_MONTHS),
+    ).exclude(round__round_date=round_date)
+    excluded = set(nearby.values_list("customer_id", flat=True))
     return [customer for customer in customers if customer not in excluded]
 
 
@@ -77,12 +81,38 @@ def sample_month(month, *, seed=None, dry_run=False):
     """Draw the round for closures in `month` (any date in it), or return the round already drawn.
 
     Running it again, or twice at once, gives the same round: the month is unique in the database, and
-    the loser of a race reads the winner's round. With `dry_run`, nothing is saved.
+    a run that waited for another reads the round that one drew. With `dry_run`, nothing is saved.
     """
     month = month.replace(day=1)
-    existing = SurveyRound.objects.filter(month=month).first()
-    if existing:
-        return existing, list(existing.invitations.values_list("customer_id", flat=True))
+    if dry_run:
+        return _already_drawn(month) or _draw_round(month, seed)[:2]
+    try:
+        with transaction.atomic():
+            _take_turns()
+            drawn = _already_drawn(month)
+            if drawn:
+                return drawn
+            survey_round, chosen, last_incident = _draw_round(month, seed)
+            survey_round.save()
+            Invitation.objects.bulk_create(
+                (Invitation(round=survey_round, customer_id=c, incident_id=last_incident[c]) for c in chosen),
+                batch_size=1000,
+            )
+    except IntegrityError:  # another run drew this month first (SQLite, which takes no turns): theirs stands
+        return _already_drawn(month)
+    return survey_round, chosen
+
+
+def _already_drawn(month):
+    """(the month's round, the customers it invited), or None if it has not been drawn."""
+    survey_round = SurveyRound.objects.filter(month=month).first()
+    if survey_round is None:
+        return None
+    return survey_round, list(survey_round.invitations.values_list("customer_id", flat=True))
+
+
+def _draw_round(month, seed):
+    """The month's round (unsaved), the customers it invites and {customer: their last incident}."""
     round_date = _add_months(month, 1)
     last_incident = last_closed_incidents(month)
     people = sorted(last_incident)
@@ -92,19 +122,21 @@ def sample_month(month, *, seed=None, dry_run=False):
     survey_round = SurveyRound(
         month=month, round_date=round_date, seed=seed, population=len(people), eligible_count=len(chosen_from)
     )
-    if dry_run:
-        return survey_round, chosen
-    try:
-        with transaction.atomic():
-            survey_round.save()
-            Invitation.objects.bulk_create(
-                (Invitation(round=survey_round, customer_id=c, incident_id=last_incident[c]) for c in chosen),
-                batch_size=1000,
-            )
-    except IntegrityError:  # another run drew this month first: theirs stands
-        survey_round = SurveyRound.objects.get(month=month)
-        chosen = list(survey_round.invitations.values_list("customer_id", flat=True))
-    return survey_round, chosen
+    return survey_round, chosen, last_incident
+
+
+def _take_turns():
+    """Draws take turns, each until its transaction ends. A draw reads the invitations of the rounds on
+    both sides of its own, so two draws of different months at once could each read before the other
+    wrote, and invite someone twice within six months.
+
+    On PostgreSQL, a lock on the rounds' table that draws (and other writes of rounds) wait for, and
+    readers do not. SQLite, the embedded default, lets only one transaction write at a time anyway."""
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            table = connection.ops.quote_name(SurveyRound._meta.db_table)
+            cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
 
 
 def queue_invitation_emails(survey_round):

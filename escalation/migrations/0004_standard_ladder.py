@@ -1,7 +1,9 @@
-"""SPEC's escalation ladder, with the support minutes after logging at which each severity reaches each
-level automatically (none: that severity only reaches the level by hand). The first rung falls on the
-response target, the Customer Service Manager on the resolution target, and the directors only for
-severities 1 and 2. Contacts are left empty: administrators name real staff in admin.
+"""SPEC's escalation ladder, with the support minutes on an incident's clock at which each severity reaches
+each level automatically (none: that severity only reaches the level by hand). Only an incident that has
+missed an SLA target is escalated automatically (escalation/services.py); the thresholds then say how far
+up it goes. The first rung falls on the response target, the Customer Service Manager on the resolution
+target (for severity 1, at half of it), and the directors only for severities 1 and 2. Contacts are left
+empty: administrators name real staff in admin.
 """
 
 from django.db import migrations

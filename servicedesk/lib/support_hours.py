@@ -3,12 +3,16 @@
 A `Calendar` says, for each weekday, when the desk is open (Europe/London wall-clock times), and which
 countries' public holidays close it. Two functions carry everything else:
 
-- `add_support_minutes(start, minutes, calendar)`: the instant `minutes` of open time after `start`;
-- `support_minutes_between(start, end, calendar)`: the open minutes between two instants.
+- `add_support_time(start, duration, calendar)`: the instant `duration` of open time after `start`;
+- `support_time_between(start, end, calendar)`: the open time between two instants.
 
 Opening times are turned into real instants day by day with the Europe/London zone, and all arithmetic
 is done in UTC (Python compares and subtracts two datetimes of the same zone by wall clock), so a day on
 which the clocks change is as long as it really is (a 24x7 desk has 23 or 25 hours that day).
+
+Both are exact to the microsecond underneath: `add_support_time` and `support_time_between` take and give
+a `timedelta`, so that a clock paused and resumed many times loses nothing. The minute functions are for
+targets set in whole minutes and for what the pages show.
 """
 
 from dataclasses import dataclass
@@ -83,8 +87,8 @@ def _days_from(instant):
 _MAX_DAYS = 3 * 366
 
 
-def add_support_minutes(start, minutes, calendar=STANDARD):
-    """The instant at which `minutes` of support time have passed since `start` (aware datetime).
+def add_support_time(start, duration, calendar=STANDARD):
+    """The instant at which `duration` (a timedelta) of support time has passed since `start` (aware).
 
     Started out of hours, the clock starts at the next opening; a result that lands exactly on a
     closing time is that closing time.
@@ -92,7 +96,7 @@ def add_support_minutes(start, minutes, calendar=STANDARD):
     if start.tzinfo is None:
         raise ValueError("start must be timezone-aware")
     start = start.astimezone(UTC)
-    remaining = timedelta(minutes=minutes)
+    remaining = duration
     for n, day in enumerate(_days_from(start)):
         if n > _MAX_DAYS:
             raise ValueError("the calendar has no open time in the next three years")
@@ -107,14 +111,19 @@ def add_support_minutes(start, minutes, calendar=STANDARD):
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def support_minutes_between(start, end, calendar=STANDARD):
-    """Whole minutes of support time from `start` to `end` (0 if `end` is not after `start`)."""
+def add_support_minutes(start, minutes, calendar=STANDARD):
+    """The instant at which `minutes` of support time have passed since `start`: an SLA target's due time."""
+    return add_support_time(start, timedelta(minutes=minutes), calendar)
+
+
+def support_time_between(start, end, calendar=STANDARD):
+    """The support time from `start` to `end`, exactly, as a timedelta (zero if `end` is not after it)."""
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("start and end must be timezone-aware")
     start, end = start.astimezone(UTC), end.astimezone(UTC)
-    if end <= start:
-        return 0
     total = timedelta()
+    if end <= start:
+        return total
     for day in _days_from(start):
         if datetime.combine(day, MIDNIGHT, tzinfo=LONDON).astimezone(UTC) >= end:
             break
@@ -122,7 +131,12 @@ def support_minutes_between(start, end, calendar=STANDARD):
             overlap = min(span_end, end) - max(span_start, start)
             if overlap > timedelta():
                 total += overlap
-    return int(total.total_seconds() // 60)
+    return total
+
+
+def support_minutes_between(start, end, calendar=STANDARD):
+    """Whole minutes of support time from `start` to `end` (0 if `end` is not after `start`), for display."""
+    return support_time_between(start, end, calendar) // timedelta(minutes=1)
 
 
 def next_opening(instant, calendar=STANDARD):

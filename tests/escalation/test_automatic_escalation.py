@@ -1,4 +1,5 @@
-"""SLA breaches escalate automatically: a beat task (and a command) runs one idempotent sweep."""
+"""SLA breaches escalate automatically: a beat task (and a command) runs one idempotent sweep, which moves an
+incident only once it has missed a target (its response or its resolution), never for time alone."""
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -12,7 +13,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from escalation.models import EscalationThreshold
-from escalation.services import escalate_overdue
+from escalation.services import escalate_overdue, incident_escalate
 from incidents import services
 from incidents.models import TimelineEvent
 from servicedesk.celery import app as celery_app
@@ -105,3 +106,98 @@ def test_a_missed_target_reaches_the_first_rung_even_below_its_threshold(severit
 
     severity_one.refresh_from_db()
     assert severity_one.escalation_level.role_name == "Customer Service Team Leader"
+
+
+# --- Only a missed target escalates (issue 13) ------------------------------------------------------------
+
+
+def sweep_at(clock, *when):
+    """Run the sweep as beat does, at that moment (London time)."""
+    clock.move_to(london(*when))
+    return escalate_overdue()
+
+
+def test_a_response_in_time_escalates_nothing_until_the_resolution_target_passes_unmet(
+    clock, standard_ladder, practice_user, product, agent
+):
+    # Severity 2: response within 60 support minutes, resolution within 510 (17:30 the same day).
+    incident = IncidentFactory(reporter=practice_user, product=product, severity=2)
+    clock.move_to(london(2026, 11, 25, 9, 5))
+    services.incident_verify(incident, actor=agent)  # answered in 5 minutes
+
+    # Past the first rung's threshold (60) and the liaison officer's (240), neither target missed.
+    assert [sweep_at(clock, 2026, 11, 25, hh, mm) for hh, mm in [(10, 1), (13, 1), (17, 29)]] == [0, 0, 0]
+    incident.refresh_from_db()
+    assert incident.escalation_level is None
+    assert not incident.events.filter(kind=TimelineEvent.Kind.ESCALATED).exists()
+
+    assert sweep_at(clock, 2026, 11, 25, 17, 30) == 1  # the resolution target passes unmet
+
+    incident.refresh_from_db()
+    assert incident.escalation_level.role_name == "Customer Service Manager"  # its threshold: 510
+    event = incident.events.get(kind=TimelineEvent.Kind.ESCALATED)
+    assert event.text == (
+        "Automatic: 510 support minutes on the clock at severity 2; the resolution target passed unmet."
+    )
+
+
+@pytest.mark.parametrize(
+    ("answered_at", "escalated"),
+    [(None, True), ((10, 10), True), ((9, 59), False)],
+    ids=["never-answered", "answered-late", "answered-in-time"],
+)
+def test_a_response_target_passed_unmet_escalates_to_the_first_rung(
+    clock, standard_ladder, practice_user, product, agent, answered_at, escalated
+):
+    incident = IncidentFactory(reporter=practice_user, product=product, severity=2)  # response due 10:00
+    assert sweep_at(clock, 2026, 11, 25, 9, 59) == 0
+    if answered_at:
+        clock.move_to(london(2026, 11, 25, *answered_at))
+        services.incident_verify(incident, actor=agent)
+
+    assert sweep_at(clock, 2026, 11, 25, 10, 15) == int(escalated)
+
+    incident.refresh_from_db()
+    assert (incident.escalation_level.role_name if incident.escalation_level else None) == (
+        "Customer Service Team Leader" if escalated else None
+    )
+    if escalated:
+        assert incident.events.get(kind=TimelineEvent.Kind.ESCALATED).text.endswith(
+            "the response target passed unmet."
+        )
+
+
+def test_escalation_by_hand_is_unchanged_and_the_sweep_leaves_it_there(
+    clock, standard_ladder, practice_user, product, agent
+):
+    incident = IncidentFactory(reporter=practice_user, product=product, severity=2)
+    services.incident_verify(incident, actor=agent)  # answered at once
+    clock.move_to(london(2026, 11, 25, 9, 30))
+
+    incident = incident_escalate(incident, actor=practice_user, reason="We cannot print prescriptions")
+    assert incident.escalation_level.role_name == "Customer Service Team Leader"
+
+    assert sweep_at(clock, 2026, 11, 25, 12, 0) == 0
+    incident.refresh_from_db()
+    assert incident.escalation_level.role_name == "Customer Service Team Leader"
+    assert incident.events.get(kind=TimelineEvent.Kind.ESCALATED).actor == practice_user
+
+
+def test_the_sweep_counts_the_clock_to_the_second_after_a_pause(
+    clock, standard_ladder, practice_user, product, agent
+):
+    clock.move_to(london(2026, 11, 25, 10, 0, 30))
+    incident = IncidentFactory(reporter=practice_user, product=product, severity=2)
+    clock.move_to(london(2026, 11, 25, 10, 10))
+    services.incident_start_investigation(services.incident_verify(incident, actor=agent), actor=agent)
+    clock.move_to(london(2026, 11, 25, 10, 30))
+    services.incident_await_customer(incident, actor=agent, question="Which PC?")  # 29 min 30 s used
+    clock.move_to(london(2026, 11, 25, 11, 0))
+    services.incident_start_investigation(incident, actor=agent, note="Thanks")
+    # 480 min 30 s left: 390 to Wednesday's close, 90 min 30 s on Thursday.
+
+    assert sweep_at(clock, 2026, 11, 26, 10, 30, 29) == 0
+    assert sweep_at(clock, 2026, 11, 26, 10, 30, 30) == 1
+
+    incident.refresh_from_db()
+    assert incident.escalation_level.role_name == "Customer Service Manager"  # 510 support minutes exactly

@@ -1,7 +1,7 @@
 """Support hours: SLA clocks count only the desk's open time, Europe/London, without English and Irish
 public holidays (from the holidays package)."""
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 import pytest
 
@@ -11,8 +11,10 @@ from servicedesk.lib.support_hours import (
     STANDARD,
     Calendar,
     add_support_minutes,
+    add_support_time,
     next_opening,
     support_minutes_between,
+    support_time_between,
 )
 
 
@@ -98,3 +100,15 @@ def test_nothing_passes_between_an_instant_and_an_earlier_one():
 def test_naive_datetimes_are_refused():
     with pytest.raises(ValueError, match="timezone-aware"):
         add_support_minutes(datetime(2026, 11, 25, 12, 0), 10, STANDARD)
+
+
+def test_support_time_is_exact_to_the_microsecond_across_the_evening_and_weekend():
+    start = london(2026, 11, 27, 17, 10, 30, 250_000)  # Friday
+    end = london(2026, 11, 30, 9, 0, 15)  # Monday
+    used = (
+        timedelta(minutes=19, seconds=29, microseconds=750_000) + timedelta(hours=3) + timedelta(seconds=15)
+    )
+
+    assert support_time_between(start, end) == used
+    assert add_support_time(start, used) == end
+    assert support_minutes_between(start, end) == 199  # whole minutes, for the pages

@@ -179,7 +179,7 @@ def test_legal_transition_moves_the_incident_and_records_one_event(
     side = expected_side_fields(action, before, release)
     assert {name: after[name] for name in side} == side
     # The SLA clocks move with the status (tests/escalation covers them).
-    clocks = {"responded_at", "resolution_due_at", "sla_minutes_used", "sla_running_since", "response_due_at"}
+    clocks = {"responded_at", "resolution_due_at", "sla_time_used", "sla_running_since", "response_due_at"}
     changed = {name for name in after if after[name] != before[name]} - {"updated_at"} - clocks
     assert changed <= {"status", *side}
 

@@ -7,12 +7,14 @@ separate worker and does its job there.
 import importlib
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from celery.signals import task_postrun
 from django.apps import apps
 from django.conf import settings
 from django.core import mail
+from django.db.models import F
 
 from escalation.tasks import escalate_overdue_task
 from incidents.models import Incident
@@ -113,7 +115,10 @@ def test_the_beat_escalation_task_runs_on_a_real_worker(
     """What beat sends every five minutes: the worker runs the sweep and the overdue incident moves up."""
     importlib.import_module("escalation.migrations.0004_standard_ladder").create(apps, None)  # after flushes
     incident = IncidentFactory(reporter=practice_user, product=product, severity=1)
-    Incident.objects.filter(pk=incident.pk).update(sla_minutes_used=10_000)  # long past every threshold
+    # Unanswered past its response target, and its clock long past every threshold.
+    Incident.objects.filter(pk=incident.pk).update(
+        response_due_at=F("created_at"), sla_time_used=timedelta(minutes=10_000)
+    )
     entry = settings.CELERY_BEAT_SCHEDULE["escalate-overdue"]
 
     celery_app.send_task(entry["task"])

@@ -4,12 +4,13 @@ six months, reproducible from its seed, drawn once however often it runs."""
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
+from io import StringIO
 
 import pytest
 import time_machine
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 
 from incidents.models import Incident
 from servicedesk.lib.support_hours import LONDON
@@ -53,16 +54,58 @@ def test_the_issues_example(october_customers):
     assert not set(chosen) & {c.pk for c in october_customers[:3]}
 
 
+@pytest.fixture
+def clock():
+    """A running clock from 02:00 on 2 January 2027 (a day after the round of 1 January was due), which the
+    test may move on. Ask for it first, so that the other fixtures are made inside it too."""
+    with time_machine.travel(datetime(2027, 1, 2, 2, 0, tzinfo=LONDON)) as traveller:
+        yield traveller
+
+
 @pytest.mark.parametrize(
     ("invited_round", "eligible_on_1_november"),
-    [(date(2026, 5, 1), True), (date(2026, 6, 1), False)],
-    ids=["invited-6-months-before", "invited-5-months-before"],
+    [
+        (date(2026, 5, 1), True),
+        (date(2026, 6, 1), False),
+        (date(2027, 4, 1), False),
+        (date(2027, 5, 1), True),
+    ],
+    ids=[
+        "invited-6-months-before",
+        "invited-5-months-before",
+        "invited-5-months-after",
+        "invited-6-months-after",
+    ],
 )
-def test_the_six_month_boundary(practice, product, invited_round, eligible_on_1_november):
+def test_the_six_month_boundary_on_both_sides(
+    clock, practice, product, invited_round, eligible_on_1_november
+):
+    clock.move_to(datetime(2027, 5, 2, 2, 0, tzinfo=LONDON))  # every round named here has been drawn
     customer = UserFactory(practice=practice)
     invited_on([customer], invited_round)
 
     assert (eligible([customer.pk], date(2026, 11, 1)) == [customer.pk]) is eligible_on_1_november
+
+
+def test_a_round_drawn_after_a_later_one_leaves_out_those_the_later_one_invited(clock, practice, product):
+    # The issue's example: the round of 1 January 2027 is drawn on time, the round of 1 December 2026 a
+    # day later by hand (beat was down on 1 December). Both months closed an incident of the same customer.
+    customer = UserFactory(practice=practice)
+    for closed in (
+        datetime(2026, 11, 20, 12, 0, tzinfo=LONDON),
+        datetime(2026, 12, 10, 12, 0, tzinfo=LONDON),
+    ):
+        closed_in(customer, product, closed)
+    january, invited = sample_month(date(2026, 12, 1))
+    assert (january.round_date, invited) == (date(2027, 1, 1), [customer.pk])
+
+    out = StringIO()
+    call_command("sample_surveys", "--month", "2026-11", stdout=out)
+
+    december = SurveyRound.objects.get(round_date=date(2026, 12, 1))
+    assert (december.population, december.eligible_count) == (1, 0)
+    assert "Survey round of 1 December 2026: invites 0 of 1 customers (0 eligible)" in out.getvalue()
+    assert list(Invitation.objects.filter(customer=customer).values_list("round", flat=True)) == [january.pk]
 
 
 def test_a_customer_with_several_closures_counts_once(practice, product):
@@ -129,6 +172,58 @@ def test_two_runs_at_once_make_one_round(practice, product):
 
     assert len(rounds) == 1
     assert SurveyRound.objects.count() == 1 and Invitation.objects.count() == 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL and real concurrency")
+@pytest.mark.django_db(transaction=True)
+def test_two_months_drawn_at_once_invite_nobody_twice(clock, practice, product):
+    # The customer closed an incident in November and in December. January's round is drawn, and while
+    # its transaction is still open, December's round is drawn too (catching up, by hand).
+    customer = UserFactory(practice=practice)
+    closed_in(customer, product, datetime(2026, 11, 20, 12, 0, tzinfo=LONDON))
+    closed_in(customer, product, datetime(2026, 12, 10, 12, 0, tzinfo=LONDON))
+    january_drawn, december_done = threading.Event(), threading.Event()
+
+    def draw_january():
+        try:
+            with transaction.atomic():  # as beat's task draws: the transaction ends after the draw
+                sample_month(date(2026, 12, 1))
+                january_drawn.set()
+                # Commit only once December's draw has finished, or waits for this one to end (at most
+                # about 30 seconds, so that a fault cannot hang the suite).
+                for _ in range(3000):
+                    if december_done.wait(0.01) or _blocks_another_session():
+                        break
+        finally:
+            january_drawn.set()
+            connection.close()
+
+    def draw_december():
+        january_drawn.wait()
+        try:
+            sample_month(date(2026, 11, 1))
+        finally:
+            december_done.set()
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for future in [pool.submit(draw_january), pool.submit(draw_december)]:
+            future.result()
+
+    assert list(Invitation.objects.filter(customer=customer).values_list("round__round_date", flat=True)) == [
+        date(2027, 1, 1)
+    ]
+    assert SurveyRound.objects.get(round_date=date(2026, 12, 1)).eligible_count == 0
+
+
+def _blocks_another_session():
+    """Whether another session waits for a lock this one holds (pg_locks is read afresh each time, unlike
+    pg_stat_activity, which a transaction sees as it was at its first reading)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid)))"
+        )
+        return cursor.fetchone()[0]
 
 
 def test_beat_draws_last_months_round_at_two_on_the_first(october_customers):

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0003_standard_calendars"),
         ("escalation", "0004_standard_ladder"),
-        ("incidents", "0006_summary_trigram_index"),
+        ("incidents", "0007_exact_sla_seconds"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

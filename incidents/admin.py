@@ -17,6 +17,7 @@ from django.utils.text import smart_split, unescape_string_literal
 
 from accounts.models import Practice
 from servicedesk.lib.admin import SecretFieldsAdminMixin, act_on_each
+from servicedesk.lib.forms import NoNHSNumbersMixin
 from servicedesk.lib.pagination import EstimatedCountPaginator
 
 from . import admin_actions, services
@@ -130,7 +131,11 @@ class TimelineEventInline(admin.TabularInline):
         return format_html_join(mark_safe("<br>"), "{}", ((part,) for part in parts)) or "—"
 
 
-class PurgeForm(forms.Form):
+class PurgeForm(NoNHSNumbersMixin):
+    """The reason is kept in the purge's audit entry: it must not repeat the patient data."""
+
+    nhs_field_names = {"reason": "the reason"}
+
     reason = forms.CharField(
         label="Why is it being purged?",
         help_text="Do not repeat the patient data here.",

@@ -10,6 +10,8 @@ from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.utils.functional import SimpleLazyObject
 
+from .lib.admin import NHSNumberAdminMixin
+
 
 class ServiceDeskAdminSite(admin.AdminSite):
     site_header = "Primary Care Service Desk"
@@ -17,6 +19,15 @@ class ServiceDeskAdminSite(admin.AdminSite):
     index_title = "Triage and administration"
     site_url = None  # "View site" would only bring staff back here: the header's links lead out
     enable_nav_sidebar = False
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Register as Django does, with the NHS-number guard on every form of the model admin: a model
+        admin cannot forget it, and those of other packages (groups, devices) get it too."""
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, NHSNumberAdminMixin):
+            attrs = {"__module__": admin_class.__module__}
+            admin_class = type(admin_class.__name__, (NHSNumberAdminMixin, admin_class), attrs)
+        super().register(model_or_iterable, admin_class, **options)
 
     def get_app_list(self, request, app_label=None):
         # Built when a template first reads it: every page's context asks for it, for the sidebar.

@@ -37,9 +37,13 @@ _PDF_WORKER = Path(__file__).with_name("pdf_worker.py")
 # (the NHS-number detector joins digits across at most three characters).
 _BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]+")
 _APART = "\n\n\n\n"
-# Windows keeps some image properties (title, comments, author) as UTF-16: runs of it, either byte order.
-_UTF16_LE = re.compile(rb"(?:[\t\n\r\x20-\x7e\xa0-\xff]\x00){4,}")
-_UTF16_BE = re.compile(rb"(?:\x00[\t\n\r\x20-\x7e\xa0-\xff]){4,}")
+# Text in binary data, as a `strings` program finds it: runs of at least ten characters (an NHS number's
+# digits), in UTF-8, and in UTF-16 of either byte order (Windows keeps some image properties so).
+_UTF8_RUN = re.compile(
+    rb"(?:[\t\n\r\x20-\x7e]|[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}){10,}"
+)
+_UTF16_LE_RUN = re.compile(rb"(?:[\t\n\r\x20-\x7e\xa0-\xff]\x00){10,}")
+_UTF16_BE_RUN = re.compile(rb"(?:\x00[\t\n\r\x20-\x7e\xa0-\xff]){10,}")
 
 
 class UnreadableFile(Exception):
@@ -52,11 +56,13 @@ def readable(text):
 
 
 def readable_in_binary(data):
-    """The readable text in binary data, as a `strings` program finds it: UTF-8 runs and UTF-16 runs."""
-    pieces = [readable(data.decode("utf-8", errors="replace"))]
-    for pattern, encoding in ((_UTF16_LE, "utf-16-le"), (_UTF16_BE, "utf-16-be")):
-        pieces.extend(match.group().decode(encoding) for match in pattern.finditer(data))
-    return _APART.join(pieces)
+    """The runs of text in binary data, kept apart."""
+    runs = ((_UTF8_RUN, "utf-8"), (_UTF16_LE_RUN, "utf-16-le"), (_UTF16_BE_RUN, "utf-16-be"))
+    return _APART.join(
+        match.group().decode(encoding, errors="replace")
+        for pattern, encoding in runs
+        for match in pattern.finditer(data)
+    )
 
 
 def file_texts(content_type, data):
@@ -81,7 +87,7 @@ _PNG_STRUCTURE = {b"IHDR", b"PLTE", b"IEND"}
 
 def _png(data):
     """The PNG's text chunks and other metadata, and where its IEND chunk ends."""
-    position, kinds, metadata, budget = 8, [], [], [METADATA_MAX_CHARS]
+    position, kinds, metadata, budget = 8, set(), [], _InflateBudget()
     while b"IEND" not in kinds:
         if position + 12 > len(data):
             raise UnreadableFile("incomplete")
@@ -90,11 +96,13 @@ def _png(data):
         crc = data[position + 8 + length : position + 12 + length]
         if len(crc) < 4 or not kind.isalpha() or zlib.crc32(kind + body) != int.from_bytes(crc, "big"):
             raise UnreadableFile("damaged")
-        kinds.append(kind)
+        if not kinds and kind != b"IHDR":
+            raise UnreadableFile("damaged")
+        kinds.add(kind)
         position += 12 + length
         if kind not in _PNG_PIXELS | _PNG_STRUCTURE:
             metadata.append(_png_chunk_text(kind, body, budget))
-    if kinds[0] != b"IHDR" or b"IDAT" not in kinds:
+    if b"IDAT" not in kinds:
         raise UnreadableFile("damaged")
     return metadata, position
 
@@ -104,29 +112,34 @@ def _png_chunk_text(kind, body, budget):
     if kind == b"tEXt":
         return readable(body.decode("latin-1"))
     if kind == b"zTXt":
-        return readable(keyword.decode("latin-1") + _APART + _inflate(rest[1:], budget).decode("latin-1"))
+        return readable(keyword.decode("latin-1") + _APART + budget.inflate(rest[1:]).decode("latin-1"))
     if kind == b"iTXt":
         compressed, language_and_keyword = rest[:1] == b"\x01", rest[2:]
         language, _, rest = language_and_keyword.partition(b"\x00")
         translated, _, text = rest.partition(b"\x00")
         if compressed:
-            text = _inflate(text, budget)
+            text = budget.inflate(text)
         parts = [keyword, language, translated, text]
         return readable(_APART.join(part.decode("utf-8", errors="replace") for part in parts))
     return readable_in_binary(body)  # eXIf and the like: EXIF, private chunks
 
 
-def _inflate(data, budget):
-    """Decompressed text, within what is left of the file's budget (a small chunk can inflate to GBs)."""
-    inflater = zlib.decompressobj()
-    try:
-        text = inflater.decompress(data, budget[0] + 1)
-    except zlib.error:
-        raise UnreadableFile("damaged") from None
-    budget[0] -= len(text)
-    if budget[0] < 0:
-        raise UnreadableFile("too much metadata")
-    return text
+class _InflateBudget:
+    """How much of one file's compressed text may still be decompressed: a chunk of a few kilobytes can
+    inflate to gigabytes."""
+
+    def __init__(self):
+        self.left = METADATA_MAX_CHARS
+
+    def inflate(self, data):
+        try:
+            text = zlib.decompressobj().decompress(data, self.left + 1)
+        except zlib.error:
+            raise UnreadableFile("damaged") from None
+        self.left -= len(text)
+        if self.left < 0:
+            raise UnreadableFile("too much metadata")
+        return text
 
 
 # --- JPEG: segments (marker, length, data) from SOI to EOI; entropy-coded data after each SOS -------------

@@ -125,8 +125,10 @@ class NHSNumberGuardMixin(NoNHSNumbersMixin):
 
 
 def with_nhs_guard(form_class):
-    """`form_class`, or a subclass of it that refuses NHS numbers if it does not already."""
-    if issubclass(form_class, NoNHSNumbersMixin):
+    """`form_class`, or a subclass of it that refuses NHS numbers (unless it does already, or has no text
+    fields: read-only admin pages build no subclass)."""
+    guarded = issubclass(form_class, NoNHSNumbersMixin)
+    if guarded or not any(map(is_text_field, form_class.base_fields.values())):
         return form_class
     return type(form_class.__name__, (NoNHSNumbersMixin, form_class), {"__module__": form_class.__module__})
 

@@ -11,13 +11,13 @@ the number as a person would read it on the screen:
   spaces become plain ones), invisible characters dropped (format characters such as zero-width spaces,
   joiners, soft hyphens, byte-order and direction marks; combining marks; control characters other than
   tabs and line breaks; the Hangul fillers), and every decimal digit of any script mapped to 0-9.
-- Digits joined by short runs (one to three characters) of anything but letters and digits form a
-  chain: "943 476 5919", "(943) 476-5919", "94.34.76.59.19", "943 / 476 / 5919". A chain is split into
-  list items at ", " and ";" (and at a blank line). An item with exactly ten digits is one number,
+- Digit groups joined by separators (one to three characters that are neither letters nor digits) are
+  read as list items, which end at ";", a comma next to a space, or a blank line: "943 476 5919",
+  "(943) 476-5919", "94.34.76.59.19", "943 / 476 / 5919". An item with exactly ten digits is one number,
   unless its layout says it is something else: a time (digits joined by ":"), a date, an IPv4 address,
   or a comma-separated list that is not thousands grouping.
-- Inside longer items, ten digits written together and a 3-3-4 grouping with one separator still count,
-  so that "2026-12-07 943 476 5919" is found.
+- Ten digits written together, and a 3-3-4 grouping with one separator, count wherever they stand, so
+  that "2026-12-07 943 476 5919" is found.
 - Digits glued to the letters a-f are part of a hexadecimal identifier (GUIDs, hashes), not a number.
 
 What this does not do: read digits spelt out in words, letters standing in for digits ("O" for 0), or
@@ -28,13 +28,20 @@ import functools
 import re
 import sys
 import unicodedata
-from dataclasses import dataclass
 
-# Digits joined by one to three characters that are neither letters nor digits (an underscore counts as a
-# separator, as it does in file names).
-_CHAIN = re.compile(r"[0-9]+(?:[\W_]{1,3}[0-9]+)*")
+# A separator: one to three characters that are neither letters nor digits (an underscore counts, as in
+# file names). One that holds ";", a comma next to a space, or a blank line ends a list item instead.
+_SEPARATOR = r"[\W_]{1,3}"
+_LIST_END = r"[\W_]{0,2}(?:;|,\s|\s,|\n[\W_]?\n)"
+# Digits glued to the letters a-f belong to a hexadecimal identifier (a GUID, a hash), not to a number.
+_NOT_HEX_BEFORE, _NOT_HEX_AFTER = r"(?<![0-9A-Fa-f])", r"(?![0-9A-Fa-f])"
+_TEN_TOGETHER = re.compile(_NOT_HEX_BEFORE + r"[0-9]{10}" + _NOT_HEX_AFTER)
+_THREE_THREE_FOUR = re.compile(
+    _NOT_HEX_BEFORE + rf"[0-9]{{3}}({_SEPARATOR})[0-9]{{3}}\1[0-9]{{4}}" + _NOT_HEX_AFTER
+)
+_LIST_ITEM = re.compile(_NOT_HEX_BEFORE + rf"[0-9]+(?:(?!{_LIST_END}){_SEPARATOR}[0-9]+)*")
+_LONGEST_ITEM = 10 + 9 * 3  # ten digits, nine separators of three characters
 _GROUP = re.compile(r"([0-9]+)")  # split keeps the digit groups
-_HEX_LETTERS = set("ABCDEFabcdef")
 _ASCII_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Letters that show nothing: a person reading the text does not see them.
 _INVISIBLE_LETTERS = "\u115f\u1160\u3164\uffa0"
@@ -77,83 +84,51 @@ def is_valid_nhs_number(digits):
     return check != 10 and check == int(digits[9])
 
 
-@dataclass
-class _Item:
-    """Digit groups in a row: their texts, where each starts in the normalised text, and what is between."""
-
-    values: list
-    starts: list
-    separators: list
-
-    def span(self, first, last):
-        return self.starts[first], self.starts[last] + len(self.values[last])
-
-
 def find_nhs_numbers(text):
     """Every NHS number in `text`, as a person reads it there (e.g. '943 476 5919', '(943) 476-5919').
 
     Takes plain text from anywhere: a form field, a file's text, an email, text read from an image.
+    Three patterns run over the whole text, so that a file of millions of numbers stays quick.
     """
     text = normalise(text)
-    found = {}
-    for chain in _CHAIN.finditer(text):
-        if chain.end() - chain.start() < 10:
-            continue  # too few digits: most numbers in a log (quick to rule out)
-        for item in _items(text, chain):
-            for span in _candidates(item):
-                if is_valid_nhs_number(_digits(text[span[0] : span[1]])):
-                    found.setdefault(span, _as_read(text, *span))
-    return [found[span] for span in sorted(found)]
+    spans = {m.span() for m in _TEN_TOGETHER.finditer(text)}
+    spans.update(m.span() for m in _THREE_THREE_FOUR.finditer(text))
+    spans.update(_whole_items(text))
+    return [
+        _as_read(text, start, end)
+        for start, end in sorted(spans)
+        if is_valid_nhs_number(_digits(text[start:end]))
+    ]
 
 
 def _digits(text):
     return "".join(ch for ch in text if ch.isdigit())
 
 
-def _items(text, chain):
-    """The chain's list items: split at list punctuation, without groups that belong to a hex string."""
-    pieces = _GROUP.split(chain.group())  # '', digits, separator, digits, ..., digits, ''
-    values, separators = pieces[1::2], pieces[2:-1:2]
-    if sum(map(len, values)) < 10:
-        return
-    starts, offset = [], chain.start()
-    for value, separator in zip(values, [*separators, ""], strict=True):
-        starts.append(offset)
-        offset += len(value) + len(separator)
-    first, last = 0, len(values)
-    if chain.start() > 0 and text[chain.start() - 1] in _HEX_LETTERS:
-        first += 1
-    if chain.end() < len(text) and text[chain.end()] in _HEX_LETTERS:
-        last -= 1
-    for index in range(first, last):
-        if index == last - 1 or _ends_a_list_item(separators[index]):
-            yield _Item(values[first : index + 1], starts[first : index + 1], separators[first:index])
-            first = index + 1
+def _whole_items(text):
+    """The spans of list items of exactly ten digits that read as one number."""
+    for item in _LIST_ITEM.finditer(text):
+        start, body = item.start(), item.group()
+        if item.end() < len(text) and text[item.end()] in "ABCDEFabcdef":
+            body = _without_last_group(body)  # its last digits belong to a hexadecimal identifier
+        if not 10 <= len(body) <= _LONGEST_ITEM:
+            continue
+        pieces = _GROUP.split(body)  # '', digits, separator, digits, ..., digits, ''
+        values, separators = pieces[1::2], pieces[2:-1:2]
+        # The check digit first: it rules out ten in eleven, and costs less than reading the layout.
+        if is_valid_nhs_number("".join(values)) and _reads_as_one_number(values, separators):
+            yield start, start + len(body)
 
 
-def _ends_a_list_item(separator):
-    """'; ', ', ' and a blank line end a list item; a lone comma may be thousands grouping (9,434,765,919)."""
-    if len(separator) == 1:
-        return separator == ";"
-    has_space = any(ch.isspace() for ch in separator)
-    return ";" in separator or ("," in separator and has_space) or separator.count("\n") > 1
+def _without_last_group(body):
+    body = body.rstrip("0123456789")
+    while body and not body[-1].isdigit():  # the separator before the group: at most three characters
+        body = body[:-1]
+    return body
 
 
-def _candidates(item):
-    """Spans that may be one NHS number: the whole item, ten digits together, or a 3-3-4 grouping."""
-    lengths = [len(value) for value in item.values]
-    if sum(lengths) == 10 and _reads_as_one_number(item):
-        yield item.span(0, len(lengths) - 1)
-    for index, length in enumerate(lengths):
-        if length == 10:
-            yield item.span(index, index)
-        if lengths[index : index + 3] == [3, 3, 4] and item.separators[index] == item.separators[index + 1]:
-            yield item.span(index, index + 2)
-
-
-def _reads_as_one_number(item):
+def _reads_as_one_number(values, separators):
     """False for layouts that a person reads as something else: a time, a date, an IP address, a list."""
-    separators, values = item.separators, item.values
     if any(":" in separator for separator in separators):
         return False
     if len(values) == 4 and set(separators) == {"."} and all(len(value) <= 3 for value in values):

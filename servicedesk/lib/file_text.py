@@ -38,12 +38,10 @@ _PDF_WORKER = Path(__file__).with_name("pdf_worker.py")
 _BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]+")
 _APART = "\n\n\n\n"
 # Text in binary data, as a `strings` program finds it: runs of at least ten characters (an NHS number's
-# digits), in UTF-8, and in UTF-16 of either byte order (Windows keeps some image properties so).
-_UTF8_RUN = re.compile(
-    rb"(?:[\t\n\r\x20-\x7e]|[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}){10,}"
-)
-_UTF16_LE_RUN = re.compile(rb"(?:[\t\n\r\x20-\x7e\xa0-\xff]\x00){10,}")
-_UTF16_BE_RUN = re.compile(rb"(?:\x00[\t\n\r\x20-\x7e\xa0-\xff]){10,}")
+# digits) read as UTF-8, and runs of Latin characters read as UTF-16 at either byte offset (Windows keeps
+# some image properties so; either byte order).
+_UTF8_RUN = re.compile(r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]{10,}")
+_UTF16_RUN = re.compile(r"[\t\n\r\x20-\x7e\xa0-\xff]{10,}")
 
 
 class UnreadableFile(Exception):
@@ -57,12 +55,10 @@ def readable(text):
 
 def readable_in_binary(data):
     """The runs of text in binary data, kept apart."""
-    runs = ((_UTF8_RUN, "utf-8"), (_UTF16_LE_RUN, "utf-16-le"), (_UTF16_BE_RUN, "utf-16-be"))
-    return _APART.join(
-        match.group().decode(encoding, errors="replace")
-        for pattern, encoding in runs
-        for match in pattern.finditer(data)
-    )
+    runs = _UTF8_RUN.findall(data.decode("utf-8", errors="replace"))
+    for offset in (0, 1):
+        runs += _UTF16_RUN.findall(data[offset:].decode("utf-16-le", errors="replace"))
+    return _APART.join(runs)
 
 
 def file_texts(content_type, data):

@@ -4,6 +4,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 
+from servicedesk.lib.forms import NoNHSNumbersMixin
 from servicedesk.lib.tasks import queue_on_commit
 
 from .identity import login_identity
@@ -56,7 +57,10 @@ class PasswordResetForm(DjangoPasswordResetForm):
             queue_on_commit(send_password_reset_email, user.pk)
 
 
-class RegistrationForm(forms.Form):
+class RegistrationForm(NoNHSNumbersMixin):
+    """Refuses an NHS number in any field, without the "not an NHS number" confirmation: the requester is
+    not signed in, so there is nobody to hold to it and no incident timeline to record it on."""
+
     practice_id = forms.CharField(
         label="Practice ID",
         max_length=10,
@@ -76,6 +80,13 @@ class RegistrationForm(forms.Form):
     job_role = forms.CharField(
         label="Job role", max_length=100, help_text="For example practice manager or GP."
     )
+
+    @property
+    def nhs_advice(self):
+        return (
+            "Patient-identifiable data must not be sent to the Service Desk: remove it. If it is not an NHS "
+            f"number, telephone the Service Desk on {settings.SERVICE_DESK['phone']} to ask for an account."
+        )
 
     def clean_practice_id(self):
         code = self.cleaned_data["practice_id"].strip().upper()

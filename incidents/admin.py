@@ -17,6 +17,7 @@ from django.utils.text import smart_split, unescape_string_literal
 
 from accounts.models import Practice
 from servicedesk.lib.admin import act_on_each
+from servicedesk.lib.forms import NoNHSNumbersMixin
 from servicedesk.lib.pagination import EstimatedCountPaginator, page_number
 
 from . import admin_actions, services
@@ -147,7 +148,11 @@ def _timeline_page(request, incident):
     }
 
 
-class PurgeForm(forms.Form):
+class PurgeForm(NoNHSNumbersMixin):
+    """The reason is kept in the purge's audit entry: it must not repeat the patient data."""
+
+    nhs_field_names = {"reason": "the reason"}
+
     reason = forms.CharField(
         label="Why is it being purged?",
         help_text="Do not repeat the patient data here.",

@@ -12,20 +12,14 @@ from .models import Release
 
 
 class OptionalNoteForm(NHSNumberGuardMixin):
-    nhs_guarded_fields = ("note",)
-
     note = forms.CharField(label="Note for the practice (optional)", required=False, widget=forms.Textarea)
 
 
 class QuestionForm(NHSNumberGuardMixin):
-    nhs_guarded_fields = ("question",)
-
     question = forms.CharField(label="What do you need from the practice?", widget=forms.Textarea)
 
 
 class ScheduleFixForm(NHSNumberGuardMixin):
-    nhs_guarded_fields = ("workaround",)
-
     release = forms.ModelChoiceField(
         queryset=Release.objects.none(), help_text="A release of this product still to come."
     )
@@ -41,28 +35,20 @@ class ScheduleFixForm(NHSNumberGuardMixin):
 
 
 class ResolveForm(NHSNumberGuardMixin):
-    nhs_guarded_fields = ("resolution",)
-
     resolution = forms.CharField(label="Solution supplied", widget=forms.Textarea)
     is_workaround = forms.BooleanField(label="This is a temporary workaround", required=False)
 
 
 class PhoneConfirmationForm(NHSNumberGuardMixin):
-    nhs_guarded_fields = ("confirmed_by",)
-
     confirmed_by = forms.CharField(label="Who at the practice confirmed it by telephone?", max_length=150)
 
 
 class SeverityForm(NHSNumberGuardMixin):
-    nhs_guarded_fields = ("reason",)
-
     severity = forms.TypedChoiceField(choices=severity_choices, coerce=int, widget=forms.RadioSelect)
     reason = forms.CharField(label="Reason (the practice sees it)", widget=forms.Textarea)
 
 
 class EscalationForm(NHSNumberGuardMixin):
-    nhs_guarded_fields = ("reason",)
-
     reason = forms.CharField(label="Reason (the practice sees it)", widget=forms.Textarea)
 
 

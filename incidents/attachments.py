@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.template.defaultfilters import filesizeformat
 
+from servicedesk.lib import file_text
 from servicedesk.lib.nhs import find_nhs_numbers
 
 from .models import Attachment
@@ -68,7 +69,11 @@ def _content_type(head, name):
 
 
 def check_upload(upload):
-    """Return a CheckedUpload, or raise ValidationError with a message that names the file."""
+    """Return a CheckedUpload, or raise ValidationError with a message that names the file.
+
+    The file's name and every part of it a person could read are checked for NHS numbers
+    (servicedesk/lib/file_text.py says which parts those are).
+    """
     name = safe_name(upload.name)
     if upload.size > settings.ATTACHMENT_MAX_BYTES:
         raise ValidationError(
@@ -77,24 +82,58 @@ def check_upload(upload):
         )
     if upload.size == 0:
         raise ValidationError(f"{name} is empty.")
+    if found := find_nhs_numbers(name):
+        raise ValidationError(
+            f"The file name {name} contains “{found[0]}”, which looks like an NHS number. Patient-"
+            "identifiable data must not be sent to the Service Desk: rename the file and attach it again."
+        )
     upload.seek(0)
-    head = upload.read(4096)
-    content_type = _content_type(head, name)
-    if content_type is None:
+    whole = upload.read()
+    upload.seek(0)
+    content_type = _content_type(whole[:4096], name)
+    if content_type is None or (content_type == "text/plain" and _MARKUP.search(whole)):  # past 4 KB too
         raise ValidationError(f"{name} is not a file we accept. Attach {ACCEPTED_DESCRIPTION}.")
-    if content_type == "text/plain":
-        upload.seek(0)
-        whole = upload.read()
-        if _MARKUP.search(whole):  # past the first 4 KB too
-            raise ValidationError(f"{name} is not a file we accept. Attach {ACCEPTED_DESCRIPTION}.")
-        text = whole.decode("utf-8", errors="replace")
+    try:
+        texts = file_text.file_texts(content_type, whole)
+    except file_text.UnreadableFile as exc:
+        raise ValidationError(_unreadable_message(name, content_type, str(exc))) from None
+    for where, text in texts:
         if found := find_nhs_numbers(text):
             raise ValidationError(
-                f"{name} contains “{found[0]}”, which looks like an NHS number. Patient-identifiable data "
-                "must not be sent to the Service Desk: remove it from the file and attach it again."
+                f"{name} contains “{found[0]}”{_WHERE[where]}, which looks like an NHS number. "
+                "Patient-identifiable data must not be sent to the Service Desk: remove it from the file and "
+                "attach it again."
             )
-    upload.seek(0)
     return CheckedUpload(upload=upload, name=name, content_type=content_type, size=upload.size)
+
+
+_WHERE = {
+    file_text.TEXT: "",
+    file_text.METADATA: " in its properties (hidden text such as comments, title or author)",
+    file_text.AFTER_END: " in data hidden after the end of the image",
+}
+_KIND = {"image/png": "a PNG image", "image/jpeg": "a JPEG image", "image/gif": "a GIF image"}
+
+
+def _unreadable_message(name, content_type, problem):
+    """Why the file cannot be checked for NHS numbers, and what to attach instead."""
+    pdf_problems = {
+        "encrypted": "is protected by a password. Attach a copy without one.",
+        "pages": f"has more than {settings.ATTACHMENT_PDF_MAX_PAGES} pages. Attach only the pages that show "
+        "the problem.",
+        "embedded files": "has other files inside it. Attach those files on their own.",
+        "too slow": "took too long to read. Attach only the pages that show the problem, or screenshots.",
+    }
+    if content_type == "application/pdf":
+        reason = pdf_problems.get(problem, "cannot be read as a PDF. Save it again, or attach screenshots.")
+    elif problem == "too much metadata":
+        reason = "carries more hidden text than can be checked. Save the image again without its properties."
+    else:
+        reason = (
+            f"begins like {_KIND[content_type]} but is not a whole one. Attach the original image; save text "
+            "as a plain .txt file."
+        )
+    return f"{name} {reason} Files are checked for patient data before they are kept."
 
 
 def check_uploads(uploads):

@@ -23,14 +23,6 @@ CHECKLIST_FIELDS = [
     "remote_access_allowed", "remote_access_constraints",
 ]  # fmt: skip
 
-# Everything a person types. The contact number too: a UK telephone number has 11 digits and never
-# matches, but an NHS number typed there would otherwise slip through.
-FREE_TEXT_FIELDS = (
-    "contact_name", "contact_number", "summary", "impact", "description", "version", "machine_name",
-    "onscreen_messages", "what_was_running", "process", "worked_before_when", "what_changed",
-    "recent_upgrades", "remote_access_constraints", "remote_access_details",
-)  # fmt: skip
-
 SECTIONS = [
     ("Who to contact", ["contact_name", "contact_number", "site"]),
     ("The problem", ["summary", "severity", "urgency", "impact", "description"]),
@@ -100,8 +92,6 @@ def severity_choices():
 
 class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
     """The handbook's checklist, for logging an incident in the portal."""
-
-    nhs_guarded_fields = FREE_TEXT_FIELDS
 
     severity = forms.TypedChoiceField(
         choices=severity_choices,
@@ -213,8 +203,6 @@ class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
 class IncidentAdminForm(NHSNumberGuardMixin, forms.ModelForm):
     """For agents logging an incident on a practice user's behalf, by telephone or email."""
 
-    nhs_guarded_fields = FREE_TEXT_FIELDS
-
     class Meta:
         model = Incident
         fields = ["reporter", "channel", *CHECKLIST_FIELDS]
@@ -277,7 +265,6 @@ class IncidentFilterForm(forms.Form):
 
 class NoteForm(NHSNumberGuardMixin, forms.Form):
     bound_field_class = BootstrapBoundField
-    nhs_guarded_fields = ("text",)
 
     text = forms.CharField(
         label="Add a note",
@@ -302,7 +289,6 @@ class ReasonForm(NHSNumberGuardMixin):
 
     bound_field_class = BootstrapBoundField
 
-    nhs_guarded_fields = ("reason",)
     nhs_field_names = {"reason": "the reason"}
 
     reason = forms.CharField(label="Reason", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))

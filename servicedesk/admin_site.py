@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.utils.functional import SimpleLazyObject
 
-from servicedesk.lib.admin import BoundedQueries
+from servicedesk.lib.admin import SiteWideAdmin
 
 
 class ServiceDeskAdminSite(admin.AdminSite):
@@ -22,11 +22,12 @@ class ServiceDeskAdminSite(admin.AdminSite):
 
     def register(self, model_or_iterable, admin_class=None, **options):
         """Every model admin registered here, the project's and other apps' (django-otp's, auth's groups),
-        takes only the filters it offers and searches of a bounded size (BoundedQueries)."""
+        gets what SiteWideAdmin adds: the NHS-number guard on each of its forms, only the filters it offers,
+        and searches of a bounded size. A model admin cannot forget them."""
         admin_class = admin_class or admin.ModelAdmin
-        if not issubclass(admin_class, BoundedQueries):
+        if not issubclass(admin_class, SiteWideAdmin):
             names = {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__}
-            admin_class = type(admin_class.__name__, (BoundedQueries, admin_class), names)
+            admin_class = type(admin_class.__name__, (SiteWideAdmin, admin_class), names)
         super().register(model_or_iterable, admin_class, **options)
 
     @property

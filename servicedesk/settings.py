@@ -370,6 +370,11 @@ STORAGES = {
 }
 # Uploads live outside the static tree and are only ever served through a permission-checked view.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+# An attached PDF is read for NHS numbers before it is kept: longer ones, or ones that take longer to read,
+# are refused (servicedesk/lib/file_text.py). Fifty dense pages take about 1.5 s; a note's five files at
+# most 25 s, within gunicorn's 30 s.
+ATTACHMENT_PDF_MAX_PAGES = env_int("ATTACHMENT_PDF_MAX_PAGES", 50, minimum=1)
+ATTACHMENT_PDF_SECONDS = env_int("ATTACHMENT_PDF_SECONDS", 5, minimum=1)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -22,7 +22,6 @@ class SurveyForm(NHSNumberGuardMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.questions = list(questions)
         fields = {}
-        guarded = []
         for question in self.questions:
             name = f"question_{question.pk}"
             # crispy-forms renders help text unescaped; an administrator's text must not become markup.
@@ -39,10 +38,8 @@ class SurveyForm(NHSNumberGuardMixin, forms.Form):
                 fields[name] = forms.CharField(
                     max_length=5000, widget=forms.Textarea(attrs={"rows": 4}), **common
                 )
-                guarded.append(name)
         # The confirmation box and its hidden companion come last, after the questions.
         self.fields = {**fields, **self.fields}
-        self.nhs_guarded_fields = tuple(guarded)
 
     def answers(self):
         """(question, score, yes, text) for each question answered."""

@@ -9,6 +9,8 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import BadRequest
 from django.utils.text import smart_split
 
+from .forms import with_nhs_guard
+
 # A search is a few words: a reference, a practice, words of a summary. Each word is one more condition
 # across the whole table, so a search of hundreds of words ties up a worker for seconds.
 SEARCH_MAX_WORDS = 10
@@ -16,7 +18,7 @@ SEARCH_MAX_CHARACTERS = 200
 
 
 class BoundedQueries:
-    """Every admin list takes only what it offers (the admin site mixes this into every model admin):
+    """Every admin list takes only what it offers (SiteWideAdmin, below, gives it to every model admin):
 
     - lookups in the query string other than those its own filters read are refused with 400, as is a value
       its filters cannot take (`?severity__exact=abc`): Django would pass `?summary__regex=(` or
@@ -90,6 +92,30 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class NHSNumberAdminMixin:
+    """Every form of the model admin refuses NHS numbers in its text fields: the change form, each inline's
+    forms and the list's editable columns. A form that already guards (with the "not an NHS number"
+    confirmation, as the incident's does) is kept as it is. SiteWideAdmin, below, gives it to every
+    model admin, third-party ones included."""
+
+    def get_form(self, request, obj=None, **kwargs):
+        return with_nhs_guard(super().get_form(request, obj, **kwargs))
+
+    def get_changelist_form(self, request, **kwargs):
+        return with_nhs_guard(super().get_changelist_form(request, **kwargs))
+
+    def get_formsets_with_inlines(self, request, obj=None):
+        for formset, inline in super().get_formsets_with_inlines(request, obj):
+            guarded = with_nhs_guard(formset.form)
+            if guarded is not formset.form:
+                formset = type(formset.__name__, (formset,), {"form": guarded})
+            yield formset, inline
+
+
+class SiteWideAdmin(NHSNumberAdminMixin, BoundedQueries):
+    """What ServiceDeskAdminSite adds to every model admin registered on it."""
 
 
 def act_on_each(modeladmin, request, objects, act, *, refused, done, noun):

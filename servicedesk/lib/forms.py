@@ -12,18 +12,85 @@ def _digits(number):
     return "".join(ch for ch in number if ch.isdigit())
 
 
-class NHSNumberGuardMixin(forms.Form):
-    """Refuse free text that contains an NHS number, unless the user confirms it is not one.
+def is_text_field(field):
+    """A field a person types text into: any CharField (email, URL, slug... included) that is not a password,
+    hidden, or a one-time code."""
+    widget = field.widget
+    return (
+        isinstance(field, forms.CharField)
+        and not isinstance(widget, forms.PasswordInput)
+        and not widget.is_hidden
+        and widget.attrs.get("autocomplete") != "one-time-code"
+    )
 
-    Set `nhs_guarded_fields` to the free-text fields to check (on an existing object, only the fields
-    that changed). The confirmation covers exactly the numbers the user was shown: they travel with the
-    form, signed, so a number added after the warning, or a confirmation ticked in advance, is refused.
-    After validation, `nhs_matches` maps each field name to the numbers found in it and
-    `nhs_override_fields` lists the labels of the fields the user vouched for, for the timeline.
+
+class NoNHSNumbersMixin(forms.Form):
+    """Refuse any text field that contains an NHS number: every text field a person types into is checked
+    (see `is_text_field`), except those named in `nhs_unchecked_fields`, which are for text that is
+    never stored (a search box). On an existing object only the fields that changed are checked, so old
+    text does not block an unrelated change.
+
+    The message names the field and shows the number as the person reads it. Forms whose refusal the
+    user may override (the number is not an NHS number) use NHSNumberGuardMixin instead.
     """
 
-    nhs_guarded_fields = ()
+    nhs_unchecked_fields = ()
     nhs_field_names = {}  # how the messages name a field whose label is a question
+    nhs_advice = "Patient-identifiable data must not be stored in the Service Desk: remove it."
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.nhs_matches = {}
+
+    @property
+    def nhs_checked_fields(self):
+        return [
+            name
+            for name, field in self.fields.items()
+            if is_text_field(field) and name not in self.nhs_unchecked_fields
+        ]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        editing = getattr(getattr(self, "instance", None), "pk", None) is not None
+        for name in self.nhs_checked_fields:
+            if editing and name not in self.changed_data:
+                continue
+            found = find_nhs_numbers(str(cleaned_data.get(name) or ""))
+            if found:
+                self.nhs_matches[name] = found
+        if self.nhs_matches and not self._user_confirmed(cleaned_data):
+            for name, found in self.nhs_matches.items():
+                self.add_error(name, self._nhs_message(name, found))
+            self._refused()
+        return cleaned_data
+
+    def _user_confirmed(self, cleaned_data):
+        return False
+
+    def _refused(self):
+        pass
+
+    def _nhs_message(self, name, found):
+        label = self.nhs_field_names.get(name) or str(self.fields[name].label or name.replace("_", " "))
+        numbers = ", ".join(f"“{number}”" for number in found)
+        label = label[0].upper() + label[1:]
+        return f"{label} contains {numbers}, which looks like an NHS number. {self.nhs_advice}"
+
+
+class NHSNumberGuardMixin(NoNHSNumbersMixin):
+    """Refuse text that contains an NHS number, unless the user confirms it is not one.
+
+    The confirmation covers exactly the numbers the user was shown: they travel with the form, signed, so
+    a number added after the warning, or a confirmation ticked in advance, is refused. After validation,
+    `nhs_matches` maps each field name to the numbers found in it and `nhs_override_fields` lists the
+    labels of the fields the user vouched for, for the timeline.
+    """
+
+    nhs_advice = (
+        "Patient-identifiable data must not be sent to the Service Desk: remove it, or, if it is not an "
+        "NHS number, tick the confirmation at the end of the form."
+    )
 
     confirm_not_nhs_number = forms.BooleanField(
         required=False,
@@ -31,25 +98,6 @@ class NHSNumberGuardMixin(forms.Form):
         "data.",
     )
     nhs_numbers_shown = forms.CharField(required=False, widget=forms.HiddenInput)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.nhs_matches = {}
-
-    def clean(self):
-        cleaned_data = super().clean()
-        editing = getattr(getattr(self, "instance", None), "pk", None) is not None
-        for name in self.nhs_guarded_fields:
-            if editing and name not in self.changed_data:
-                continue
-            found = find_nhs_numbers(cleaned_data.get(name) or "")
-            if found:
-                self.nhs_matches[name] = found
-        if self.nhs_matches and not self._user_confirmed(cleaned_data):
-            for name, found in self.nhs_matches.items():
-                self.add_error(name, self._nhs_message(name, found))
-            self._show_numbers_on_next_submission()
-        return cleaned_data
 
     def _user_confirmed(self, cleaned_data):
         if not cleaned_data.get("confirm_not_nhs_number"):
@@ -60,7 +108,7 @@ class NHSNumberGuardMixin(forms.Form):
             return False
         return all(_digits(number) in shown for found in self.nhs_matches.values() for number in found)
 
-    def _show_numbers_on_next_submission(self):
+    def _refused(self):
         """Remember, signed, which numbers the user is now being asked about, and untick the box."""
         shown = sorted({_digits(number) for found in self.nhs_matches.values() for number in found})
         data = self.data.copy()
@@ -68,21 +116,21 @@ class NHSNumberGuardMixin(forms.Form):
         data.pop(self.add_prefix("confirm_not_nhs_number"), None)
         self.data = data
 
-    def _nhs_message(self, name, found):
-        label = self.nhs_field_names.get(name) or str(self.fields[name].label or name.replace("_", " "))
-        numbers = ", ".join(f"“{number}”" for number in found)
-        return (
-            f"{label[0].upper()}{label[1:]} contains {numbers}, which looks like an NHS number. "
-            "Patient-identifiable data must not be sent to the Service Desk: remove it, or, if it is not an "
-            "NHS number, tick the confirmation at the end of the form."
-        )
-
     @property
     def nhs_override_fields(self):
         """Labels of the fields whose matches the user confirmed are not NHS numbers."""
         if not (self.is_bound and not self.errors and self.cleaned_data.get("confirm_not_nhs_number")):
             return []
         return [str(self.fields[name].label or name) for name in self.nhs_matches]
+
+
+def with_nhs_guard(form_class):
+    """`form_class`, or a subclass of it that refuses NHS numbers (unless it does already, or has no text
+    fields: read-only admin pages build no subclass)."""
+    guarded = issubclass(form_class, NoNHSNumbersMixin)
+    if guarded or not any(map(is_text_field, form_class.base_fields.values())):
+        return form_class
+    return type(form_class.__name__, (NoNHSNumbersMixin, form_class), {"__module__": form_class.__module__})
 
 
 class BootstrapBoundField(forms.BoundField):

@@ -13,6 +13,7 @@ from incidents.services import incident_schedule_fix
 from tests.factories import IncidentFactory, ProductFactory, StaffFactory
 from tests.incidents.helpers import admin_change_data
 from tests.incidents.lifecycle_helpers import drive_to, make_release, snapshot
+from tests.sample_files import png
 
 CHANGELIST = "/admin/incidents/incident/"
 RELEASES = "/admin/incidents/release/"
@@ -376,7 +377,7 @@ def test_a_public_note_is_emailed_and_shown_to_the_practice(act, client, inciden
 
 
 def test_an_agent_note_with_an_attachment(act, incident):
-    screenshot = SimpleUploadedFile("queue.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)
+    screenshot = SimpleUploadedFile("queue.png", png())
 
     response = act(incident, "note", {"text": "Queue view.", "public": "on", "files": [screenshot]})
 

@@ -10,12 +10,13 @@ from incidents import services
 from incidents.attachments import check_upload
 from incidents.models import Release, TimelineEvent
 from tests.factories import StaffFactory
+from tests.sample_files import png
 
 # session, user, the incident (twice: admin and lifecycle buttons), the keys of the timeline's latest page,
 # its events, their files, and the practice, reporter, logged-by and product shown on the form (permissions
 # come from the cache after a first visit)
 CHANGE_PAGE_QUERIES = 11
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+PNG = png()
 
 
 def _note_with_file(incident, author):

@@ -1,8 +1,6 @@
 """Screenshots and logs: the type comes from the bytes, not the name; size, count and NHS-number limits;
 generated names on disk (issue 3, item 4)."""
 
-import struct
-import zlib
 from pathlib import Path
 
 import pytest
@@ -13,28 +11,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from incidents.attachments import check_upload, check_uploads, safe_name
 from incidents.models import Attachment, TimelineEvent
 from incidents.services import incident_add_note
+from tests.sample_files import gif, jpeg, pdf, png
 
-
-def _png_chunk(kind, data):
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-# A real 1×1 PNG, GIF and JPEG, and a minimal PDF.
-PNG = (
-    b"\x89PNG\r\n\x1a\n"
-    + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-    + _png_chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
-    + _png_chunk(b"IEND", b"")
-)
-GIF = (
-    b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00"
-    b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
-)
-JPEG = (
-    b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-    b"\xff\xdb\x00C\x00" + bytes(range(1, 65)) + b"\xff\xd9"
-)
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+# A real 1×1 PNG, GIF and JPEG, and a one-page PDF.
+PNG = png()
+GIF = gif()
+JPEG = jpeg()
+PDF = pdf()
 LOG = b"2030-05-14 10:31:02 ERROR Print spooler stopped (0x80004005)\n2030-05-14 10:31:05 INFO Retrying\n"
 EXE = (
     b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"
@@ -251,11 +234,11 @@ def test_a_note_of_only_files_is_an_attachment_entry(incident, practice_user):
 @pytest.mark.parametrize(
     ("name", "content", "expected"),
     [
-        ("invoice.bat", b"GIF89a\r\ncalc.exe", "invoice.gif"),
-        ("page.html", b"\x89PNG\r\n\x1a\n<script>alert(1)</script>", "page.png"),
+        ("invoice.bat", GIF, "invoice.gif"),
+        ("page.html", png(trailing=b"<script>alert(1)</script>"), "page.png"),
         ("notes.csv", b"=cmd|' /C calc'!A0\n", "notes.txt"),
         ("spooler.log", b"Spooler error\n", "spooler.log"),
-        ("report", b"%PDF-1.7\n", "report.pdf"),
+        ("report", PDF, "report.pdf"),
     ],
 )
 def test_a_download_always_carries_the_extension_of_its_real_type(

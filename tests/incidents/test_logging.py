@@ -8,6 +8,7 @@ from django.db.models import ProtectedError
 
 from incidents.models import Channel, Incident, Status, TimelineEvent
 from tests.factories import IncidentFactory, SiteFactory
+from tests.sample_files import png
 
 REFERENCE = re.compile(rf"^{re.escape(settings.INCIDENT_REFERENCE_PREFIX)}\d{{6}}$")
 
@@ -269,7 +270,7 @@ def test_the_error_summary_names_each_field_and_links_to_it(user_client, inciden
     assert 'href="#id_summary">Summary: This field is required.</a>' in page
 
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = png()
 
 
 def test_screenshots_attached_when_logging_are_kept_with_the_logged_entry(user_client, incident_data):

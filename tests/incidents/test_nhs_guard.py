@@ -2,14 +2,30 @@
 
 import pytest
 
-from incidents.forms import FREE_TEXT_FIELDS, IncidentForm
+from incidents.forms import IncidentForm
 from incidents.models import Incident, TimelineEvent
-from servicedesk.lib.nhs import find_nhs_numbers, is_valid_nhs_number
 from tests.incidents.helpers import admin_change_data
 
 VALID = "9434765919"
 SPACED = "943 476 5919"
 WRONG_CHECK_DIGIT = "9434765918"
+# Everything a person types on the log form. The contact number too: an NHS number typed there would
+# otherwise slip through.
+FREE_TEXT_FIELDS = (
+    "contact_name", "contact_number", "summary", "impact", "description", "version", "machine_name",
+    "onscreen_messages", "what_was_running", "process", "worked_before_when", "what_changed",
+    "recent_upgrades", "remote_access_constraints", "remote_access_details",
+)  # fmt: skip
+# The number as it looks on the screen, and as the message shows it (tests/servicedesk/test_nhs_numbers.py
+# lists every separator and invisible character covered).
+DISGUISED = [
+    ("943.476.5919", "943.476.5919"),
+    ("943/476/5919", "943/476/5919"),
+    ("(943) 476\u20135919", "(943) 476\u20135919"),
+    ("94 34 76 59 19", "94 34 76 59 19"),
+    ("9\u200b4\u200b3\u200b4\u200b7\u200b6\u200b5\u200b9\u200b1\u200b9", VALID),
+    ("\uff19\uff14\uff13 \uff14\uff17\uff16 \uff15\uff19\uff11\uff19", SPACED),
+]
 
 
 def post_confirming(client, url, data):
@@ -20,57 +36,6 @@ def post_confirming(client, url, data):
     token = form["nhs_numbers_shown"].value()
     assert token
     return client.post(url, {**data, "nhs_numbers_shown": token, "confirm_not_nhs_number": "on"})
-
-
-# --- The detector -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        VALID,
-        SPACED,
-        f"Patient {SPACED} again",
-        "943-476-5919",
-        "4010232137",
-        "943  476  5919",
-        "943\n476 5919",
-    ],
-)
-def test_nhs_numbers_are_found_written_together_or_spaced(text):
-    assert len(find_nhs_numbers(text)) == 1
-
-
-def test_the_number_is_reported_as_written():
-    assert find_nhs_numbers(f"Record {SPACED} would not open") == [SPACED]
-
-
-def test_a_wrong_check_digit_is_not_an_nhs_number():
-    assert find_nhs_numbers(WRONG_CHECK_DIGIT) == []
-    assert find_nhs_numbers("943 476 5918") == []
-
-
-def test_a_remainder_of_eleven_gives_check_digit_zero():
-    assert find_nhs_numbers("9434765080") == ["9434765080"]
-
-
-@pytest.mark.parametrize("last_digit", range(10))
-def test_a_check_digit_that_computes_to_ten_is_never_valid(last_digit):
-    # 1*10 + 1*2 = 12, remainder 1, so the check digit would be 11 - 1 = 10: no NHS number starts so.
-    number = f"100000001{last_digit}"
-
-    assert not is_valid_nhs_number(number)
-    assert find_nhs_numbers(number) == []
-
-
-@pytest.mark.parametrize("text", [f"1{VALID}", f"{VALID}1", f"00{VALID}00", "Phone 019434765919"])
-def test_ten_digits_inside_a_longer_run_are_ignored(text):
-    assert find_nhs_numbers(text) == []
-
-
-def test_empty_text_has_no_nhs_numbers():
-    assert find_nhs_numbers("") == []
-    assert find_nhs_numbers(None) == []
 
 
 # --- The portal's log form ----------------------------------------------------------------------
@@ -213,3 +178,85 @@ def test_admin_change_form_records_the_agents_override(client, agent, incident):
     event = incident.events.get(kind=TimelineEvent.Kind.NHS_OVERRIDE)
     assert event.actor == agent
     assert "Description" in event.text
+
+
+# --- Numbers disguised by punctuation, invisible characters or other digits ------------------------------
+
+
+@pytest.mark.parametrize(("written", "shown"), DISGUISED)
+def test_a_disguised_number_is_refused_on_the_log_form(user_client, incident_data, written, shown):
+    incident_data["description"] = f"Patient {written} cannot book"
+
+    response = user_client.post("/incidents/new/", incident_data)
+
+    assert response.status_code == 400
+    assert f"Description contains “{shown}”, which looks like an NHS number" in response.content.decode()
+    assert not Incident.objects.exists()
+
+
+def test_a_disguised_number_may_still_be_confirmed_as_not_an_nhs_number(
+    user_client, practice_user, incident_data
+):
+    incident_data["summary"] = "Licence 943.476.5919 rejected"
+
+    response = post_confirming(user_client, "/incidents/new/", incident_data)
+
+    assert response.status_code == 302
+    incident = Incident.objects.get()
+    assert incident.summary == "Licence 943.476.5919 rejected"
+    assert incident.events.get(kind=TimelineEvent.Kind.NHS_OVERRIDE).actor == practice_user
+
+
+@pytest.mark.parametrize(("written", "shown"), DISGUISED)
+def test_a_disguised_number_is_refused_in_a_note(user_client, incident, written, shown):
+    response = user_client.post(f"/incidents/{incident.reference}/notes/", {"text": f"Patient {written}"})
+
+    assert response.status_code == 400
+    assert f"contains “{shown}”, which looks like an NHS number" in response.content.decode()
+    assert not incident.events.filter(kind=TimelineEvent.Kind.NOTE).exists()
+
+
+def test_a_disguised_number_is_refused_in_an_agents_note_on_an_action(agent_client, incident):
+    url = f"/admin/incidents/incident/{incident.pk}/act/verify/"
+
+    response = agent_client.post(url, {"note": "Seen for patient 943.476.5919"})
+
+    assert response.status_code == 400
+    assert "contains “943.476.5919”, which looks like an NHS number" in response.content.decode()
+    incident.refresh_from_db()
+    assert incident.status == "logged"
+
+
+# --- The purge reason, kept in the audit entry -------------------------------------------------------
+
+
+@pytest.mark.parametrize("reason", [f"Named patient {SPACED}", "Named patient 943/476/5919"])
+def test_a_purge_reason_that_repeats_an_nhs_number_is_refused_and_nothing_is_purged(
+    agent_client, incident, practice_user, reason
+):
+    from incidents.services import incident_add_note
+
+    event = incident_add_note(incident, actor=practice_user, text="Mrs Example's record")
+    url = f"/admin/incidents/incident/{incident.pk}/purge-event/{event.pk}/"
+
+    response = agent_client.post(url, {"reason": reason})
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "The reason contains “" in page and "”, which looks like an NHS number" in page
+    assert 'name="confirm_not_nhs_number"' not in page
+    event.refresh_from_db()
+    assert event.purged_at is None and event.text == "Mrs Example's record"
+    assert not incident.events.filter(kind=TimelineEvent.Kind.PURGED).exists()
+
+
+@pytest.mark.parametrize(("written", "shown"), DISGUISED)
+def test_a_disguised_number_is_refused_in_a_reason_for_closing(user_client, incident, written, shown):
+    response = user_client.post(
+        f"/incidents/{incident.reference}/close/", {"close-reason": f"Patient {written}"}
+    )
+
+    assert response.status_code == 400
+    assert f"The reason contains “{shown}”, which looks like an NHS number" in response.content.decode()
+    incident.refresh_from_db()
+    assert incident.status == "logged"

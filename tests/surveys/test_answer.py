@@ -231,6 +231,18 @@ def test_a_comment_with_an_nhs_number_is_saved_only_after_the_customer_confirms_
     assert Response.objects.get(invitation=invitation).nhs_override is True
 
 
+@pytest.mark.parametrize(
+    "written",
+    ["943.476.5919", "9\u200b434\u200b765\u200b919", "(943) 476\u20135919", "\uff19\uff14\uff13 476 5919"],
+)
+def test_a_disguised_nhs_number_in_a_comment_is_refused_too(client, invitation, written):
+    warned = client.post(url(invitation), filled(comments=f"Patient {written} again"))
+
+    assert warned.status_code == 400
+    assert "”, which looks like an NHS number" in text_of(warned)
+    assert not Response.objects.exists()
+
+
 def test_a_question_made_inactive_in_admin_is_no_longer_asked(admin_client, client, invitation):
     ease = Question.objects.get(text=EASE)
     changed = admin_client.post(

@@ -1,0 +1,88 @@
+"""No NHS number in an account request: neither in what the requester types on the registration page nor
+in the reason an agent gives for rejecting it (emailed to the requester and kept on the request)."""
+
+import pytest
+
+from accounts.models import AccountRequest
+from tests.accounts.helpers import ACCOUNT_REQUESTS_ADMIN_URL, REGISTER_URL, reject
+
+
+@pytest.fixture
+def form_data(practice):
+    return {
+        "practice_id": practice.practice_id,
+        "full_name": "Jamie Fox",
+        "email": "jamie.fox@riverside.example",
+        "phone": "01632 960777",
+        "job_role": "Receptionist",
+    }
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "label", "shown"),
+    [
+        ("full_name", "Jamie Fox 943 476 5919", "Your name", "943 476 5919"),
+        ("full_name", "Jamie 943.476.5919", "Your name", "943.476.5919"),
+        ("job_role", "Receptionist (patient 9\u200b434765919)", "Job role", "9434765919"),
+        ("phone", "943 476 5919", "Telephone number", "943 476 5919"),
+        ("phone", "943-476-5919", "Telephone number", "943-476-5919"),
+        ("email", "9434765919@riverside.example", "Email address", "9434765919"),
+    ],
+)
+def test_an_nhs_number_in_any_registration_field_is_refused_naming_the_field(
+    client, form_data, mailoutbox, field, value, label, shown
+):
+    response = client.post(REGISTER_URL, {**form_data, field: value})
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert f"{label} contains “{shown}”, which looks like an NHS number" in page
+    assert not AccountRequest.objects.exists()
+    assert mailoutbox == []
+
+
+def test_registration_offers_the_telephone_not_a_confirmation(client, form_data, settings):
+    response = client.post(REGISTER_URL, {**form_data, "job_role": "Receptionist 943 476 5919"})
+
+    page = response.content.decode()
+    assert f"telephone the Service Desk on {settings.SERVICE_DESK['phone']}" in page
+    assert 'name="confirm_not_nhs_number"' not in page
+    resubmitted = client.post(
+        REGISTER_URL, {**form_data, "job_role": "Receptionist 943 476 5919", "confirm_not_nhs_number": "on"}
+    )
+    assert resubmitted.status_code == 400
+    assert not AccountRequest.objects.exists()
+
+
+def test_a_rejection_reason_with_an_nhs_number_is_refused_and_never_emailed(
+    agent_client, account_request, mailoutbox, django_capture_on_commit_callbacks
+):
+    url = f"{ACCOUNT_REQUESTS_ADMIN_URL}{account_request.pk}/change/"
+
+    response = agent_client.post(
+        url, {"rejection_reason": "Not staff: this is patient 943/476/5919", "_save": "Save"}
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        reject(agent_client, account_request)
+
+    assert response.status_code == 200
+    assert (
+        "Rejection reason contains “943/476/5919”, which looks like an NHS number"
+        in response.content.decode()
+    )
+    account_request.refresh_from_db()
+    assert account_request.rejection_reason == ""
+    assert account_request.status == AccountRequest.Status.REJECTED
+    assert "5919" not in mailoutbox[0].body
+
+
+def test_a_rejection_reason_without_one_is_saved(agent_client, account_request):
+    url = f"{ACCOUNT_REQUESTS_ADMIN_URL}{account_request.pk}/change/"
+
+    response = agent_client.post(
+        url, {"rejection_reason": "Not a member of the practice's staff.", "_save": "Save"}
+    )
+
+    assert response.status_code == 302
+    account_request.refresh_from_db()
+    assert account_request.rejection_reason == "Not a member of the practice's staff."

@@ -5,13 +5,26 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 
 from servicedesk.lib.forms import NoNHSNumbersMixin
+from servicedesk.lib.nhs import find_nhs_numbers
 from servicedesk.lib.tasks import queue_on_commit
 
 from .identity import login_identity
 from .models import Practice, User, phone_validator
 
 
-class LoginForm(AuthenticationForm):
+class SignInIdentityMixin(NoNHSNumbersMixin):
+    """Both sign-in forms: the email address read as one identity (accounts.identity), and refused before
+    any sign-in is tried if it holds an NHS number, since django-axes keeps the identity of every failed
+    sign-in."""
+
+    def clean_username(self):
+        identity = login_identity(self.cleaned_data["username"])
+        if found := find_nhs_numbers(identity):
+            raise forms.ValidationError(self._nhs_message("username", found))
+        return identity
+
+
+class LoginForm(SignInIdentityMixin, AuthenticationForm):
     """Email and password. An unknown email and a wrong password get the same message."""
 
     _SAME_ANSWER = (
@@ -25,15 +38,9 @@ class LoginForm(AuthenticationForm):
         self.fields["username"].label = "Email address"
         self.fields["username"].widget = forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
 
-    def clean_username(self):
-        return login_identity(self.cleaned_data["username"])
 
-
-class StaffLoginForm(AdminAuthenticationForm):
+class StaffLoginForm(SignInIdentityMixin, AdminAuthenticationForm):
     """Admin's sign-in form (servicedesk.admin_site), reading the email address as the portal's does."""
-
-    def clean_username(self):
-        return login_identity(self.cleaned_data["username"])
 
 
 class PasswordResetForm(DjangoPasswordResetForm):

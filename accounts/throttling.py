@@ -21,11 +21,14 @@ from django.db.models import IntegerField, Sum, Value
 from django.db.models.functions import Least
 from django.shortcuts import render
 
+from servicedesk.lib.nhs import find_nhs_numbers
+
 from .identity import login_identity
 
 # axes' username column. No account's address is longer (an email address has at most 254 characters),
 # so a longer identity, cut to fit, still names no account, and still counts towards its lockout.
 _USERNAME_LENGTH = AccessAttempt._meta.get_field("username").max_length
+NHS_NUMBER_STAND_IN = "(an address holding an NHS number)"  # kept instead of such an identity
 
 
 def axes_username(request, credentials):
@@ -34,7 +37,10 @@ def axes_username(request, credentials):
     typed = credentials.get(field) if credentials else request.POST.get(field)
     if typed is None:
         return None
-    return login_identity(str(typed))[:_USERNAME_LENGTH]
+    identity = login_identity(str(typed))
+    if find_nhs_numbers(identity):  # the sign-in forms refuse these; axes must not keep one either way
+        return NHS_NUMBER_STAND_IN
+    return identity[:_USERNAME_LENGTH]
 
 
 class LoginThrottleHandler(AxesDatabaseHandler):

@@ -1,10 +1,12 @@
 """No NHS number in an account request: neither in what the requester types on the registration page nor
-in the reason an agent gives for rejecting it (emailed to the requester and kept on the request)."""
+in the reason an agent gives for rejecting it (emailed to the requester and kept on the request); nor in
+the email address typed at sign-in, which django-axes would keep."""
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog
 
 from accounts.models import AccountRequest
-from tests.accounts.helpers import ACCOUNT_REQUESTS_ADMIN_URL, REGISTER_URL, reject
+from tests.accounts.helpers import ACCOUNT_REQUESTS_ADMIN_URL, REGISTER_URL, admin_sign_in, reject, sign_in
 
 
 @pytest.fixture
@@ -86,3 +88,17 @@ def test_a_rejection_reason_without_one_is_saved(agent_client, account_request):
     assert response.status_code == 302
     account_request.refresh_from_db()
     assert account_request.rejection_reason == "Not a member of the practice's staff."
+
+
+@pytest.mark.parametrize("sign_in_with", [sign_in, admin_sign_in], ids=["portal", "admin"])
+@pytest.mark.parametrize("typed", ["9434765919@riverside.example", "943 476 5919", "９４３.４７６.５９１９"])
+def test_an_nhs_number_typed_as_the_email_at_sign_in_is_refused_and_not_kept(client, db, sign_in_with, typed):
+    """django-axes keeps the address of every failed sign-in: one holding an NHS number is refused before
+    any sign-in is tried, so nothing keeps it."""
+    response = sign_in_with(client, typed, "Wrong-password-1!")
+
+    assert response.status_code == 200
+    assert "Email address contains “" in response.content.decode()
+    assert "which looks like an NHS number" in response.content.decode()
+    assert not AccessAttempt.objects.exists()
+    assert not AccessFailureLog.objects.exists()

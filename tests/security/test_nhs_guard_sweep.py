@@ -26,7 +26,6 @@ NOT_IMPORTED = {"migrations", "settings", "wsgi"}  # no forms; settings and WSGI
 
 # form class: {field: why its text may go unchecked}
 UNCHECKED = {
-    "accounts.forms.LoginForm": {"username": "the email address is looked up to sign in, never kept"},
     "accounts.forms.PasswordResetForm": {"email": "looked up to send a link, never kept"},
     "incidents.forms.IncidentFilterForm": {"q": "a search box"},
 }

@@ -39,12 +39,14 @@ def parse_args():
 
 def searches(subjects):
     """(label, search): a reference typed in lower case, a place in practice names, a common word of the
-    summaries, two letters (no trigram), a word found nowhere, two words together, and one letter two
-    hundred times (in every practice's name: the subquery, once)."""
+    summaries, two letters (no trigram), a word found nowhere, two words together, and one letter as many
+    times as a search may have words (in every practice's name: the subquery, once)."""
+    from servicedesk.lib.admin import SEARCH_MAX_WORDS
+
     place = subjects.user.practice.name.split()[0]
     reference = subjects.incident.reference.lower()
     words = [reference, place, "printer", "pr", "nothing-like-this", f"printer {place}"]
-    return [*((word, word) for word in words), ("a ×200", " ".join(["a"] * 200))]
+    return [*((word, word) for word in words), (f"a ×{SEARCH_MAX_WORDS}", " ".join(["a"] * SEARCH_MAX_WORDS))]
 
 
 def main():

@@ -145,6 +145,7 @@ def _timeline_page(request, incident):
         "number": number,
         "keys": keys[:ADMIN_TIMELINE_PAGE_SIZE],
         "has_earlier": len(keys) > ADMIN_TIMELINE_PAGE_SIZE,
+        "size": ADMIN_TIMELINE_PAGE_SIZE,
     }
 
 

@@ -89,7 +89,9 @@ def _make_room(practice_id, incident, uploads):
     adding = sum(upload.size for upload in uploads)
     if not adding:
         return
-    list(Practice.objects.select_for_update().filter(pk=practice_id).values_list("pk"))
+    # FOR NO KEY UPDATE: quota checks wait for each other, but rows that merely refer to the practice (a
+    # new incident, user or site) do not wait for an upload.
+    list(Practice.objects.select_for_update(no_key=True).filter(pk=practice_id).values_list("pk"))
     kept = Attachment.objects.filter(purged_at__isnull=True)
     limits = [
         (kept.filter(incident__practice_id=practice_id), settings.PRACTICE_STORAGE_QUOTA_BYTES, "practice")

@@ -32,6 +32,7 @@ REASONS = {
     "close": "Why is it no longer relevant?",
     "escalate": "Why does this need escalating?",
 }
+FORM_NAMES = ["note_form", *(f"{prefix}_form" for prefix in REASONS)]  # the incident page's forms
 
 
 def _get_incident_for_user(request, reference, *, light=False):
@@ -104,14 +105,18 @@ def incident_list(request):
 def _rate_refusal(request, *limits):
     """Count this change against each (what, rate setting, uses) of `limits` for the signed-in user; a
     message saying what was reached and when to try again once any is over its limit, else None."""
-    refused = [
-        (what, refusal)
-        for what, rate, uses in limits
-        if uses and (refusal := over_limit(request, f"portal:{what}", rate, count=uses))
-    ]
-    if not refused:
+    # Counted in order; once one refuses, the rest are not counted (nothing was done).
+    refused = next(
+        (
+            (what, refusal)
+            for what, rate, uses in limits
+            if uses and (refusal := over_limit(request, f"portal:{what}", rate, count=uses))
+        ),
+        None,
+    )
+    if refused is None:
         return None
-    what, refusal = refused[0]
+    what, refusal = refused
     return (
         f"You have sent as many {what} as we take from one person in a short time ({refusal.limit}), so this "
         f"was not sent. What you typed is kept below (attach any files again). Please try again in "
@@ -202,14 +207,14 @@ def _timeline(incident, page):
     }
 
 
-def _kept_forms(request):
-    """The incident page's forms, unbound, holding what the user typed into the one they sent."""
-    post = request.POST
+def _unbound_forms(typed=None):
+    """The incident page's forms, unbound; with `typed` (a POST), each holding what was typed into it."""
+    typed = typed or {}
     return {
-        "note_form": NoteForm(initial={"text": post.get("text", "")}),
+        "note_form": NoteForm(initial={"text": typed.get("text", "")}),
         **{
             f"{prefix}_form": ReasonForm(
-                prefix=prefix, label=label, initial={"reason": post.get(f"{prefix}-reason", "")}
+                prefix=prefix, label=label, initial={"reason": typed.get(f"{prefix}-reason", "")}
             )
             for prefix, label in REASONS.items()
         },
@@ -223,13 +228,7 @@ def _detail(request, incident, status=200, key=None, reference=None, timeline=1,
     stand-in for the CSRF token that is replaced by this request's own token; `incident` may then be a
     lazy object, read only if the content is rendered afresh. Answers to a form render afresh.
     """
-    unbound = {
-        "note_form": NoteForm,
-        **{
-            f"{prefix}_form": (lambda prefix=prefix, label=label: ReasonForm(prefix=prefix, label=label))
-            for prefix, label in REASONS.items()
-        },
-    }
+    blank = SimpleLazyObject(_unbound_forms)  # built only if the page is rendered afresh
     context = {
         "reference": reference or incident.reference,  # the title: a lazy incident stays unread
         "incident": incident,
@@ -238,8 +237,7 @@ def _detail(request, incident, status=200, key=None, reference=None, timeline=1,
         "awaiting_question": SimpleLazyObject(
             lambda: _latest_question(incident) if incident.status == Status.AWAITING_CUSTOMER else None
         ),
-        # Built only if the page is rendered afresh.
-        **{name: forms.get(name) or SimpleLazyObject(make) for name, make in unbound.items()},
+        **{name: forms.get(name) or SimpleLazyObject(lambda name=name: blank[name]) for name in FORM_NAMES},
     }
     if key:
         seconds = settings.PAGE_CACHE_SECONDS
@@ -275,7 +273,7 @@ def _refused(request, incident, exc):
 def _too_many(request, incident, message):
     """Over a rate limit: say so on the incident's page (429), with what the user typed kept in its form."""
     messages.error(request, message)
-    return _detail(request, incident, status=429, **_kept_forms(request))
+    return _detail(request, incident, status=429, **_unbound_forms(request.POST))
 
 
 @login_required

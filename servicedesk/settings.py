@@ -253,6 +253,10 @@ AXES_USERNAME_CALLABLE = "accounts.throttling.axes_username"
 AXES_HANDLER = "accounts.throttling.LoginThrottleHandler"
 AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
 AXES_RESET_ON_SUCCESS = True
+# A sign-in refused during a lockout or a pause is not a failure of its own: otherwise a colleague trying the
+# right password while the network is paused would lock her own address, and every refusal would stretch
+# the lockout (axes' default).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # And a ceiling per client address across all emails (credential stuffing): at this many failures within
 # the cool-off, every sign-in from the address is refused until they age out. Each email counts at most
 # AXES_FAILURE_LIMIT. A practice's staff share one public address: even twenty people each mistyping

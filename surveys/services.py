@@ -131,7 +131,8 @@ def _take_turns():
     wrote, and invite someone twice within six months.
 
     On PostgreSQL, a lock on the rounds' table that draws (and other writes of rounds) wait for, and
-    readers do not. SQLite, the embedded default, lets only one transaction write at a time anyway."""
+    readers do not. SQLite, the embedded default, lets only one transaction write at a time anyway: a
+    second draw at once fails with "database is locked" and invites nobody; run it again."""
     connection = transaction.get_connection()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

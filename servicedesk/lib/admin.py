@@ -35,6 +35,8 @@ class BoundedQueries:
     def get_search_results(self, request, queryset, search_term):
         words = list(smart_split(search_term))
         if len(words) > SEARCH_MAX_WORDS or len(search_term) > SEARCH_MAX_CHARACTERS:
+            if getattr(request.resolver_match, "url_name", None) == "autocomplete":
+                return queryset.none(), False  # a widget's lookup: no page to say it on
             self.message_user(
                 request,
                 f"Search with at most {SEARCH_MAX_WORDS} words and {SEARCH_MAX_CHARACTERS} characters "
@@ -77,7 +79,8 @@ class _OfferedFiltersChangeList:
     def get_queryset(self, request, exclude_parameters=None):
         try:
             return super().get_queryset(request, exclude_parameters)
-        except (IncorrectLookupParameters, OverflowError) as exc:  # OverflowError: a date past any calendar
+        # Django's date hierarchy turns a year past any calendar into OverflowError, or ValueError for 9999.
+        except (IncorrectLookupParameters, OverflowError, ValueError) as exc:
             raise BadRequest(f"A filter of this list cannot take that value: {exc}") from exc
 
 

@@ -37,6 +37,8 @@ class RequestSizeLimitMiddleware:
             length = int(declared or 0)
         except ValueError:
             return _plain(400, "The request's declared length (Content-Length) is not a number.")
+        if length <= settings.ANONYMOUS_REQUEST_MAX_BYTES:
+            return self.get_response(request)  # most requests: no need to read the session to decide
         limit = (
             settings.REQUEST_MAX_BYTES
             if request.user.is_authenticated

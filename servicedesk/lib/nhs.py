@@ -18,13 +18,15 @@ the number as a person would read it on the screen:
   or a comma-separated list that is not thousands grouping.
 - Ten digits written together, and a 3-3-4 grouping with one separator, count wherever they stand, so
   that "2026-12-07 943 476 5919" is found.
-- Digits glued to the letters a-f are part of a hexadecimal identifier (GUIDs, hashes), not a number.
+- Digits glued to a word of the letters a-f are part of a hexadecimal identifier (GUIDs, hashes), not a
+  number; digits glued to any other word ("5919Female") are still read.
 
 What this does not do: read digits spelt out in words, letters standing in for digits ("O" for 0), or
 numbers split by four or more characters.
 """
 
 import functools
+import operator
 import re
 import sys
 import unicodedata
@@ -34,19 +36,24 @@ import unicodedata
 _SEPARATOR = r"[\W_]{1,3}"
 _LIST_END = r"[\W_]{0,2}(?:;|,\s|\s,|\n[\W_]?\n)"
 # Digits glued to the letters a-f belong to a hexadecimal identifier (a GUID, a hash), not to a number.
-_NOT_HEX_BEFORE, _NOT_HEX_AFTER = r"(?<![0-9A-Fa-f])", r"(?![0-9A-Fa-f])"
+# After the digits, a run of digits and a-f that ends the word makes them hexadecimal ("...5919dead"); a
+# word that merely starts with those letters does not ("943 476 5919Female", as text read from a screen
+# may run together).
+_HEX_AFTER = r"[0-9A-Fa-f]++(?![G-Zg-z])"
+_NOT_HEX_BEFORE, _NOT_HEX_AFTER = r"(?<![0-9A-Fa-f])", rf"(?!{_HEX_AFTER})"
+_HEX_GLUED = re.compile(_HEX_AFTER)
 _TEN_TOGETHER = re.compile(_NOT_HEX_BEFORE + r"[0-9]{10}" + _NOT_HEX_AFTER)
 _THREE_THREE_FOUR = re.compile(
     _NOT_HEX_BEFORE + rf"[0-9]{{3}}({_SEPARATOR})[0-9]{{3}}\1[0-9]{{4}}" + _NOT_HEX_AFTER
 )
 _LIST_ITEM = re.compile(_NOT_HEX_BEFORE + rf"[0-9]+(?:(?!{_LIST_END}){_SEPARATOR}[0-9]+)*")
-_LONGEST_ITEM = 10 + 9 * 3  # ten digits, nine separators of three characters
 _GROUP = re.compile(r"([0-9]+)")  # split keeps the digit groups
 _ASCII_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Letters that show nothing: a person reading the text does not see them.
 _INVISIBLE_LETTERS = "\u115f\u1160\u3164\uffa0"
 _KEPT_CONTROLS = "\t\n\r"
 _DATE_SEPARATORS = {"-", "/", "."}
+_WEIGHTS = range(10, 1, -1)  # of the first nine digits, for the check digit
 
 
 @functools.cache
@@ -77,7 +84,9 @@ def is_valid_nhs_number(digits):
     """True when `digits` (ten digits, no spaces) carries a valid modulus-11 check digit."""
     if len(digits) != 10 or not digits.isdigit() or not digits.isascii():
         return False
-    total = sum(int(d) * weight for d, weight in zip(digits[:9], range(10, 1, -1), strict=True))
+    # The digits' character codes, weighted 10 down to 2, less what the code of "0" adds (48 × 54): the
+    # cheapest form of the sum, since long files call this for every run of ten digits.
+    total = sum(map(operator.mul, digits[:9].encode(), _WEIGHTS)) - 48 * sum(_WEIGHTS)
     check = 11 - total % 11
     if check == 11:
         check = 0
@@ -106,18 +115,65 @@ def _digits(text):
 
 
 def _whole_items(text):
-    """The spans of list items of exactly ten digits that read as one number."""
+    """The spans of numbers read as one within list items: the whole item when it has exactly ten digits,
+    or a run of its digit groups that a person reads apart from the rest (see _number_runs)."""
     for item in _LIST_ITEM.finditer(text):
         start, body = item.start(), item.group()
-        if item.end() < len(text) and text[item.end()] in "ABCDEFabcdef":
+        if _HEX_GLUED.match(text, item.end()):
             body = _without_last_group(body)  # its last digits belong to a hexadecimal identifier
-        if not 10 <= len(body) <= _LONGEST_ITEM:
+        if len(body) < 10:
             continue
         pieces = _GROUP.split(body)  # '', digits, separator, digits, ..., digits, ''
         values, separators = pieces[1::2], pieces[2:-1:2]
-        # The check digit first: it rules out ten in eleven, and costs less than reading the layout.
-        if is_valid_nhs_number("".join(values)) and _reads_as_one_number(values, separators):
-            yield start, start + len(body)
+        for first, last in _number_runs(values, separators):
+            before = len("".join(pieces[: 2 * first + 1]))
+            yield start + before, start + before + len("".join(pieces[2 * first + 1 : 2 * last + 2]))
+
+
+def _number_runs(values, separators):
+    """(first, last) indexes of the runs of digit groups, ten digits in all with a valid check digit, that a
+    person reads as one number: the whole item; or, in a longer item, a run that is not part of a date, a
+    time or an address, and whose separators inside differ from those joining it to the groups around
+    it ("1. 943 476-5919", "Bed 2 – 94 34 76 59 19"), unlike "+44 1632 960001" or "10.0.19045.1009".
+    Only runs that pass the check digit (one in eleven) are read for their layout."""
+    if len(values) == 1 or sum(map(len, values)) < 10:
+        return  # a lone group of ten digits is found by _TEN_TOGETHER
+    other = None
+    for first in range(len(values)):
+        last, count = first, len(values[first])
+        while count < 10 and last + 1 < len(values):
+            last += 1
+            count += len(values[last])
+        if count != 10 or not is_valid_nhs_number("".join(values[first : last + 1])):
+            continue
+        inside = separators[first:last]
+        if not _reads_as_one_number(values[first : last + 1], inside):
+            continue
+        if first == 0 and last == len(values) - 1:
+            yield first, last
+            continue
+        other = _read_as_something_else(values, separators) if other is None else other
+        if other.intersection(range(first, last + 1)):
+            continue
+        joining = [separators[first - 1] if first and first - 1 not in other else None]
+        joining.append(separators[last] if last + 1 < len(values) and last + 1 not in other else None)
+        if not set(inside).intersection(joining):
+            yield first, last
+
+
+def _read_as_something_else(values, separators):
+    """The indexes of the digit groups that a person reads as part of a date, a time or an IPv4 address."""
+    other = set()
+    for index, separator in enumerate(separators):
+        if separator == ":" and len(values[index]) <= 2 and len(values[index + 1]) <= 2:  # 10:07, 10:15:00
+            other.update((index, index + 1))
+        date = values[index : index + 3]
+        if len(date) == 3 and separator == separators[index + 1] in _DATE_SEPARATORS and _is_date(*date):
+            other.update(range(index, index + 3))
+        address = values[index : index + 4]
+        if len(address) == 4 and set(separators[index : index + 3]) == {"."} and max(map(len, address)) <= 3:
+            other.update(range(index, index + 4))
+    return other
 
 
 def _without_last_group(body):

@@ -200,7 +200,9 @@ def test_the_incident_page_shows_the_latest_fifty_entries_and_pages_back(
     assert "Show the latest updates" in earlier.content.decode()
 
 
-def test_a_thousand_long_notes_do_not_make_the_page_grow(user_client, incident, practice_user, agent):
+def test_more_long_notes_than_a_page_holds_do_not_make_the_page_grow(
+    user_client, incident, practice_user, agent
+):
     _notes(incident, practice_user, 60, size=10_000)
     small = len(user_client.get(f"/incidents/{incident.reference}/").content)
     login(user_client, agent)

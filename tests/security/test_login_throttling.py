@@ -191,6 +191,24 @@ def test_the_network_may_sign_in_again_once_the_cool_off_has_passed(client, coll
     assert signed_in_email(client) == colleague.email
 
 
+def test_sign_ins_refused_during_a_pause_count_as_nothing(client, colleague, ceiling):
+    """A colleague who keeps trying the right password while the network is paused is refused, but those
+    refusals are no failures of hers: once the pause is over she signs in, rather than finding her own
+    address locked by them (nor do they keep the pause going)."""
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        stuff(client, sign_in, ceiling)
+    with time_machine.travel(start + timedelta(minutes=10), tick=False):
+        for _ in range(LIMIT):
+            assert sign_in(client, colleague.email, PASSWORD).status_code == 429
+
+    with time_machine.travel(start + settings.AXES_COOLOFF_TIME + timedelta(minutes=1), tick=False):
+        response = sign_in(client, colleague.email, PASSWORD)
+
+    assert response.status_code == 302
+    assert signed_in_email(client) == colleague.email
+
+
 # --- Over-long and malformed credentials ---------------------------------------------------------------
 
 

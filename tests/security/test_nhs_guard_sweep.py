@@ -94,10 +94,12 @@ def superuser_request(db):
 
 
 def admin_forms(model_admin, request):
-    """Every form class the model admin builds for its add page and list."""
-    yield "change form", model_admin.get_form(request, None)
-    for formset, inline in model_admin.get_formsets_with_inlines(request, None):
-        yield type(inline).__name__, formset.form
+    """Every form class the model admin builds for its add page, its change page (an object of the model:
+    some admins, UserAdmin's, use another form there, or show other inlines) and its list."""
+    for page, obj in [("add", None), ("change", model_admin.model(pk=0))]:  # pk 0: no related rows
+        yield f"{page} form", model_admin.get_form(request, obj)
+        for formset, inline in model_admin.get_formsets_with_inlines(request, obj):
+            yield f"{page}: {type(inline).__name__}", formset.form
     if model_admin.list_editable:
         yield "list", model_admin.get_changelist_form(request)
 

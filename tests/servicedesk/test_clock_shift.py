@@ -8,9 +8,11 @@ import time_machine
 from django.utils import timezone
 
 SHIFT_DAYS = int(os.environ.get("TEST_CLOCK_SHIFT_DAYS") or 0)
+pytestmark = pytest.mark.skipif(
+    not SHIFT_DAYS, reason="runs when the session's clock is moved (TEST_CLOCK_SHIFT_DAYS)"
+)
 
 
-@pytest.mark.skipif(not SHIFT_DAYS, reason="runs when the session's clock is moved (TEST_CLOCK_SHIFT_DAYS)")
 def test_the_whole_session_runs_that_many_days_ahead_of_the_real_clock(tmp_path):
     marker = tmp_path / "now"
     marker.touch()  # the filesystem stamps it with the real time, which no travel moves

@@ -82,6 +82,25 @@ def test_any_layout_a_person_reads_as_one_number_is_found_and_shown_as_written(l
     assert find_nhs_numbers(f"NHS no: {layout}, seen by Dr Example") == [normalise(layout)]
 
 
+# After another number, a person still reads the NHS number apart when it is written apart from it.
+AFTER_ANOTHER_NUMBER = [
+    "1. 943 476-5919",  # a numbered list
+    "1) (943) 476-5919",
+    "Bed 2 – 94 34 76 59 19",
+    "943.476-5919 - 10:30",  # then a time
+    "07/12/2026 943 476-5919",  # after a date
+    "192.168.0.1 943.476.5919",  # after an address
+    "Room 12: 9434 765 919",
+    "943 476 5919Female",  # text read from a screen runs together
+    "DOB 01/02/1960 9434765919Female",
+]
+
+
+@pytest.mark.parametrize("text", AFTER_ANOTHER_NUMBER)
+def test_a_number_written_apart_from_another_number_before_or_after_it_is_found(text):
+    assert [digits(number) for number in find_nhs_numbers(f"Seen: {text}, ward round")] == [VALID]
+
+
 # --- Characters a person does not see, between every digit ------------------------------------------------
 
 INVISIBLE = [
@@ -163,11 +182,14 @@ NOT_NHS_NUMBERS = [
     "Gateway 192.168.10.12 unreachable",
     "Telephone 01632 960001",  # UK telephone numbers have 11 digits
     "Mobile 07700 900000",
-    "Call +44 1632 960001",
+    "Call +44 1632 960001",  # its last ten digits pass the check: still one number
+    "Logged 12/03/2024 1009 times",  # a date's last groups and the count after it pass the check
     "Windows 10.0.19045.1009",  # a version
     "Columns 10,10,100,106",  # a list, not thousands grouping
     "Build F1000000001A",  # a hexadecimal identifier
     f"Session a{VALID}b",
+    f"Hash {VALID}dead",
+    f"Hash {SPACED}cafe beef",
     f"Order {VALID}1 shipped",  # longer numbers
     f"Phone 0{VALID}",
 ]

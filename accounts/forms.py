@@ -6,7 +6,7 @@ from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetFo
 
 from servicedesk.lib.forms import NoNHSNumbersMixin
 from servicedesk.lib.nhs import find_nhs_numbers
-from servicedesk.lib.tasks import queue_on_commit
+from servicedesk.outbox import queue_on_commit
 
 from .identity import login_identity
 from .models import Practice, User, phone_validator

@@ -3,7 +3,7 @@
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from servicedesk.lib.tasks import queue_on_commit
+from servicedesk.outbox import queue_on_commit
 
 from .identity import login_identity
 from .models import AccountRequest, SupportCalendar, User

@@ -6,7 +6,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from servicedesk.lib.mail import send_templated_email
-from servicedesk.lib.tasks import EMAIL_TASK_OPTIONS
+from servicedesk.outbox import EMAIL_TASK_OPTIONS
 
 from .models import AccountRequest, User
 

@@ -25,7 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
 from servicedesk.lib.middleware import needs_second_factor
-from servicedesk.lib.tasks import queue_on_commit
+from servicedesk.outbox import queue_on_commit
 
 from .tasks import send_second_factor_enrolled_email
 

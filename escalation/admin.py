@@ -1,14 +1,11 @@
+from django import forms
 from django.contrib import admin
 
-from .models import EscalationLevel, EscalationThreshold, SlaTarget
+from incidents.admin_actions import add_action
+from servicedesk.lib.forms import NHSNumberGuardMixin
 
-
-@admin.register(SlaTarget)
-class SlaTargetAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "severity", "response_minutes", "resolution_minutes"]
-    list_filter = ["severity", ("contract", admin.EmptyFieldListFilter)]
-    list_select_related = ["contract"]
-    autocomplete_fields = ["contract"]
+from .models import EscalationLevel, EscalationThreshold
+from .services import incident_deescalate, incident_escalate
 
 
 class EscalationThresholdInline(admin.TabularInline):
@@ -21,3 +18,28 @@ class EscalationLevelAdmin(admin.ModelAdmin):
     list_display = ["position", "role_name", "managed_service_only"]
     filter_horizontal = ["contacts"]
     inlines = [EscalationThresholdInline]
+
+
+class EscalationForm(NHSNumberGuardMixin):
+    reason = forms.CharField(label="Reason (the practice sees it)", widget=forms.Textarea)
+
+
+# The desk's buttons on an incident's change page (incidents/admin_actions.py).
+add_action(
+    "escalate",
+    "Escalate",
+    EscalationForm,
+    lambda incident, actor, form: incident_escalate(
+        incident, actor=actor, reason=form.cleaned_data["reason"]
+    ),
+    offered=lambda incident: incident.is_open,
+)
+add_action(
+    "deescalate",
+    "De-escalate",
+    EscalationForm,
+    lambda incident, actor, form: incident_deescalate(
+        incident, actor=actor, reason=form.cleaned_data["reason"]
+    ),
+    offered=lambda incident: incident.escalation_level_id is not None,
+)

@@ -4,6 +4,3 @@ from django.apps import AppConfig
 class EscalationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "escalation"
-
-    def ready(self):
-        from . import terms  # noqa: F401  (connects the signals that keep cached SLA terms current)

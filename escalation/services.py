@@ -1,4 +1,6 @@
-"""SLA targets and, with the escalation issue, the ladder. Reads and writes for escalation live here."""
+"""The escalation ladder: escalating and de-escalating by hand, the automatic sweep on missed SLA targets,
+and the queues of the staff on the ladder. Reads and writes for escalation live here; the SLA clocks
+themselves live with the incident (incidents/sla.py)."""
 
 from datetime import timedelta
 
@@ -8,92 +10,17 @@ from django.utils import timezone
 
 from accounts.models import SupportCalendar
 from incidents.exceptions import InvalidTransition
-from incidents.models import Incident, TimelineEvent
+from incidents.models import Incident, Status, TimelineEvent
+from incidents.sla import CLOCK_RUNS, sla_terms
 from incidents.tasks import send_incident_email
 from servicedesk.lib.support_hours import (
     STANDARD,
-    add_support_minutes,
-    add_support_time,
     support_minutes_between,
     support_time_between,
 )
-from servicedesk.lib.tasks import queue_on_commit
+from servicedesk.outbox import queue_on_commit
 
 from .models import EscalationLevel
-from .terms import sla_terms
-
-# While the incident is in these states the resolution clock runs: the desk has the next move.
-CLOCK_RUNS = {"logged", "under_review", "investigating"}
-
-
-def _terms(incident):
-    """The incident's support calendar and its (response, resolution) targets: one read of the cache."""
-    calendar, targets = sla_terms(incident.practice.contract_id)
-    return calendar, targets[incident.severity]
-
-
-def _calendar(contract_id):
-    return sla_terms(contract_id)[0]
-
-
-def sla_start(incident, now):
-    """Set the clocks of a newly logged incident (not saved here: incident_log saves it)."""
-    calendar, (response, resolution) = _terms(incident)
-    incident.response_due_at = add_support_minutes(now, response, calendar)
-    incident.resolution_due_at = add_support_minutes(now, resolution, calendar)
-    incident.sla_running_since = now
-    incident.sla_time_used = timedelta(0)
-
-
-def sla_after_change(incident, old_status, now, *, desk_acted):
-    """Keep the clocks right after a change (the incident row is locked by the caller).
-
-    Returns the names of the fields it changed, for save(update_fields=...).
-    """
-    changed = []
-    if desk_acted and incident.responded_at is None:
-        incident.responded_at = now
-        changed.append("responded_at")
-    runs_now = incident.status in CLOCK_RUNS
-    if old_status in CLOCK_RUNS and not runs_now and incident.sla_running_since:
-        calendar = _calendar(incident.practice.contract_id)
-        incident.sla_time_used += support_time_between(incident.sla_running_since, now, calendar)
-        incident.sla_running_since = None
-        incident.resolution_due_at = None  # paused: no due time until the desk has the next move again
-        changed += ["sla_time_used", "sla_running_since", "resolution_due_at"]
-    elif runs_now and incident.sla_running_since is None:
-        incident.sla_running_since = now
-        calendar, (_, resolution) = _terms(incident)
-        changed += ["sla_running_since", *_reschedule(incident, now, calendar, resolution)]
-    return changed
-
-
-def sla_after_severity_change(incident, now):
-    """A new severity brings new targets; time already used still counts."""
-    calendar, (response, resolution) = _terms(incident)
-    changed = []
-    if incident.responded_at is None:
-        incident.response_due_at = add_support_minutes(incident.created_at, response, calendar)
-        changed.append("response_due_at")
-    if incident.sla_running_since is None:
-        return changed  # paused: the new target applies when the clock runs again
-    incident.sla_time_used += support_time_between(incident.sla_running_since, now, calendar)
-    incident.sla_running_since = now
-    return [
-        *changed,
-        "sla_time_used",
-        "sla_running_since",
-        *_reschedule(incident, now, calendar, resolution),
-    ]
-
-
-def _reschedule(incident, now, calendar, resolution):
-    # Exact to the microsecond: the time used is not rounded, so a pause moves the due time by nothing.
-    remaining = max(timedelta(minutes=resolution) - incident.sla_time_used, timedelta(0))
-    start = incident.sla_running_since or now
-    incident.resolution_due_at = add_support_time(start, remaining, calendar)
-    return ["resolution_due_at"]
-
 
 # --- The ladder ----------------------------------------------------------------------------------------
 
@@ -126,7 +53,7 @@ def incident_escalate(incident, *, actor, reason):
     if not reason:
         raise InvalidTransition("Please give a reason for the escalation.")
     locked = _lock(incident.pk)
-    if locked.status == "closed":
+    if locked.status == Status.CLOSED:
         raise InvalidTransition(f"{locked.reference} is closed.")
     ladder = ladder_for(locked.practice.contract)
     above = [
@@ -239,7 +166,7 @@ def _escalate_if_missed(incident_id, now, per_practice):
     if incident.practice_id not in per_practice:
         per_practice[incident.practice_id] = (
             ladder_for(incident.practice.contract),
-            _calendar(incident.practice.contract_id),
+            sla_terms(incident.practice.contract_id)[0],
         )
     ladder, calendar = per_practice[incident.practice_id]
     elapsed = _elapsed(incident, now, calendar)
@@ -279,7 +206,7 @@ def escalation_queue(user, now=None):
     now = now or timezone.now()
     incidents = list(
         Incident.objects.filter(escalation_level__contacts=user)
-        .exclude(status="closed")
+        .exclude(status=Status.CLOSED)
         .select_related("practice__contract", "product", "escalation_level")
     )
     stored = list(SupportCalendar.objects.prefetch_related("hours"))

@@ -6,8 +6,9 @@ from django.views.decorators.http import require_POST
 
 from incidents.exceptions import InvalidTransition
 from incidents.models import Incident
+from incidents.views import act_with_reason
 
-from .services import escalation_queue, incident_acknowledge_escalation
+from .services import escalation_queue, incident_acknowledge_escalation, incident_escalate
 
 
 def _require_ladder_staff(request):
@@ -42,3 +43,16 @@ def acknowledge(request, pk):
     else:
         messages.success(request, f"You have taken {incident.reference} on.")
     return redirect("escalation:queue")
+
+
+@login_required
+@require_POST
+def ask_for_escalation(request, reference):
+    """The practice asks for its incident to go up the ladder, with a reason (its incident's page)."""
+    return act_with_reason(
+        request,
+        reference,
+        prefix="escalate",
+        service=incident_escalate,
+        done="{reference} has been escalated; the person responsible has been told.",
+    )

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.views.main import IS_FACETS_VAR, ChangeList
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import Count, Q
@@ -23,9 +23,8 @@ from servicedesk.lib.pagination import EstimatedCountPaginator, page_number
 from . import admin_actions, services
 from .attachments import attachment_response
 from .forms import CHECKLIST_FIELDS, IncidentAdminForm
-from .models import Attachment, Incident, Product, Release, TimelineEvent
-from .pagecache import CachedChangeList
-from .services import AGENT, InvalidTransition, allowed_actions, incident_correct_details, incident_log
+from .models import Attachment, Incident, Product, Release, SlaTarget, Status, TimelineEvent
+from .services import InvalidTransition, incident_correct_details, incident_log
 
 
 @admin.register(Product)
@@ -76,7 +75,7 @@ class SlaFilter(admin.SimpleListFilter):
         now = timezone.now()
         if self.value() == "response_breached":
             return queryset.filter(responded_at__isnull=True, response_due_at__lt=now).exclude(
-                status="closed"
+                status=Status.CLOSED
             )
         if self.value() == "resolution_breached":
             return queryset.filter(resolution_due_at__lt=now)
@@ -186,7 +185,7 @@ SEARCH_PRACTICES_LISTED = 100
 
 
 @admin.register(Incident)
-class IncidentAdmin(CachedChangeList, admin.ModelAdmin):
+class IncidentAdmin(admin.ModelAdmin):
     form = IncidentAdminForm
     list_display = [
         "reference", "summary", "practice", "severity", "status", "channel", "assignee", "response_due",
@@ -205,9 +204,6 @@ class IncidentAdmin(CachedChangeList, admin.ModelAdmin):
     change_form_template = "admin/incidents/incident/change_form.html"
     # Status, severity and assignee change only through the services (the lifecycle issue adds actions).
     readonly_fields = ["reference", "status", "practice", "logged_by", "created_at", "updated_at"]
-
-    # Which incidents match the SLA filter changes with the clock, and so do its counts ("Show counts").
-    changelist_uncached_params = [SlaFilter.parameter_name, IS_FACETS_VAR]
 
     def get_changelist(self, request, **kwargs):
         return IncidentChangeList
@@ -240,14 +236,6 @@ class IncidentAdmin(CachedChangeList, admin.ModelAdmin):
             )
         return queryset, False
 
-    def changelist_changes_at(self, rows):
-        # When a due time shown passes, the row says OVERDUE (see _due and the columns below).
-        for incident in rows:
-            if incident.responded_at is None and incident.response_due_at is not None:
-                yield incident.response_due_at
-            if incident.resolution_due_at is not None:
-                yield incident.resolution_due_at
-
     def has_delete_permission(self, request, obj=None):
         return False  # incidents are closed, never deleted: their references and history must remain
 
@@ -260,7 +248,7 @@ class IncidentAdmin(CachedChangeList, admin.ModelAdmin):
     @admin.display(description="Resolution due", ordering="resolution_due_at")
     def resolution_due(self, incident):
         if incident.resolution_due_at is None:
-            return "closed" if incident.status == "closed" else "paused"
+            return "closed" if incident.status == Status.CLOSED else "paused"
         return _due(incident.resolution_due_at)
 
     def get_readonly_fields(self, request, obj=None):
@@ -328,20 +316,13 @@ class IncidentAdmin(CachedChangeList, admin.ModelAdmin):
         if incident is not None:
             # One page of the timeline (the inline below), whose entries get_formset_kwargs reads from here.
             request.incident_timeline_page = _timeline_page(request, incident)
-            offered = (
-                [*allowed_actions(incident, AGENT), *admin_actions.ALWAYS] if incident.is_open else ["note"]
-            )
-            if incident.escalation_level_id:
-                offered.append("deescalate")
             extra_context = {
                 **(extra_context or {}),
                 "timeline_page": request.incident_timeline_page,
                 "can_read_remote_access": bool(incident.remote_access_details)
                 and request.user.has_perm("incidents.view_remote_access"),
                 "lifecycle_actions": [
-                    (name, admin_actions.ACTIONS[name][0])
-                    for name in offered
-                    if name in admin_actions.ACTIONS
+                    (name, admin_actions.ACTIONS[name][0]) for name in admin_actions.offered_actions(incident)
                 ],
             }
         return super().change_view(request, object_id, form_url, extra_context)
@@ -501,7 +482,7 @@ class ReleaseAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(scheduled=Count("incidents", filter=Q(incidents__status="fix_scheduled")))
+            .annotate(scheduled=Count("incidents", filter=Q(incidents__status=Status.FIX_SCHEDULED)))
         )
 
     @admin.display(description="Incidents waiting", ordering="scheduled")
@@ -522,3 +503,11 @@ class ReleaseAdmin(admin.ModelAdmin):
                 request,
                 f"{release} shipped: {len(resolved)} incident(s) resolved, their practices asked to confirm.",
             )
+
+
+@admin.register(SlaTarget)
+class SlaTargetAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "severity", "response_minutes", "resolution_minutes"]
+    list_filter = ["severity", ("contract", admin.EmptyFieldListFilter)]
+    list_select_related = ["contract"]
+    autocomplete_fields = ["contract"]

@@ -3,12 +3,12 @@
 from django import forms
 
 from accounts.models import User
-from escalation.services import incident_deescalate, incident_escalate
 from servicedesk.lib.forms import NHSNumberGuardMixin
 
 from . import services
 from .forms import MultipleFileField, NoteForm, severity_choices
 from .models import Release
+from .services import AGENT, allowed_actions
 
 
 class OptionalNoteForm(NHSNumberGuardMixin):
@@ -45,10 +45,6 @@ class PhoneConfirmationForm(NHSNumberGuardMixin):
 
 class SeverityForm(NHSNumberGuardMixin):
     severity = forms.TypedChoiceField(choices=severity_choices, coerce=int, widget=forms.RadioSelect)
-    reason = forms.CharField(label="Reason (the practice sees it)", widget=forms.Textarea)
-
-
-class EscalationForm(NHSNumberGuardMixin):
     reason = forms.CharField(label="Reason (the practice sees it)", widget=forms.Textarea)
 
 
@@ -119,16 +115,6 @@ ACTIONS = {
         AssignForm,
         lambda i, a, f: services.incident_assign(i, actor=a, assignee=f.cleaned_data["assignee"]),
     ),
-    "escalate": (
-        "Escalate",
-        EscalationForm,
-        lambda i, a, f: incident_escalate(i, actor=a, reason=f.cleaned_data["reason"]),
-    ),
-    "deescalate": (
-        "De-escalate",
-        EscalationForm,
-        lambda i, a, f: incident_deescalate(i, actor=a, reason=f.cleaned_data["reason"]),
-    ),
     "note": (
         "Add a note",
         AgentNoteForm,
@@ -143,7 +129,22 @@ ACTIONS = {
 }
 
 # Actions offered whatever the status (the services still refuse them on a closed incident).
-ALWAYS = ("change_severity", "assign", "escalate", "note")
+ALWAYS = ("change_severity", "assign", "note")
+# Actions other apps add (escalation/admin.py), each with when it is offered: {name: offered(incident)}.
+ADDED = {}
+
+
+def add_action(name, title, form_class, call, *, offered):
+    """Offer another app's action on the change page, when `offered(incident)` is true: a small form that
+    calls that app's service, like the actions above."""
+    ACTIONS[name] = (title, form_class, call)
+    ADDED[name] = offered
+
+
+def offered_actions(incident):
+    """The actions the change page offers for the incident, by name."""
+    own = [*allowed_actions(incident, AGENT), *ALWAYS] if incident.is_open else ["note"]
+    return [*own, *(name for name, offered in ADDED.items() if offered(incident))]
 
 
 def build_form(name, incident, data=None, files=None):

@@ -1,5 +1,3 @@
-import functools
-
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
 from django import forms
@@ -11,7 +9,6 @@ from servicedesk.lib.forms import BootstrapBoundField, NHSNumberGuardMixin
 
 from .attachments import attachment_limits, check_uploads
 from .models import SEVERITY_DESCRIPTIONS, Channel, Incident, Product, Severity, Status
-from .pagecache import log_form_choices
 
 CHECKLIST_FIELDS = [
     "contact_name", "contact_number", "site",
@@ -65,27 +62,6 @@ class MultipleFileField(forms.FileField):
             raise forms.ValidationError(exc.messages) from None
 
 
-class KnownChoiceField(forms.ModelChoiceField):
-    """A ModelChoiceField that checks the submitted choice against objects at hand: `known`, a callable
-    returning {pk: object} (the same objects as the field's queryset, from the cache), instead of a
-    query. Without `known` it queries, as ModelChoiceField does."""
-
-    known = None
-
-    def to_python(self, value):
-        by_pk = self.to_field_name in (None, self.queryset.model._meta.pk.name)  # as a ForeignKey's field is
-        if value in self.empty_values or self.known is None or not by_pk:
-            return super().to_python(value)
-        if isinstance(value, self.queryset.model):
-            value = value.pk
-        try:
-            return self.known()[int(value)]
-        except (KeyError, ValueError, TypeError):
-            raise ValidationError(
-                self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value}
-            ) from None
-
-
 def severity_choices():
     return [(value, f"{label}: {SEVERITY_DESCRIPTIONS[value]}") for value, label in Severity.choices]
 
@@ -131,15 +107,9 @@ class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
             "repeatable": forms.RadioSelect,
         }
         help_texts = {"summary": "One line that describes the problem."}
-        field_classes = {"site": KnownChoiceField, "product": KnownChoiceField}
 
     def __init__(self, *args, practice, **kwargs):
         super().__init__(*args, **kwargs)
-        # A submitted site and product are checked against the practice's sites and the active products
-        # kept in the cache (the same as the querysets below, which list them on the page).
-        choices = functools.cache(lambda: log_form_choices(practice.pk))
-        self.fields["site"].known = lambda: choices().sites
-        self.fields["product"].known = lambda: choices().products
         self.fields["site"].queryset = Site.objects.filter(practice=practice)
         self.fields["site"].empty_label = "Not site-specific"
         self.fields["product"].queryset = Product.objects.filter(is_active=True)

@@ -61,7 +61,7 @@ class Channel(models.TextChoices):
     EMAIL = "email", "Email"
 
 
-class Answer(models.TextChoices):
+class YesNoUnknown(models.TextChoices):
     YES = "yes", "Yes"
     NO = "no", "No"
     UNKNOWN = "unknown", "Don't know"
@@ -171,7 +171,7 @@ class Incident(models.Model):
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="incidents")
     version = models.CharField("version in use", max_length=50, blank=True)
     on_current_version = models.CharField(
-        "on the current version?", max_length=10, choices=Answer.choices, default=Answer.UNKNOWN
+        "on the current version?", max_length=10, choices=YesNoUnknown.choices, default=YesNoUnknown.UNKNOWN
     )
     machine_name = models.CharField(
         "server or workstation affected",
@@ -180,7 +180,7 @@ class Incident(models.Model):
         help_text="The computer name as stored in the Windows system properties.",
     )
     worked_before = models.CharField(
-        "did it work before?", max_length=10, choices=Answer.choices, default=Answer.UNKNOWN
+        "did it work before?", max_length=10, choices=YesNoUnknown.choices, default=YesNoUnknown.UNKNOWN
     )
     worked_before_when = models.CharField("when did it last work?", max_length=200, blank=True)
     what_changed = models.TextField(
@@ -196,10 +196,10 @@ class Incident(models.Model):
     )
     urgency = models.CharField(max_length=10, choices=Urgency.choices, default=Urgency.DAYS)
     more_than_one_pc = models.CharField(
-        "more than one PC?", max_length=10, choices=Answer.choices, default=Answer.UNKNOWN
+        "more than one PC?", max_length=10, choices=YesNoUnknown.choices, default=YesNoUnknown.UNKNOWN
     )
     repeatable = models.CharField(
-        "can it be repeated?", max_length=10, choices=Answer.choices, default=Answer.UNKNOWN
+        "can it be repeated?", max_length=10, choices=YesNoUnknown.choices, default=YesNoUnknown.UNKNOWN
     )
     users_affected = models.PositiveIntegerField(
         "how many users are affected?", default=1, validators=[MinValueValidator(1)]
@@ -297,10 +297,10 @@ class Incident(models.Model):
             _choices_check("channel", Channel, "incident_channel_valid"),
             _choices_check("urgency", Urgency, "incident_urgency_valid"),
             _choices_check("sites_affected", SitesAffected, "incident_sites_affected_valid"),
-            _choices_check("on_current_version", Answer, "incident_on_current_version_valid"),
-            _choices_check("worked_before", Answer, "incident_worked_before_valid"),
-            _choices_check("more_than_one_pc", Answer, "incident_more_than_one_pc_valid"),
-            _choices_check("repeatable", Answer, "incident_repeatable_valid"),
+            _choices_check("on_current_version", YesNoUnknown, "incident_on_current_version_valid"),
+            _choices_check("worked_before", YesNoUnknown, "incident_worked_before_valid"),
+            _choices_check("more_than_one_pc", YesNoUnknown, "incident_more_than_one_pc_valid"),
+            _choices_check("repeatable", YesNoUnknown, "incident_repeatable_valid"),
             _mirrored_check(models.Q(users_affected__gte=1), "incident_users_affected_min"),
         ]
 
@@ -409,3 +409,45 @@ class Attachment(models.Model):
 
     def get_absolute_url(self):
         return reverse("incidents:attachment", kwargs={"reference": self.incident.reference, "pk": self.pk})
+
+
+class SlaTarget(models.Model):
+    """Support time allowed, per severity, for the desk's first response and for a resolution.
+
+    A row without a contract is the standard target; a contract's own row overrides it.
+    """
+
+    contract = models.ForeignKey(
+        "accounts.Contract", on_delete=models.CASCADE, null=True, blank=True, related_name="sla_targets",
+        help_text="Empty for the standard target.",
+    )  # fmt: skip
+    severity = models.PositiveSmallIntegerField(choices=Severity.choices)
+    response_minutes = models.PositiveIntegerField(help_text="Support minutes to the first response.")
+    resolution_minutes = models.PositiveIntegerField(
+        help_text="Support minutes to a resolution or workaround."
+    )
+
+    class Meta:
+        ordering = ["contract__name", "severity"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["severity"],
+                condition=models.Q(contract__isnull=True),
+                name="one_standard_target_per_severity",
+            ),
+            models.UniqueConstraint(
+                fields=["contract", "severity"], name="one_target_per_contract_and_severity"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(severity__gte=1, severity__lte=5), name="sla_severity_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(resolution_minutes__gte=models.F("response_minutes")),
+                name="sla_resolution_not_before_response",
+                violation_error_message="The resolution target cannot be shorter than the response target.",
+            ),
+        ]
+
+    def __str__(self):
+        whose = self.contract.name if self.contract_id else "Standard"
+        return f"{whose}: severity {self.severity}"

@@ -11,13 +11,11 @@ from django.utils import timezone
 from django.utils.text import capfirst
 
 from accounts.models import Practice
-from escalation.services import sla_after_change, sla_after_severity_change, sla_start
-from servicedesk.lib.tasks import queue_on_commit
+from servicedesk.outbox import queue_on_commit
 
 from .attachments import store_attachment
 from .exceptions import InvalidTransition, StorageFull
 from .models import (
-    Answer,
     Attachment,
     Channel,
     Incident,
@@ -26,8 +24,9 @@ from .models import (
     Severity,
     Status,
     TimelineEvent,
+    YesNoUnknown,
 )  # fmt: skip
-from .pagecache import drop_incident_page
+from .sla import sla_after_change, sla_after_severity_change, sla_start
 from .tasks import alert_desk_to_severity_one, send_incident_email, send_incident_logged_email
 
 _CHANNEL_PHRASES = {
@@ -126,7 +125,7 @@ def incident_log(incident, *, actor, nhs_override_fields=(), uploads=(), notify=
     incident.status = Status.LOGGED
     if incident.version.strip():  # a stated version answers "is it the current one?" better than a guess
         current = incident.version.strip().lower() == incident.product.current_version.strip().lower()
-        incident.on_current_version = Answer.YES if current else Answer.NO
+        incident.on_current_version = YesNoUnknown.YES if current else YesNoUnknown.NO
     with transaction.atomic():
         _make_room(incident.practice_id, None, uploads)
         sla_start(incident, timezone.now())
@@ -177,7 +176,6 @@ def incident_correct_details(incident, *, actor, changed_fields, nhs_override_fi
         return incident
     with transaction.atomic():
         current = Incident.objects.select_for_update().get(pk=incident.pk)
-        drop_incident_page(current)  # corrections often remove text: the old page goes from the cache
         lines = []
         for name in changed_fields:
             field = Incident._meta.get_field(name)
@@ -678,7 +676,6 @@ def incident_purge_event(event, *, actor, reason):
     event = TimelineEvent.objects.select_for_update().select_related("incident").get(pk=event.pk)
     if event.purged_at:
         return event
-    drop_incident_page(event.incident)  # the page holding the text goes from the cache now, not later
     for attachment in event.attachments.filter(purged_at__isnull=True):
         _purge_attachment_file(attachment)
     _purge_copies_on_the_incident(event)
@@ -704,7 +701,6 @@ def incident_purge_attachment(attachment, *, actor, reason):
     attachment = Attachment.objects.select_for_update().select_related("incident").get(pk=attachment.pk)
     if attachment.purged_at:
         return attachment
-    drop_incident_page(attachment.incident)  # the page naming the file goes from the cache now
     _purge_attachment_file(attachment)
     TimelineEvent.objects.create(
         incident_id=attachment.incident_id,

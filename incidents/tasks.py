@@ -4,7 +4,7 @@ from celery import shared_task
 from django.conf import settings
 
 from servicedesk.lib.mail import send_templated_email
-from servicedesk.lib.tasks import EMAIL_TASK_OPTIONS
+from servicedesk.outbox import EMAIL_TASK_OPTIONS
 
 from .models import Incident, Status
 

@@ -7,12 +7,10 @@ from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import SimpleLazyObject
 from django.utils.http import urlencode
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from escalation.services import incident_escalate
 from servicedesk.lib.pagination import page_number
 from servicedesk.lib.ratelimit import over_limit
 
@@ -21,7 +19,6 @@ from .attachments import attachment_response
 from .exceptions import StorageFull
 from .forms import IncidentFilterForm, IncidentForm, NoteForm, ReasonForm
 from .models import Attachment, Channel, Incident, Status, TimelineEvent
-from .pagecache import cached_page_number, csrf_placeholder, fill_csrf_placeholder, fragment_key
 from .services import CUSTOMER, allowed_actions, incident_log
 
 PAGE_SIZE = 25
@@ -32,23 +29,17 @@ REASONS = {
     "close": "Why is it no longer relevant?",
     "escalate": "Why does this need escalating?",
 }
-FORM_NAMES = ["note_form", *(f"{prefix}_form" for prefix in REASONS)]  # the incident page's forms
 
 
-def _get_incident_for_user(request, reference, *, light=False):
+def get_incident_for_user(request, reference):
     """The one place that decides whether this user may see this incident.
 
     Practice staff see every incident of their own practice; anyone else gets a 404, never a 403, so
-    that a reference reveals nothing about another practice. `light` loads only what the access check
-    and the page's cache key need (see incident_detail).
+    that a reference reveals nothing about another practice.
     """
     # Only the joins the page needs on most incidents: a release or an escalation level, when there is
     # one, costs a query of its own, cheaper than PostgreSQL planning two more joins on every request.
-    incidents = (
-        Incident.objects.only("pk", "reference", "practice_id")
-        if light
-        else Incident.objects.select_related("product", "site", "reporter")
-    )
+    incidents = Incident.objects.select_related("product", "site", "reporter")
     return get_object_or_404(
         incidents, reference=reference.upper(), practice_id=request.user.practice_id or -1
     )
@@ -74,31 +65,19 @@ def _practice_incidents(practice_id, filters):
 
 @login_required
 def incident_list(request):
-    """Every incident of the user's practice, newest first, filtered and paginated.
-
-    The list under the heading is cached (incidents.pagecache) for a valid filter and a plain page number;
-    the queries behind it run only when it is rendered afresh.
-    """
+    """Every incident of the user's practice, newest first, filtered and paginated."""
     if not request.user.practice_id:
         return _staff_elsewhere(request)
     form = IncidentFilterForm(request.GET or None)
     incidents = _practice_incidents(request.user.practice_id, form.valid_filters)
-    number = request.GET.get("page")
     # The pages' links carry the filters the form knows, and nothing else from the address.
     shown = [(name, form.data[name]) for name in form.fields if form.data.get(name)]
     context = {
         "form": form,
-        "page": SimpleLazyObject(lambda: Paginator(incidents, PAGE_SIZE).get_page(number)),
+        "page": Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page")),
         "query": urlencode(shown),
         "detail_prefix": reverse("incidents:list"),  # rows link to PREFIX + reference: one reverse()
     }
-    # Cached: the pages people go back to, with a filter from the form's choices. Not searches, nor
-    # page numbers past MAX_CACHED_PAGE, so that no one can fill the cache with one key per address.
-    if not form.errors and not form.data.get("q") and cached_page_number(number):
-        context["fragment_key"] = fragment_key(
-            request.user.practice_id, "list", form.is_bound, number, *map(repr, shown)
-        )
-    context["fragment_seconds"] = settings.PAGE_CACHE_SECONDS
     return render(request, "incidents/list.html", context)
 
 
@@ -221,46 +200,24 @@ def _unbound_forms(typed=None):
     }
 
 
-def _detail(request, incident, status=200, key=None, reference=None, timeline=1, **forms):
-    """The incident page, with the forms for what the practice may do now (bound ones keep their input).
-
-    With a fragment `key` (a plain visit), the content is cached (incidents.pagecache), rendered with a
-    stand-in for the CSRF token that is replaced by this request's own token; `incident` may then be a
-    lazy object, read only if the content is rendered afresh. Answers to a form render afresh.
-    """
-    blank = SimpleLazyObject(_unbound_forms)  # built only if the page is rendered afresh
+def _detail(request, incident, status=200, timeline=1, **forms):
+    """The incident page, with the forms for what the practice may do now (bound ones keep their input)."""
+    awaiting = incident.status == Status.AWAITING_CUSTOMER
     context = {
-        "reference": reference or incident.reference,  # the title: a lazy incident stays unread
         "incident": incident,
-        "timeline": SimpleLazyObject(lambda: _timeline(incident, timeline)),
-        "actions": SimpleLazyObject(lambda: allowed_actions(incident, CUSTOMER)),
-        "awaiting_question": SimpleLazyObject(
-            lambda: _latest_question(incident) if incident.status == Status.AWAITING_CUSTOMER else None
-        ),
-        **{name: forms.get(name) or SimpleLazyObject(lambda name=name: blank[name]) for name in FORM_NAMES},
+        "timeline": _timeline(incident, timeline),
+        "actions": allowed_actions(incident, CUSTOMER),
+        "awaiting_question": _latest_question(incident) if awaiting else None,
+        **_unbound_forms(),
+        **forms,
     }
-    if key:
-        seconds = settings.PAGE_CACHE_SECONDS
-        context.update(fragment_key=key, fragment_seconds=seconds, csrf_placeholder=csrf_placeholder())
-    response = render(request, "incidents/detail.html", context, status=status)
-    if key:
-        fill_csrf_placeholder(request, response)
-    return response
+    return render(request, "incidents/detail.html", context, status=status)
 
 
 @login_required
 def incident_detail(request, reference):
-    # The key (its tokens) is read before the incident: a change committed in between then leaves the
-    # page under a token already forgotten, never under the current one. The access check loads a few
-    # columns; the whole incident is read only if the page is rendered afresh.
-    practice_id = request.user.practice_id
-    timeline = page_number(request.GET.get("timeline"))  # 1: the latest entries
-    # Only the latest entries are cached: earlier pages are rarely read.
-    cached = practice_id and timeline == 1
-    key = fragment_key(practice_id, "incident", reference.upper()) if cached else None
-    found = _get_incident_for_user(request, reference, light=True)
-    incident = SimpleLazyObject(lambda: _get_incident_for_user(request, found.reference))
-    return _detail(request, incident, key=key, reference=found.reference, timeline=timeline)
+    incident = get_incident_for_user(request, reference)
+    return _detail(request, incident, timeline=page_number(request.GET.get("timeline")))  # 1: the latest
 
 
 def _refused(request, incident, exc):
@@ -278,8 +235,8 @@ def _too_many(request, incident, message):
 
 @login_required
 @require_POST
-def incident_add_note(request, reference):
-    incident = _get_incident_for_user(request, reference)
+def add_note(request, reference):
+    incident = get_incident_for_user(request, reference)
     if refused := _rate_refusal(
         request,
         ("notes", settings.NOTE_RATE_LIMIT, 1),
@@ -306,8 +263,8 @@ def incident_add_note(request, reference):
 
 @login_required
 @require_POST
-def incident_request_progress(request, reference):
-    incident = _get_incident_for_user(request, reference)
+def request_progress(request, reference):
+    incident = get_incident_for_user(request, reference)
     if refused := _action_limit(request):
         return _too_many(request, incident, refused)
     try:
@@ -327,8 +284,8 @@ def incident_request_progress(request, reference):
 
 @login_required
 @require_POST
-def incident_confirm(request, reference):
-    incident = _get_incident_for_user(request, reference)
+def confirm_resolution(request, reference):
+    incident = get_incident_for_user(request, reference)
     if refused := _action_limit(request):
         return _too_many(request, incident, refused)
     try:
@@ -339,9 +296,10 @@ def incident_confirm(request, reference):
     return redirect(incident)
 
 
-def _act_with_reason(request, reference, *, prefix, service, done):
-    """Reject or close: a required reason (NHS-guarded), the service, and the user's confirmation."""
-    incident = _get_incident_for_user(request, reference)
+def act_with_reason(request, reference, *, prefix, service, done):
+    """Reject, close or ask for escalation: a required reason (NHS-guarded), the service, and the user's
+    confirmation."""
+    incident = get_incident_for_user(request, reference)
     if refused := _action_limit(request):
         return _too_many(request, incident, refused)
     form = ReasonForm(request.POST, prefix=prefix, label=REASONS[prefix])
@@ -361,8 +319,8 @@ def _act_with_reason(request, reference, *, prefix, service, done):
 
 @login_required
 @require_POST
-def incident_reject(request, reference):
-    return _act_with_reason(
+def reject_resolution(request, reference):
+    return act_with_reason(
         request,
         reference,
         prefix="reject",
@@ -373,8 +331,8 @@ def incident_reject(request, reference):
 
 @login_required
 @require_POST
-def incident_close(request, reference):
-    return _act_with_reason(
+def close_incident(request, reference):
+    return act_with_reason(
         request,
         reference,
         prefix="close",
@@ -384,21 +342,9 @@ def incident_close(request, reference):
 
 
 @login_required
-@require_POST
-def incident_ask_escalation(request, reference):
-    return _act_with_reason(
-        request,
-        reference,
-        prefix="escalate",
-        service=incident_escalate,
-        done="{reference} has been escalated; the person responsible has been told.",
-    )
-
-
-@login_required
-def attachment_download(request, reference, pk):
+def download_attachment(request, reference, pk):
     """A file of one of the practice's incidents, always as a download, never shown inline."""
-    incident = _get_incident_for_user(request, reference)
+    incident = get_incident_for_user(request, reference)
     attachment = get_object_or_404(
         Attachment, pk=pk, incident=incident, event__public=True, purged_at__isnull=True
     )

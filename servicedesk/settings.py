@@ -191,7 +191,12 @@ FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 # --- Database -------------------------------------------------------------------------------------
 _database_url = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 try:
-    _default_db = dj_database_url.parse(_database_url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0))
+    # Connections are kept between requests in production (checked before reuse), not with DEBUG's runserver.
+    _default_db = dj_database_url.parse(
+        _database_url,
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0 if DEBUG else 600),
+        conn_health_checks=True,
+    )
 except (ValueError, KeyError) as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a database URL Django understands: {exc}") from None
 if not _default_db.get("ENGINE"):
@@ -202,22 +207,23 @@ DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------------
+# The cache holds sessions (read through to the database) and rate-limit counts; it is shared by every web
+# process through Redis in production. django-redis turns a Redis that is down or hangs into misses
+# within a second, so the portal works on without it, slower (sessions from the database, no limits).
 _cache_url = env_url("CACHE_URL", "", schemes=("redis", "rediss"))
 if _cache_url:
-    _redis = {
-        "LOCATION": _cache_url,
-        # A Redis that hangs must not hold requests (rate limits let them through when it fails).
-        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        # Environments sharing a Redis keep apart.
-        "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "servicedesk"),
-    }
     CACHES = {
-        "default": {"BACKEND": "servicedesk.lib.cache.ReusedClientRedisCache", **_redis},
-        # Cached page fragments (incidents.pagecache): a failure there is a miss, never an error.
-        "template_fragments": {"BACKEND": "servicedesk.lib.cache.FragmentRedisCache", **_redis},
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": _cache_url,
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1, "IGNORE_EXCEPTIONS": True},
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "servicedesk"),  # environments sharing a Redis
+        }
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- Accounts and authentication ------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -451,10 +457,6 @@ if not re.fullmatch(r"[A-Z]{1,6}", INCIDENT_REFERENCE_PREFIX):
 INCIDENT_REFERENCE_DIGITS = 6
 # Days after a resolution before the practice is reminded to confirm or reject it (then again each period).
 INCIDENT_CONFIRM_REMINDER_DAYS = env_int("INCIDENT_CONFIRM_REMINDER_DAYS", 5, minimum=1)
-# How long the practice's pages keep their rendered content in the cache (incidents.pagecache) at most;
-# 0 turns that cache off (bench/pages.py measures both).
-PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 300)
-BENCH_FLOOR_VIEW = env_bool("BENCH_FLOOR_VIEW", False)  # routes /bench/floor/ for bench/, never in production
 SURVEY_LINK_DAYS = env_int("SURVEY_LINK_DAYS", 28, minimum=1)  # how long an invitation link stays open
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 ATTACHMENT_MAX_PER_NOTE = env_int("ATTACHMENT_MAX_PER_NOTE", 5, minimum=1)

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from .lib.tasks import flush_pending_tasks as flush
+from .outbox import flush_pending_tasks as flush
 
 
 @shared_task

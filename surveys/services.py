@@ -21,9 +21,9 @@ from django.utils import timezone
 
 from incidents.models import Incident
 from servicedesk.lib.mail import send_templated_email
-from servicedesk.lib.tasks import queue_on_commit
+from servicedesk.outbox import queue_on_commit
 
-from .models import Invitation, Question, SurveyRound
+from .models import Answer, Invitation, Question, Response, SurveyRound
 
 SAMPLE_SHARE = 0.25
 EXCLUSION_MONTHS = 6
@@ -200,3 +200,28 @@ def resend_interrupted(invitations):
         for pk in released:
             queue_on_commit(send_survey_invitation, pk)
     return len(released)
+
+
+class AlreadyAnswered(Exception):
+    """The invitation has a response already: each is answered once."""
+
+
+def survey_answer(invitation, answers, *, nhs_override=False):
+    """Record a customer's answers to an invitation: (question, score, yes, text) each, all or none.
+
+    `nhs_override` says the customer confirmed that numbers in a comment are not NHS numbers. Raises
+    AlreadyAnswered if a response exists (the database holds one per invitation, so two submissions at
+    once cannot both land). An answer proves an interrupted send did arrive, so it is marked sent.
+    """
+    try:
+        with transaction.atomic():
+            response = Response.objects.create(invitation=invitation, nhs_override=nhs_override)
+            if invitation.sent_at is None:
+                Invitation.objects.filter(pk=invitation.pk).update(sent_at=invitation.claimed_at)
+            Answer.objects.bulk_create(
+                Answer(response=response, question=q, question_text=q.text, score=s, yes=y, text=t)
+                for q, s, y, t in answers
+            )
+    except IntegrityError:
+        raise AlreadyAnswered from None
+    return response

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from servicedesk.lib.tasks import EMAIL_TASK_OPTIONS
+from servicedesk.outbox import EMAIL_TASK_OPTIONS
 
 from .services import queue_invitation_emails, sample_month, send_invitation
 

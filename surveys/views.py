@@ -1,7 +1,6 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import IntegrityError, transaction
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -9,8 +8,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from .forms import ResultsFilterForm, SurveyForm
-from .models import Answer, Invitation, Question, Response
+from .models import Invitation, Question
 from .results import GROUPINGS, comments, csv_rows, scored_questions, summary
+from .services import AlreadyAnswered, survey_answer
 
 RESULTS_PERMISSION = "surveys.view_response"
 
@@ -52,17 +52,8 @@ def answer(request, token):
     if request.method == "POST":
         if form.is_valid():
             try:
-                with transaction.atomic():
-                    response = Response.objects.create(
-                        invitation=invitation, nhs_override=bool(form.nhs_override_fields)
-                    )
-                    if invitation.sent_at is None:  # an interrupted send did arrive: the answer proves it
-                        Invitation.objects.filter(pk=invitation.pk).update(sent_at=invitation.claimed_at)
-                    Answer.objects.bulk_create(
-                        Answer(response=response, question=q, question_text=q.text, score=s, yes=y, text=t)
-                        for q, s, y, t in form.answers()
-                    )
-            except IntegrityError:  # answered a moment ago, in another tab or by a double submission
+                survey_answer(invitation, form.answers(), nhs_override=bool(form.nhs_override_fields))
+            except AlreadyAnswered:  # a moment ago, in another tab or by a double submission
                 invitation.refresh_from_db()
                 return _refuse(request, invitation, ("surveys/used.html", 410))
             return redirect("surveys:thanks")

@@ -6,9 +6,16 @@ so that `mail.outbox` shows what a user would receive; the worker tests prove th
 TEST_CLOCK_SHIFT_DAYS=N runs the whole session with the clock moved N days ahead (ticking), so that a test
 which passes today but would fail on a later date fails now; tests that travel in time themselves still do.
 CI runs one of its two suites this way.
+
+CI runs the suite on two cores with pytest-xdist (`-n 2`): each worker process has its own test database,
+collected static files, clock and Celery queue (pytest_configure). The tests that start another
+program, drive Chromium, run a real Celery worker, need PostgreSQL or sweep every URL are marked, and the
+end of every run says how many of each ran and how long they took (`pytest_terminal_summary` below).
 """
 
 import os
+import sys
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -41,6 +48,12 @@ def _clock_shift_days():
 
 
 def pytest_configure(config):
+    sys.addaudithook(_note_started_program)  # in each process: the xdist controller and each worker
+    if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+        # xdist workers share the broker (one Redis database): each queues its tasks on a queue of its own,
+        # so that a real worker (`celery_worker_on_redis`, which purges its queue first) never runs or
+        # purges a task that a test in another xdist worker queued, and such tests may run side by side.
+        celery_app.conf.task_default_queue = f"celery-{worker}"
     days = _clock_shift_days()
     if days:
         # Started before collection, so that anything read from the clock at import is shifted as well.
@@ -60,6 +73,91 @@ def pytest_report_header(config):
         start = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
         return f"clock moved {_clock_shift_days()} days ahead: the session starts at {start}"
     return None
+
+
+# --- Parallel runs and the slow tests' tally ------------------------------------------------------------
+
+# Counted at the end of every run: how many of these ran, and how long they took (setup and teardown
+# included). Registered in pyproject.toml; url_sweep is given by tests/security/conftest.py.
+TALLIED = ("subprocess", "browser", "real_celery", "postgres_only", "url_sweep")
+_running = []  # the test running in this process, for _note_started_program
+_seconds = defaultdict(float)  # test id -> seconds, over its setup, call and teardown
+_ran = {}  # test id -> its TALLIED markers, for each test whose body ran (not skipped)
+# What axe found on Django's admin pages: {(rule, impact, help): {page label: selectors}}, gathered from the
+# reports of the browser tests (tests/browser/conftest.py), wherever they ran.
+_axe_admin_findings = defaultdict(lambda: defaultdict(set))
+
+
+def _note_started_program(event, args):
+    """An audit hook (sys.addaudithook): notes each program a test starts, so that one starting a program
+    without the `subprocess` marker fails (pytest_runtest_makereport) and the tally stays true."""
+    if event != "subprocess.Popen" or not _running:
+        return
+    executable, command = args[0], args[1]
+    program = executable or (command if isinstance(command, str | bytes | os.PathLike) else command[0])
+    _running[-1].user_properties.append(("started", os.path.basename(os.fsdecode(program))))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    _running.append(item)
+    try:
+        return (yield)
+    finally:
+        _running.pop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    if call.when == "teardown":
+        # Carried with the report to the process that prints the tally (the xdist controller, or this one).
+        item.user_properties.append(("tallied", [name for name in TALLIED if item.get_closest_marker(name)]))
+    report = yield
+    if call.when == "teardown":
+        started = sorted({value for key, value in item.user_properties if key == "started"})
+        if started and report.passed and not item.get_closest_marker("subprocess"):
+            report.outcome = "failed"
+            report.longrepr = (
+                f"{item.nodeid} started {', '.join(started)} but is not marked `subprocess`: "
+                "add @pytest.mark.subprocess, so that the run counts it with the slow tests"
+            )
+    return report
+
+
+def pytest_runtest_logreport(report):
+    _seconds[report.nodeid] += report.duration
+    if report.when == "call":
+        _ran[report.nodeid] = []
+    if report.when != "teardown":
+        return
+    for key, value in report.user_properties:
+        if key == "tallied" and report.nodeid in _ran:
+            _ran[report.nodeid] = value
+        elif key == "axe_admin_findings":  # tests/browser/conftest.py
+            for rule, impact, help_text, pages in value:
+                for label, targets in pages.items():
+                    _axe_admin_findings[rule, impact, help_text][label].update(targets)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller reports
+        return
+    if _axe_admin_findings:
+        terminalreporter.section("axe on Django admin pages (reported, not enforced)")
+        for (rule, impact, help_text), pages in sorted(_axe_admin_findings.items()):
+            terminalreporter.line(f"{rule} ({impact}): {help_text}")
+            for label, targets in sorted(pages.items()):
+                terminalreporter.line(f"    {label}: {', '.join(sorted(targets))}")
+    if not _ran:
+        return
+    terminalreporter.section("slow tests, by marker")
+    for name in TALLIED:
+        ids = [nodeid for nodeid, markers in _ran.items() if markers and name in markers]
+        seconds = sum(_seconds[nodeid] for nodeid in ids)
+        terminalreporter.line(f"{name:<14} {len(ids):5} ran {seconds:8.1f} s")
+    seconds = sum(_seconds[nodeid] for nodeid in _ran)
+    terminalreporter.line(f"{'every test':<14} {len(_ran):5} ran {seconds:8.1f} s")
+    terminalreporter.line("(each test's own time: setup, call and teardown, added up over any xdist workers)")
 
 
 @pytest.fixture(autouse=True)
@@ -92,13 +190,9 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Rate-limit counters and cached pages live in the cache: each test starts with none, and with the
-    cache not marked as failing by an earlier test that took it away."""
+    """Rate-limit counters and cached sessions live in the cache: each test starts with none."""
     from django.core.cache import cache
 
-    from servicedesk.lib.cache_tokens import reset_outage
-
-    reset_outage()
     cache.clear()
 
 

@@ -20,17 +20,19 @@ needs_chromium = pytest.mark.skipif(
 )
 
 
-def pytest_terminal_summary(terminalreporter):
-    """List what axe found on Django's admin pages: reported, not enforced (tests/browser/axe.py)."""
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Carry what axe found on Django's admin pages so far (tests/browser/axe.py) with the report to the
+    process that lists it at the end (tests/conftest.py): under xdist, that is the controller."""
     from tests.browser.axe import ADMIN_FINDINGS
 
-    if not ADMIN_FINDINGS:
-        return
-    terminalreporter.section("axe on Django admin pages (reported, not enforced)")
-    for (rule, impact, help_text), pages in sorted(ADMIN_FINDINGS.items()):
-        terminalreporter.line(f"{rule} ({impact}): {help_text}")
-        for label, targets in sorted(pages.items()):
-            terminalreporter.line(f"    {label}: {', '.join(sorted(targets))}")
+    if call.when == "teardown" and ADMIN_FINDINGS:
+        findings = [
+            [*key, {label: sorted(targets) for label, targets in pages.items()}]
+            for key, pages in ADMIN_FINDINGS.items()
+        ]
+        item.user_properties.append(("axe_admin_findings", findings))
+    return (yield)
 
 
 def _no_static_handler(wsgi_app):

@@ -14,7 +14,12 @@ from incidents.models import Incident
 from tests.browser.conftest import needs_chromium, sign_in
 from tests.factories import PASSWORD
 
-pytestmark = [needs_chromium, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    needs_chromium,
+    pytest.mark.browser,
+    pytest.mark.subprocess,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def test_an_overdue_response_time_is_marked_in_admins_error_colour(

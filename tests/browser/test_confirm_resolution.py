@@ -10,7 +10,12 @@ from incidents.services import incident_resolve, incident_start_investigation, i
 from tests.browser.conftest import needs_chromium, sign_in
 from tests.factories import PASSWORD
 
-pytestmark = [needs_chromium, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    needs_chromium,
+    pytest.mark.browser,
+    pytest.mark.subprocess,
+    pytest.mark.django_db(transaction=True),
+]
 
 RESOLUTION = "Reinstalled the printer driver on RECEPTION-PC-01."
 CONFIRM = "Confirm: it is resolved"

@@ -38,7 +38,12 @@ from tests.browser.conftest import needs_chromium
 from tests.browser.hands import focused, hands_for, is_focused
 from tests.factories import PASSWORD, IncidentFactory
 
-pytestmark = [needs_chromium, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    needs_chromium,
+    pytest.mark.browser,
+    pytest.mark.subprocess,
+    pytest.mark.django_db(transaction=True),
+]
 
 NEW_PASSWORD = "Lantern-Quay-47%"
 SKIP_LINK = "Skip to main content"

@@ -75,6 +75,7 @@ def test_the_command_and_the_beat_entry_run_the_same_sweep(severity_one):
     assert entry["task"] in celery_app.tasks
 
 
+@pytest.mark.postgres_only
 @pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="needs PostgreSQL row locks and real concurrency; run with DATABASE_URL=postgres://...",

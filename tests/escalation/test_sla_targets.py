@@ -4,8 +4,8 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from accounts.models import Contract
-from escalation.models import SlaTarget
-from escalation.terms import sla_terms
+from incidents.models import SlaTarget
+from incidents.sla import sla_terms
 
 
 @pytest.mark.parametrize(
@@ -34,7 +34,7 @@ def test_a_second_standard_target_for_a_severity_is_refused_by_the_database(db):
 
 def test_admin_refuses_a_resolution_target_shorter_than_the_response_target(admin_client, db):
     response = admin_client.post(
-        "/admin/escalation/slatarget/add/",
+        "/admin/incidents/slatarget/add/",
         {"severity": "3", "response_minutes": "600", "resolution_minutes": "60", "contract": ""},
     )
 

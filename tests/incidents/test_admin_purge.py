@@ -12,10 +12,10 @@ from incidents.models import Release, TimelineEvent
 from tests.factories import StaffFactory
 from tests.sample_files import png
 
-# session, user, the incident (twice: admin and lifecycle buttons), the keys of the timeline's latest page,
-# its events, their files, and the practice, reporter, logged-by and product shown on the form (permissions
-# come from the cache after a first visit)
-CHANGE_PAGE_QUERIES = 11
+# user, the incident (twice: admin and lifecycle buttons), the keys of the timeline's latest page, the
+# user's and their groups' permissions, the events, their files, and the practice, reporter, logged-by and
+# product shown on the form (the session comes from the cache)
+CHANGE_PAGE_QUERIES = 12
 PNG = png()
 
 

@@ -49,7 +49,7 @@ def refusal(file):
         ("screenshot.png", PNG, "image/png"),
         ("photo.jpg", JPEG, "image/jpeg"),
         ("spinner.gif", GIF, "image/gif"),
-        ("report.pdf", PDF, "application/pdf"),
+        pytest.param("report.pdf", PDF, "application/pdf", marks=pytest.mark.subprocess),  # the PDF reader
         ("spooler.log", LOG, "text/plain"),
         ("notes.txt", "Café: the printer says “offline” again.\n".encode(), "text/plain"),
     ],
@@ -238,7 +238,7 @@ def test_a_note_of_only_files_is_an_attachment_entry(incident, practice_user):
         ("page.html", png(trailing=b"<script>alert(1)</script>"), "page.png"),
         ("notes.csv", b"=cmd|' /C calc'!A0\n", "notes.txt"),
         ("spooler.log", b"Spooler error\n", "spooler.log"),
-        ("report", PDF, "report.pdf"),
+        pytest.param("report", PDF, "report.pdf", marks=pytest.mark.subprocess),  # the PDF reader
     ],
 )
 def test_a_download_always_carries_the_extension_of_its_real_type(

@@ -164,6 +164,7 @@ def test_images_with_ordinary_metadata_are_accepted(name, content):
 # --- Text inside PDFs --------------------------------------------------------------------------------------
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize(
     ("content", "where"),
     [
@@ -186,12 +187,14 @@ def test_an_nhs_number_in_a_pdf_is_refused(content, where):
     assert "which looks like an NHS number" in message
 
 
+@pytest.mark.subprocess
 def test_a_pdf_without_one_is_accepted():
     content = pdf("Printer queue stopped at 10:15 on 07/12/2026", info={"Title": "Spooler report"})
 
     assert check_upload(upload("report.pdf", content)).content_type == "application/pdf"
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
@@ -209,6 +212,7 @@ def test_a_pdf_that_cannot_be_checked_is_refused_saying_why(content, reason):
     assert "checked for patient data" in message
 
 
+@pytest.mark.subprocess
 def test_a_pdf_with_more_pages_than_the_limit_is_refused(settings):
     settings.ATTACHMENT_PDF_MAX_PAGES = 2
 
@@ -217,6 +221,7 @@ def test_a_pdf_with_more_pages_than_the_limit_is_refused(settings):
     assert "report.pdf has more than 2 pages" in message
 
 
+@pytest.mark.subprocess
 def test_a_pdf_that_takes_too_long_to_read_is_refused(settings):
     settings.ATTACHMENT_PDF_SECONDS = 1
     # Small on disk, slow to read: one page that draws a line of text 100,000 times.

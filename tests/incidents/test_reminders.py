@@ -238,6 +238,7 @@ def test_the_command_refuses_a_moment_it_cannot_read(db):
         call_command("send_reminders", "--at", "next tuesday")
 
 
+@pytest.mark.postgres_only
 @pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="needs PostgreSQL and real concurrency (SQLite serialises writers); run with DATABASE_URL=postgres://...",

@@ -77,16 +77,15 @@ def test_the_sweep_reaches_every_bookmarked_url_and_every_incident_action():
     assert {"surveys/<str:token>/", "contact/", "admin/", "healthz"} <= patterns
     assert swept == {
         "incidents:detail", "incidents:add_note", "incidents:request_progress", "incidents:confirm",
-        "incidents:reject", "incidents:close", "incidents:escalate", "incidents:attachment",
+        "incidents:reject", "incidents:close", "escalation:ask", "incidents:attachment",
     }  # fmt: skip
 
 
 def test_no_allow_list_entry_is_stale():
     """An entry for a pattern that no longer exists would let a renamed URL escape the sweep unnoticed."""
     names = {route.name for route in ROUTES}
-    optional = {"bench_floor"}  # routed only with BENCH_FLOOR_VIEW
 
-    assert set(PORTAL) - names - optional == set()
+    assert set(PORTAL) - names == set()
 
 
 # --- Another practice's objects in the path -----------------------------------------------------------

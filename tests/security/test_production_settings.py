@@ -41,6 +41,7 @@ def deploy_check(env):
     )
 
 
+@pytest.mark.subprocess
 def test_production_settings_pass_the_deployment_checks_at_warning_level():
     result = deploy_check(production_env())
 
@@ -48,6 +49,7 @@ def test_production_settings_pass_the_deployment_checks_at_warning_level():
     assert "no issues" in result.stdout
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize(
     ("change", "warning"),
     [

@@ -290,6 +290,7 @@ def production_cookie_settings():
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.subprocess
 def test_production_cookies_are_secure_http_only_and_same_site(production_cookie_settings):
     values = production_cookie_settings
 
@@ -305,6 +306,7 @@ def _set_cookies(response):
     return {name: morsel.OutputString() for name, morsel in response.cookies.items()}
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize(
     ("login", "who"), [(sign_in, "practice_user"), (admin_sign_in, "agent")], ids=["portal", "admin"]
 )

@@ -383,7 +383,7 @@ def world(
         _account_requests(world, world.clients["agent"], practice)
         _surveys(world, practice_user, colleague)
     world.emails = list(mailoutbox)
-    # A welcome email the mail server refused, kept in the outbox (servicedesk.lib.tasks).
+    # A welcome email the mail server refused, kept in the outbox (servicedesk.outbox).
     PendingTask.objects.create(
         task_name="accounts.tasks.send_set_password_email", args=[1], last_error=P["PendingTask.last_error"]
     )

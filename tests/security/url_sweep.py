@@ -84,7 +84,6 @@ PORTAL = {
     "password_change": Spec(SIGNED_IN, "the user's own password", changes=True),
     "password_change_done": Spec(SIGNED_IN, "the 'password changed' page"),
     "two_factor": Spec(SIGNED_IN, "the staff second factor for the user's own account", changes=True),
-    "bench_floor": Spec(SIGNED_IN, "the benchmark's floor page; routed only with BENCH_FLOOR_VIEW"),
     # Staff only, no object.
     "escalation:queue": Spec(STAFF, "the queues of the user's own ladder levels"),
     "surveys:results": Spec(STAFF, "survey results, for staff holding surveys.view_response"),
@@ -96,7 +95,7 @@ PORTAL = {
     "incidents:confirm": Spec(PRACTICE_OBJECT, "confirming a resolution", post_only=True, changes=True),
     "incidents:reject": Spec(PRACTICE_OBJECT, "rejecting a resolution", post_only=True, changes=True),
     "incidents:close": Spec(PRACTICE_OBJECT, "closing an incident", post_only=True, changes=True),
-    "incidents:escalate": Spec(PRACTICE_OBJECT, "asking for escalation", post_only=True, changes=True),
+    "escalation:ask": Spec(PRACTICE_OBJECT, "asking for escalation", post_only=True, changes=True),
     "incidents:attachment": Spec(PRACTICE_OBJECT, "a file of an incident"),
     # An incident at the user's ladder level in the path.
     "escalation:acknowledge": Spec(LADDER_OBJECT, "taking an escalation on", post_only=True, changes=True),
@@ -269,7 +268,7 @@ def kwargs_for(route, world, *, unknown=False, valid_tokens=True):
     reference = f"{incident.reference[:-6]}999999" if unknown else incident.reference
     if name == "incidents:attachment":
         return {"reference": reference, "pk": UNKNOWN_PK if unknown else world.attachment.pk}
-    if name.startswith("incidents:") and route.params == ("reference",):
+    if route.params == ("reference",):  # the incident's pages and actions, escalation:ask among them
         return {"reference": reference}
     if name == "escalation:acknowledge":
         return {"pk": UNKNOWN_PK if unknown else incident.pk}
@@ -340,7 +339,7 @@ def path_for(route, world, replace=None, **options):
 
 # --- Posting --------------------------------------------------------------------------------------------
 
-REASONS = {"incidents:reject": "reject", "incidents:close": "close", "incidents:escalate": "escalate"}
+REASONS = {"incidents:reject": "reject", "incidents:close": "close", "escalation:ask": "escalate"}
 
 
 def post_data(route, world):

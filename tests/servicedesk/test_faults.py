@@ -21,8 +21,8 @@ from django.core.management import call_command
 
 from incidents.models import Incident
 from servicedesk.celery import app as celery_app
-from servicedesk.lib.tasks import flush_pending_tasks
 from servicedesk.models import PendingTask
+from servicedesk.outbox import flush_pending_tasks
 from tests.servicedesk.test_celery_worker import _wait_until, needs_redis_broker
 
 LOGGED_EMAIL = "incidents.tasks.send_incident_logged_email"
@@ -184,6 +184,7 @@ def broker(url, monkeypatch):
         reconnect()
 
 
+@pytest.mark.subprocess
 @pytest.mark.real_celery
 @pytest.mark.django_db(transaction=True)
 def test_with_redis_down_the_incident_is_logged_and_its_email_goes_out_once_redis_is_back(

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.subprocess  # each test starts a fresh interpreter
 
 # Variables the settings read; they are cleared so that the test's own environment cannot leak in.
 SETTINGS_VARIABLES = (

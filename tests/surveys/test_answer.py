@@ -306,6 +306,7 @@ def test_survey_tokens_are_long_and_random(practice, product, mailoutbox):
         assert re.fullmatch(r"[A-Za-z0-9_-]+", token)
 
 
+@pytest.mark.postgres_only
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL and real concurrency")
 @pytest.mark.django_db(transaction=True)
 def test_two_submissions_at_once_save_one_response(practice, product, mailoutbox):

@@ -153,6 +153,7 @@ def test_a_dry_run_saves_nothing(october_customers):
     assert "would invite 3 of 10" in "".join(out)
 
 
+@pytest.mark.postgres_only
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL and real concurrency")
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_make_one_round(practice, product):
@@ -174,6 +175,7 @@ def test_two_runs_at_once_make_one_round(practice, product):
     assert SurveyRound.objects.count() == 1 and Invitation.objects.count() == 2
 
 
+@pytest.mark.postgres_only
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL and real concurrency")
 @pytest.mark.django_db(transaction=True)
 def test_two_months_drawn_at_once_invite_nobody_twice(clock, practice, product):

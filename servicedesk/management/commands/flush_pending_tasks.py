@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from servicedesk.lib.tasks import flush_pending_tasks
+from servicedesk.outbox import flush_pending_tasks
 
 
 class Command(BaseCommand):

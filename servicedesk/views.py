@@ -1,11 +1,10 @@
-from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
-from accounts.models import Practice, User
+from accounts.models import User
 from escalation.models import EscalationLevel
 
 
@@ -33,11 +32,3 @@ def home(request):
     if not request.user.is_authenticated:
         return redirect("login")
     return redirect("admin:index" if request.user.is_staff else "incidents:list")
-
-
-@login_required
-def floor(request):
-    """The benchmark's floor: a signed-in page with one indexed query and a tiny template, the most any
-    portal page could do (bench/README.md). Routed only when BENCH_FLOOR_VIEW is set."""
-    practice = Practice.objects.filter(pk=request.user.practice_id).values_list("name", flat=True).first()
-    return render(request, "floor.html", {"practice": practice})

@@ -19,7 +19,7 @@ from accounts.roles import AGENTS, TEAM_LEADERS, setup_roles
 from escalation.models import EscalationLevel
 from escalation.services import incident_escalate
 from incidents import services
-from incidents.models import Answer, Channel, Incident, Product, Release, Severity, Urgency
+from incidents.models import Channel, Incident, Product, Release, Severity, Urgency, YesNoUnknown
 from incidents.services import incident_log
 from surveys.models import Answer as SurveyAnswer
 from surveys.models import Question, SurveyRound
@@ -187,7 +187,7 @@ class Command(BaseCommand):
                 site=reporter.practice.sites.filter(is_main=True).first(),
                 product=products[product],
                 version=products[product].current_version,
-                on_current_version=Answer.YES,
+                on_current_version=YesNoUnknown.YES,
                 urgency=Urgency.TODAY if severity <= Severity.MAJOR_FAULT else Urgency.DAYS,
                 summary=summary,
                 description=description,
@@ -280,7 +280,7 @@ class Command(BaseCommand):
             site=customer.practice.sites.filter(is_main=True).first(),
             product=product,
             version=product.current_version,
-            on_current_version=Answer.YES,
+            on_current_version=YesNoUnknown.YES,
             urgency=Urgency.DAYS,
             summary=f"Report export stopped part-way ({day:%B %Y})",
             description="The export stopped at about half way with no message.",

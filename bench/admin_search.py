@@ -7,10 +7,9 @@ Run by hand, never by the test suite (see bench/README.md):
     .venv/bin/python bench/admin_search.py --incidents 1000000
 
 It prepares the database as pages.py does (migrating it, seeding it if needed), signs the bench's agent in,
-and times whole changelist requests through Django's test client (no page cache for searches), each
-search `--repeat` times, first with `IncidentAdmin.get_search_results` and then with Django's
-`ModelAdmin.get_search_results` on the same `search_fields`. It prints the median wall time, the queries
-and the rows shown.
+and times whole changelist requests through Django's test client, each search `--repeat` times, first
+with `IncidentAdmin.get_search_results` and then with Django's `ModelAdmin.get_search_results` on the same
+`search_fields`. It prints the median wall time, the queries and the rows shown.
 """
 
 import argparse

@@ -10,16 +10,6 @@ from servicedesk.lib.forms import BootstrapBoundField, NHSNumberGuardMixin
 from .attachments import attachment_limits, check_uploads
 from .models import SEVERITY_DESCRIPTIONS, Channel, Incident, Product, Severity, Status
 
-CHECKLIST_FIELDS = [
-    "contact_name", "contact_number", "site",
-    "summary", "severity", "urgency", "impact", "description",
-    "product", "version", "on_current_version", "machine_name",
-    "onscreen_messages", "what_was_running", "process", "worked_before", "worked_before_when",
-    "what_changed", "recent_upgrades",
-    "more_than_one_pc", "repeatable", "users_affected", "sites_affected",
-    "remote_access_allowed", "remote_access_constraints",
-]  # fmt: skip
-
 SECTIONS = [
     ("Who to contact", ["contact_name", "contact_number", "site"]),
     ("The problem", ["summary", "severity", "urgency", "impact", "description"]),
@@ -39,6 +29,11 @@ SECTIONS = [
     ),  # fmt: skip
     ("How widespread", ["more_than_one_pc", "repeatable", "users_affected", "sites_affected"]),
     ("Remote access", ["remote_access_allowed", "remote_access_details", "remote_access_constraints"]),
+]
+# The checklist's model fields that agents see and correct in admin: the files are not a model field, and
+# remote-access details never appear in admin.
+CHECKLIST_FIELDS = [
+    name for _, names in SECTIONS for name in names if name not in ("files", "remote_access_details")
 ]
 
 
@@ -176,6 +171,9 @@ class IncidentAdminForm(NHSNumberGuardMixin, forms.ModelForm):
     class Meta:
         model = Incident
         fields = ["reporter", "channel", *CHECKLIST_FIELDS]
+        help_texts = {
+            "reporter": "The practice user who reported it; the incident belongs to their practice."
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -192,9 +190,6 @@ class IncidentAdminForm(NHSNumberGuardMixin, forms.ModelForm):
             self.fields["site"].queryset = Site.objects.select_related("practice")
         if "reporter" in self.fields:
             self.fields["reporter"].queryset = User.objects.filter(practice__isnull=False, is_active=True)
-            self.fields[
-                "reporter"
-            ].help_text = "The practice user who reported it; the incident belongs to their practice."
 
     def clean(self):
         cleaned_data = super().clean()

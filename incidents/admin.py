@@ -276,33 +276,20 @@ class IncidentAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         custom = [
-            path(
-                "<int:object_id>/purge-event/<int:event_id>/",
-                self.admin_site.admin_view(self.purge_event_view),
-                name="incidents_incident_purge_event",
-            ),
-            path(
-                "<int:object_id>/purge-attachment/<int:attachment_id>/",
-                self.admin_site.admin_view(self.purge_attachment_view),
-                name="incidents_incident_purge_attachment",
-            ),
-            path(
-                "<int:object_id>/attachment/<int:attachment_id>/",
-                self.admin_site.admin_view(self.attachment_view),
-                name="incidents_incident_attachment",
-            ),
-            path(
-                "<int:object_id>/remote-access/",
-                self.admin_site.admin_view(self.remote_access_view),
-                name="incidents_incident_remote_access",
-            ),
-            path(
-                "<int:object_id>/act/<str:action>/",
-                self.admin_site.admin_view(self.action_view),
-                name="incidents_incident_action",
-            ),
+            ("purge-event/<int:event_id>/", self.purge_event_view, "purge_event"),
+            ("purge-attachment/<int:attachment_id>/", self.purge_attachment_view, "purge_attachment"),
+            ("attachment/<int:attachment_id>/", self.attachment_view, "attachment"),
+            ("remote-access/", self.remote_access_view, "remote_access"),
+            ("act/<str:action>/", self.action_view, "action"),
         ]
-        return custom + super().get_urls()
+        return [
+            path(
+                f"<int:object_id>/{route}",
+                self.admin_site.admin_view(view),
+                name=f"incidents_incident_{name}",
+            )
+            for route, view, name in custom
+        ] + super().get_urls()
 
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
@@ -359,15 +346,7 @@ class IncidentAdmin(admin.ModelAdmin):
                     return redirect(reverse("admin:incidents_incident_change", args=[incident.pk]))
             else:
                 status = 400
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "original": incident,
-            "title": f"{title}: {incident.reference}",
-            "form": form,
-            "action_title": title,
-        }
-        return TemplateResponse(request, "admin/incidents/incident/action.html", context, status=status)
+        return self._page(request, "action.html", incident, title, status, form=form, action_title=title)
 
     def remote_access_view(self, request, object_id):
         """Show the encrypted remote-access details to staff allowed to read them, recording each reading.
@@ -380,14 +359,7 @@ class IncidentAdmin(admin.ModelAdmin):
         details = None
         if request.method == "POST":
             details = services.incident_read_remote_access(incident, actor=request.user)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "original": incident,
-            "title": f"Remote-access details: {incident.reference}",
-            "details": details,
-        }
-        return TemplateResponse(request, "admin/incidents/incident/remote_access.html", context)
+        return self._page(request, "remote_access.html", incident, "Remote-access details", details=details)
 
     def attachment_view(self, request, object_id, attachment_id):
         """Staff download any file of the incident, public or internal; always as a download."""
@@ -426,41 +398,37 @@ class IncidentAdmin(admin.ModelAdmin):
                 request, "Purged. The timeline records who purged it and why.", messages.SUCCESS
             )
             return redirect(reverse("admin:incidents_incident_change", args=[incident.pk]))
+        status = 400 if form.is_bound else 200
+        return self._page(request, "action.html", incident, title, status, form=form, action_title=title)
+
+    def _page(self, request, template, incident, title, status=200, **context):
+        """One of the incident's own admin pages (an action, a purge, the remote-access details)."""
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "original": incident,
             "title": f"{title}: {incident.reference}",
-            "form": form,
-            "action_title": title,
+            **context,
         }
-        status = 400 if form.is_bound else 200
-        return TemplateResponse(request, "admin/incidents/incident/action.html", context, status=status)
+        return TemplateResponse(request, f"admin/incidents/incident/{template}", context, status=status)
 
-    def _bulk(self, request, queryset, call, done):
+    def _bulk(self, request, queryset, service, done, **kwargs):
+        def call(incident):
+            return service(incident, actor=request.user, **kwargs)
+
         act_on_each(self, request, queryset, call, refused=InvalidTransition, done=done, noun="incident")
 
     @admin.action(description="Verify the selected logged incidents", permissions=["change"])
     def verify_selected(self, request, queryset):
-        self._bulk(request, queryset, lambda i: services.incident_verify(i, actor=request.user), "verified")
+        self._bulk(request, queryset, services.incident_verify, "verified")
 
     @admin.action(description="Start investigating the selected incidents", permissions=["change"])
     def start_investigation_selected(self, request, queryset):
-        self._bulk(
-            request,
-            queryset,
-            lambda i: services.incident_start_investigation(i, actor=request.user),
-            "under investigation",
-        )
+        self._bulk(request, queryset, services.incident_start_investigation, "under investigation")
 
     @admin.action(description="Assign the selected incidents to me", permissions=["change"])
     def assign_to_me(self, request, queryset):
-        self._bulk(
-            request,
-            queryset,
-            lambda i: services.incident_assign(i, actor=request.user, assignee=request.user),
-            "assigned",
-        )
+        self._bulk(request, queryset, services.incident_assign, "assigned", assignee=request.user)
 
 
 @admin.register(Release)

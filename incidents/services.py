@@ -357,8 +357,8 @@ def incident_resolve(incident, *, actor, resolution, is_workaround=False):
         "resolution": resolution,
         "resolution_is_workaround": is_workaround,
         "resolved_at": timezone.now(),
+        "last_reminder_at": None,
     }
-    changes["last_reminder_at"] = None
     incident, event = _transition(incident, "resolve", actor=actor, text=resolution, changes=changes)
     _notify_practice(incident, "incident_resolved", event)
     return incident
@@ -663,16 +663,25 @@ def send_resolution_reminders(now=None):
     return sent
 
 
-@transaction.atomic
-def incident_purge_event(event, *, actor, reason):
-    """Delete the content of a note (and its attachments) that carried patient data.
-
-    The note stays as an empty, purged entry and a new event says who purged it and why; the content
-    itself is not kept anywhere.
-    """
+def _purge_reason(actor, reason):
     if not actor.is_staff:
         raise InvalidTransition("Only the Service Desk can purge content.")
-    reason = _required(reason, "a reason for the purge")
+    return _required(reason, "a reason for the purge")
+
+
+def _record_purge(purged, actor, what, reason):
+    """The purge's own entry: who purged what and why (the content itself is kept nowhere)."""
+    text = f"Purged {what} {purged.created_at:%-d %B %Y %H:%M}: {reason}"
+    TimelineEvent.objects.create(
+        incident_id=purged.incident_id, kind=TimelineEvent.Kind.PURGED, actor=actor, public=False, text=text
+    )
+
+
+@transaction.atomic
+def incident_purge_event(event, *, actor, reason):
+    """Delete the content of a note (and its attachments) that carried patient data; the note stays as an
+    empty, purged entry."""
+    reason = _purge_reason(actor, reason)
     event = TimelineEvent.objects.select_for_update().select_related("incident").get(pk=event.pk)
     if event.purged_at:
         return event
@@ -682,33 +691,19 @@ def incident_purge_event(event, *, actor, reason):
     event.text = ""
     event.purged_at = timezone.now()
     event.save(update_fields=["text", "purged_at"])
-    TimelineEvent.objects.create(
-        incident_id=event.incident_id,
-        kind=TimelineEvent.Kind.PURGED,
-        actor=actor,
-        public=False,
-        text=f"Purged the content of an entry of {event.created_at:%-d %B %Y %H:%M}: {reason}",
-    )
+    _record_purge(event, actor, "the content of an entry of", reason)
     return event
 
 
 @transaction.atomic
 def incident_purge_attachment(attachment, *, actor, reason):
     """Delete one attachment's file that carried patient data, keeping a record of the purge."""
-    if not actor.is_staff:
-        raise InvalidTransition("Only the Service Desk can purge content.")
-    reason = _required(reason, "a reason for the purge")
+    reason = _purge_reason(actor, reason)
     attachment = Attachment.objects.select_for_update().select_related("incident").get(pk=attachment.pk)
     if attachment.purged_at:
         return attachment
     _purge_attachment_file(attachment)
-    TimelineEvent.objects.create(
-        incident_id=attachment.incident_id,
-        kind=TimelineEvent.Kind.PURGED,
-        actor=actor,
-        public=False,
-        text=f"Purged an attachment added on {attachment.created_at:%-d %B %Y %H:%M}: {reason}",
-    )
+    _record_purge(attachment, actor, "an attachment added on", reason)
     return attachment
 
 

@@ -84,24 +84,15 @@ def incident_list(request):
 def _rate_refusal(request, *limits):
     """Count this change against each (what, rate setting, uses) of `limits` for the signed-in user; a
     message saying what was reached and when to try again once any is over its limit, else None."""
-    # Counted in order; once one refuses, the rest are not counted (nothing was done).
-    refused = next(
-        (
-            (what, refusal)
-            for what, rate, uses in limits
-            if uses and (refusal := over_limit(request, f"portal:{what}", rate, count=uses))
-        ),
-        None,
-    )
-    if refused is None:
-        return None
-    what, refusal = refused
-    return (
-        f"You have sent as many {what} as we take from one person in a short time ({refusal.limit}), so this "
-        f"was not sent. What you typed is kept below (attach any files again). Please try again in "
-        f"{refusal.minutes_left} minute{'s' if refusal.minutes_left != 1 else ''}, or telephone the Service "
-        f"Desk on {settings.SERVICE_DESK['phone']} if it is urgent."
-    )
+    for what, rate, uses in limits:  # once one refuses, the rest are not counted (nothing was done)
+        if uses and (refusal := over_limit(request, f"portal:{what}", rate, count=uses)):
+            return (
+                f"You have sent as many {what} as we take from one person in a short time ({refusal.limit}), "
+                f"so this was not sent. What you typed is kept below (attach any files again). Please try "
+                f"again in {refusal.minutes_left} minute{'s' if refusal.minutes_left != 1 else ''}, or "
+                f"telephone the Service Desk on {settings.SERVICE_DESK['phone']} if it is urgent."
+            )
+    return None
 
 
 def _action_limit(request):
@@ -159,13 +150,8 @@ def _initial_for(user):
 
 def _latest_question(incident):
     """The desk's question that put the incident in awaiting-customer: the last such status event."""
-    return (
-        incident.events.filter(
-            public=True, kind=TimelineEvent.Kind.STATUS, new_value=Status.AWAITING_CUSTOMER
-        )
-        .order_by("-created_at", "-id")
-        .first()
-    )
+    questions = incident.events.filter(kind=TimelineEvent.Kind.STATUS, new_value=Status.AWAITING_CUSTOMER)
+    return questions.filter(public=True).last()  # by the events' ordering: created_at, id
 
 
 def _timeline(incident, page):
@@ -317,28 +303,19 @@ def act_with_reason(request, reference, *, prefix, service, done):
     return redirect(incident)
 
 
-@login_required
-@require_POST
-def reject_resolution(request, reference):
-    return act_with_reason(
-        request,
-        reference,
-        prefix="reject",
-        service=services.incident_reject,
-        done="{reference} is reopened and the Service Desk will investigate again.",
-    )
+def _reason_view(prefix, service, done):
+    @login_required
+    @require_POST
+    def view(request, reference):
+        return act_with_reason(request, reference, prefix=prefix, service=service, done=done)
+
+    return view
 
 
-@login_required
-@require_POST
-def close_incident(request, reference):
-    return act_with_reason(
-        request,
-        reference,
-        prefix="close",
-        service=services.incident_close_not_relevant,
-        done="{reference} is closed.",
-    )
+reject_resolution = _reason_view(
+    "reject", services.incident_reject, "{reference} is reopened and the Service Desk will investigate again."
+)
+close_incident = _reason_view("close", services.incident_close_not_relevant, "{reference} is closed.")
 
 
 @login_required

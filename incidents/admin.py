@@ -320,33 +320,21 @@ class IncidentAdmin(admin.ModelAdmin):
         incident = get_object_or_404(Incident.objects.select_related("product", "practice"), pk=object_id)
         if not self.has_change_permission(request, incident):
             raise PermissionDenied
-        title = admin_actions.ACTIONS[action][0]
+        title, _, call = admin_actions.ACTIONS[action]
         posted = request.method == "POST"
         form = admin_actions.build_form(
             action, incident, request.POST if posted else None, request.FILES if posted else None
         )
-        status = 200
-        if request.method == "POST":
-            if form.is_valid():
-                try:
-                    with transaction.atomic():  # the change and the user's NHS-number confirmation together
-                        admin_actions.ACTIONS[action][2](incident, request.user, form)
-                        services.incident_record_nhs_override(
-                            incident,
-                            actor=request.user,
-                            field_labels=getattr(form, "nhs_override_fields", []),
-                        )
-                except InvalidTransition as exc:
-                    self.message_user(request, str(exc), messages.ERROR)
-                    status = 409
-                else:
-                    self.message_user(
-                        request, f"{incident.reference}: {title.lower()}, done.", messages.SUCCESS
-                    )
-                    return redirect(reverse("admin:incidents_incident_change", args=[incident.pk]))
-            else:
-                status = 400
-        return self._page(request, "action.html", incident, title, status, form=form, action_title=title)
+
+        def act(form):
+            with transaction.atomic():  # the change and the user's NHS-number confirmation together
+                call(incident, request.user, form)
+                services.incident_record_nhs_override(
+                    incident, actor=request.user, field_labels=getattr(form, "nhs_override_fields", [])
+                )
+
+        done = f"{incident.reference}: {title.lower()}, done."
+        return self._form_page(request, incident, title, form, act, done)
 
     def remote_access_view(self, request, object_id):
         """Show the encrypted remote-access details to staff allowed to read them, recording each reading.
@@ -372,33 +360,38 @@ class IncidentAdmin(admin.ModelAdmin):
 
     def purge_event_view(self, request, object_id, event_id):
         event = get_object_or_404(TimelineEvent, pk=event_id, incident_id=object_id)
-        return self._purge(
-            request,
-            event.incident,
-            lambda reason: services.incident_purge_event(event, actor=request.user, reason=reason),
-            "Purge a note and its files",
-        )
+        return self._purge(request, event, services.incident_purge_event, "Purge a note and its files")
 
     def purge_attachment_view(self, request, object_id, attachment_id):
         attachment = get_object_or_404(Attachment, pk=attachment_id, incident_id=object_id)
-        return self._purge(
-            request,
-            attachment.incident,
-            lambda reason: services.incident_purge_attachment(attachment, actor=request.user, reason=reason),
-            f"Purge the file {attachment.original_name}",
-        )
+        title = f"Purge the file {attachment.original_name}"
+        return self._purge(request, attachment, services.incident_purge_attachment, title)
 
-    def _purge(self, request, incident, purge, title):
-        if not self.has_change_permission(request, incident):
+    def _purge(self, request, purged, service, title):
+        """Purge a note or a file with `service`, for the reason the agent gives."""
+        if not self.has_change_permission(request, purged.incident):
             raise PermissionDenied
         form = PurgeForm(request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
-            purge(form.cleaned_data["reason"])
-            self.message_user(
-                request, "Purged. The timeline records who purged it and why.", messages.SUCCESS
-            )
-            return redirect(reverse("admin:incidents_incident_change", args=[incident.pk]))
+
+        def act(form):
+            service(purged, actor=request.user, reason=form.cleaned_data["reason"])
+
+        done = "Purged. The timeline records who purged it and why."
+        return self._form_page(request, purged.incident, title, form, act, done)
+
+    def _form_page(self, request, incident, title, form, act, done):
+        """A lifecycle action's or a purge's form: a valid POST runs `act(form)` and returns to the change
+        page; an invalid one shows the form again (400), as does a refusal (409)."""
         status = 400 if form.is_bound else 200
+        if form.is_bound and form.is_valid():
+            try:
+                act(form)
+            except InvalidTransition as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                status = 409
+            else:
+                self.message_user(request, done, messages.SUCCESS)
+                return redirect(reverse("admin:incidents_incident_change", args=[incident.pk]))
         return self._page(request, "action.html", incident, title, status, form=form, action_title=title)
 
     def _page(self, request, template, incident, title, status=200, **context):

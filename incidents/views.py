@@ -95,8 +95,12 @@ def _rate_refusal(request, *limits):
     return None
 
 
-def _action_limit(request):
-    return _rate_refusal(request, ("changes", settings.PORTAL_ACTION_RATE_LIMIT, 1))
+def _action_limit(request, *more):
+    return _rate_refusal(request, ("changes", settings.PORTAL_ACTION_RATE_LIMIT, 1), *more)
+
+
+def _files_limit(request):
+    return ("files", settings.UPLOAD_RATE_LIMIT, len(request.FILES.getlist("files")))
 
 
 @login_required
@@ -106,13 +110,7 @@ def incident_new(request):
     if not request.user.practice_id:
         return _staff_elsewhere(request)
     practice = request.user.practice
-    if request.method == "POST" and (
-        refused := _rate_refusal(
-            request,
-            ("changes", settings.PORTAL_ACTION_RATE_LIMIT, 1),
-            ("files", settings.UPLOAD_RATE_LIMIT, len(request.FILES.getlist("files"))),
-        )
-    ):
+    if request.method == "POST" and (refused := _action_limit(request, _files_limit(request))):
         messages.error(request, refused)
         form = IncidentForm(initial=request.POST.dict(), practice=practice)  # unchecked: nothing was sent
         return render(request, "incidents/new.html", {"form": form}, status=429)
@@ -223,11 +221,7 @@ def _too_many(request, incident, message):
 @require_POST
 def add_note(request, reference):
     incident = get_incident_for_user(request, reference)
-    if refused := _rate_refusal(
-        request,
-        ("notes", settings.NOTE_RATE_LIMIT, 1),
-        ("files", settings.UPLOAD_RATE_LIMIT, len(request.FILES.getlist("files"))),
-    ):
+    if refused := _rate_refusal(request, ("notes", settings.NOTE_RATE_LIMIT, 1), _files_limit(request)):
         return _too_many(request, incident, refused)
     form = NoteForm(request.POST, request.FILES)
     if not form.is_valid():

@@ -202,22 +202,17 @@ class IncidentAdmin(admin.ModelAdmin):
     inlines = [TimelineEventInline]
     actions = ["verify_selected", "start_investigation_selected", "assign_to_me"]
     change_form_template = "admin/incidents/incident/change_form.html"
-    # Status, severity and assignee change only through the services (the lifecycle issue adds actions).
+    # Status, severity and assignee change only through the services.
     readonly_fields = ["reference", "status", "practice", "logged_by", "created_at", "updated_at"]
 
     def get_changelist(self, request, **kwargs):
         return IncidentChangeList
 
     def get_search_results(self, request, queryset, search_term):
-        """Django's search over `search_fields`, answered on PostgreSQL from indexes on the incidents:
-        each word must be the reference, or be in the practice's name, or be its practice ID, or be in the
-        summary. Django's own query joins the practices and ORs across the two tables, which can only be
-        answered by reading every incident. Here a word's practices are looked up first (a small table)
-        and named by their keys, so that each part has its index: the reference's (stored in capitals),
-        the practice's and the summary's trigram index (migration 0006). A word found in more than
-        SEARCH_PRACTICES_LISTED practices names them by a subquery instead: their incidents are then a
-        large share of all, and a long list would only make the statement long. With any other
-        `search_fields`, Django's own search runs."""
+        """Django's search over INDEXED_SEARCH_FIELDS, answered from indexes. Django's own query ORs across
+        the joined practices, which only reading every incident can answer; here a word's practices (a small
+        table) are looked up first and named by their keys (by a subquery past SEARCH_PRACTICES_LISTED), so
+        that each part has its index (migration 0006)."""
         if tuple(self.get_search_fields(request)) != INDEXED_SEARCH_FIELDS:
             return super().get_search_results(request, queryset, search_term)
         words = [
@@ -337,10 +332,8 @@ class IncidentAdmin(admin.ModelAdmin):
         return self._form_page(request, incident, title, form, act, done)
 
     def remote_access_view(self, request, object_id):
-        """Show the encrypted remote-access details to staff allowed to read them, recording each reading.
-
-        Reading is a POST (a button), so that no prefetch, link preview or reload reveals them unrecorded.
-        """
+        """The remote-access details, for staff allowed to read them; each reading is recorded. Reading is
+        a POST (a button), so that no prefetch, link preview or reload reveals them unrecorded."""
         if not request.user.has_perm("incidents.view_remote_access"):
             raise PermissionDenied
         incident = get_object_or_404(Incident, pk=object_id)

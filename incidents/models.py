@@ -32,7 +32,7 @@ class Severity(models.IntegerChoices):
     OTHER = 5, "5 – Other faults (general queries)"
 
 
-# The handbook's standard descriptions; a contract may reword them (a later issue).
+# The handbook's standard descriptions.
 SEVERITY_DESCRIPTIONS = {
     Severity.SYSTEM_UNAVAILABLE: "Users cannot log in, the clinical application is completely unavailable.",
     Severity.MAJOR_FAULT: "Business critical clinical application function or group of functions is "
@@ -257,7 +257,7 @@ class Incident(models.Model):
     desk_told_of_notes_upto = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
     notes_held_since = models.DateTimeField(null=True, blank=True, editable=False)
 
-    # SLA clocks in support time (escalation/services.py keeps them). The resolution clock runs while the
+    # SLA clocks in support time (incidents/sla.py keeps them). The resolution clock runs while the
     # desk has the next move and pauses while awaiting the customer, a scheduled release or confirmation.
     response_due_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
     responded_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -412,10 +412,8 @@ class Attachment(models.Model):
 
 
 class SlaTarget(models.Model):
-    """Support time allowed, per severity, for the desk's first response and for a resolution.
-
-    A row without a contract is the standard target; a contract's own row overrides it.
-    """
+    """Support time allowed per severity for the first response and for a resolution; a row without a
+    contract is the standard target, which a contract's own row overrides."""
 
     contract = models.ForeignKey(
         "accounts.Contract", on_delete=models.CASCADE, null=True, blank=True, related_name="sla_targets",

@@ -25,6 +25,7 @@ from .attachments import attachment_response
 from .forms import CHECKLIST_FIELDS, IncidentAdminForm
 from .models import Attachment, Incident, Product, Release, SlaTarget, Status, TimelineEvent
 from .services import InvalidTransition, incident_correct_details, incident_log
+from .views import newest_page
 
 
 @admin.register(Product)
@@ -135,17 +136,13 @@ ADMIN_TIMELINE_PAGE_SIZE = 50  # the change page shows this many timeline entrie
 
 def _timeline_page(request, incident):
     """The page of the incident's timeline the change page shows (`?timeline=N`; 1, the latest entries):
-    the entries' keys, and whether there are earlier ones. A page never grows with the timeline."""
+    the entries' keys, and whether there are earlier ones."""
     number = page_number(request.GET.get("timeline"))
-    start = (number - 1) * ADMIN_TIMELINE_PAGE_SIZE
     newest_first = TimelineEvent.objects.filter(incident=incident).order_by("-created_at", "-id")
-    keys = list(newest_first.values_list("pk", flat=True)[start : start + ADMIN_TIMELINE_PAGE_SIZE + 1])
-    return {
-        "number": number,
-        "keys": keys[:ADMIN_TIMELINE_PAGE_SIZE],
-        "has_earlier": len(keys) > ADMIN_TIMELINE_PAGE_SIZE,
-        "size": ADMIN_TIMELINE_PAGE_SIZE,
-    }
+    keys, has_earlier = newest_page(
+        newest_first.values_list("pk", flat=True), number, ADMIN_TIMELINE_PAGE_SIZE
+    )
+    return {"number": number, "keys": keys, "has_earlier": has_earlier, "size": ADMIN_TIMELINE_PAGE_SIZE}
 
 
 class PurgeForm(NoNHSNumbersMixin):
@@ -433,11 +430,8 @@ class ReleaseAdmin(admin.ModelAdmin):
         return self.readonly_fields
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(scheduled=Count("incidents", filter=Q(incidents__status=Status.FIX_SCHEDULED)))
-        )
+        waiting = Count("incidents", filter=Q(incidents__status=Status.FIX_SCHEDULED))
+        return super().get_queryset(request).annotate(scheduled=waiting)
 
     @admin.display(description="Incidents waiting", ordering="scheduled")
     def scheduled_incidents(self, release):

@@ -152,22 +152,24 @@ def _latest_question(incident):
     return questions.filter(public=True).last()  # by the events' ordering: created_at, id
 
 
+def newest_page(newest_first, number, size):
+    """Page `number` (1: the newest) of `size` rows, and whether older rows exist: one query and no count,
+    so that a page never grows with the number of rows."""
+    start = (number - 1) * size
+    rows = list(newest_first[start : start + size + 1])
+    return rows[:size], len(rows) > size
+
+
 def _timeline(incident, page):
-    """One page of the practice's view of the timeline, oldest first within it, and whether earlier
-    entries exist: a page never grows with the number of entries (one query, no count)."""
+    """One page of the practice's view of the timeline, oldest first within it."""
     newest_first = (
         incident.events.filter(public=True)
         .order_by("-created_at", "-id")
         .select_related("actor")
         .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
     )
-    start = (page - 1) * TIMELINE_PAGE_SIZE
-    rows = list(newest_first[start : start + TIMELINE_PAGE_SIZE + 1])
-    return {
-        "entries": rows[:TIMELINE_PAGE_SIZE][::-1],
-        "page": page,
-        "has_earlier": len(rows) > TIMELINE_PAGE_SIZE,
-    }
+    entries, has_earlier = newest_page(newest_first, page, TIMELINE_PAGE_SIZE)
+    return {"entries": entries[::-1], "page": page, "has_earlier": has_earlier}
 
 
 def _unbound_forms(typed=None):

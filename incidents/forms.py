@@ -123,17 +123,14 @@ class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
         # practice's sites, active products); the model would look each up again with a query of its own.
         return {*super()._get_validation_exclusions(), "site", "product"}
 
-    def clean(self):
-        cleaned_data = super().clean()
-        if cleaned_data.get("severity") == Severity.SYSTEM_UNAVAILABLE and not cleaned_data.get(
-            "will_telephone"
-        ):
-            self.add_error(
-                "will_telephone",
+    def clean_will_telephone(self):  # the severity, an earlier field, is cleaned by now
+        will_telephone = self.cleaned_data["will_telephone"]
+        if self.cleaned_data.get("severity") == Severity.SYSTEM_UNAVAILABLE and not will_telephone:
+            raise ValidationError(
                 "Severity 1 incidents must also be telephoned to the Service Desk on "
-                f"{settings.SERVICE_DESK['phone']}. Tick the box to confirm you will call.",
+                f"{settings.SERVICE_DESK['phone']}. Tick the box to confirm you will call."
             )
-        return cleaned_data
+        return will_telephone
 
     @property
     def shows_severity_one_notice(self):
@@ -179,8 +176,7 @@ class IncidentAdminForm(NHSNumberGuardMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "channel" in self.fields:
             self.fields["channel"].choices = [
-                (Channel.PHONE, Channel.PHONE.label),
-                (Channel.EMAIL, Channel.EMAIL.label),
+                (channel, channel.label) for channel in (Channel.PHONE, Channel.EMAIL)
             ]
             self.fields["channel"].initial = Channel.PHONE
         if "severity" in self.fields:  # the handbook's descriptions, wherever severity is chosen

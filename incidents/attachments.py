@@ -163,7 +163,6 @@ def store_attachment(incident, event, checked, actor):
     )
     attachment.file.save("upload", checked.upload, save=False)
     attachment.save()
-    return attachment
 
 
 def download_name(attachment):

@@ -32,7 +32,6 @@ class Severity(models.IntegerChoices):
     OTHER = 5, "5 – Other faults (general queries)"
 
 
-# The handbook's standard descriptions.
 SEVERITY_DESCRIPTIONS = {
     Severity.SYSTEM_UNAVAILABLE: "Users cannot log in, the clinical application is completely unavailable.",
     Severity.MAJOR_FAULT: "Business critical clinical application function or group of functions is "

@@ -46,7 +46,6 @@ CLOCK_RUNS = {Status.LOGGED, Status.UNDER_REVIEW, Status.INVESTIGATING}
 
 
 def _terms(incident):
-    """The incident's support calendar and its (response, resolution) targets."""
     calendar, targets = sla_terms(incident.practice.contract_id)
     return calendar, targets[incident.severity]
 

@@ -23,7 +23,6 @@ from .services import CUSTOMER, allowed_actions, incident_log
 
 PAGE_SIZE = 25
 TIMELINE_PAGE_SIZE = 50  # entries of an incident's timeline on one page, the latest first
-# The incident page's reason forms: their prefixes and labels.
 REASONS = {
     "reject": "Why did it not work?",
     "close": "Why is it no longer relevant?",
@@ -137,7 +136,6 @@ def incident_new(request):
             "progress checks. We have emailed it to you as well.",
         )
         return redirect(incident)
-    # A refused submission answers 400, with the form and its errors (and everything typed) shown again.
     return render(request, "incidents/new.html", {"form": form}, status=400 if form.is_bound else 200)
 
 

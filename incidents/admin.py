@@ -112,15 +112,11 @@ class TimelineEventInline(admin.TabularInline):
             if attachment.purged_at:
                 parts.append(format_html("<em>{}</em>", "purged file"))
                 continue
-            download = reverse("admin:incidents_incident_attachment", args=[event.incident_id, attachment.pk])
-            purge = reverse(
-                "admin:incidents_incident_purge_attachment", args=[event.incident_id, attachment.pk]
-            )
-            parts.append(
-                format_html(
-                    '<a href="{}">{}</a> (<a href="{}">purge</a>)', download, attachment.original_name, purge
-                )
-            )
+            args = [event.incident_id, attachment.pk]
+            download = reverse("admin:incidents_incident_attachment", args=args)
+            purge = reverse("admin:incidents_incident_purge_attachment", args=args)
+            link = '<a href="{}">{}</a> (<a href="{}">purge</a>)'
+            parts.append(format_html(link, download, attachment.original_name, purge))
         if (
             (event.text or event.attachments.all())
             and not event.purged_at

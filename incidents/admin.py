@@ -25,6 +25,7 @@ from .attachments import attachment_response
 from .forms import CHECKLIST_FIELDS, IncidentAdminForm
 from .models import Attachment, Incident, Product, Release, SlaTarget, Status, TimelineEvent
 from .services import InvalidTransition, incident_correct_details, incident_log
+from .views import newest_page
 
 
 @admin.register(Product)
@@ -111,15 +112,11 @@ class TimelineEventInline(admin.TabularInline):
             if attachment.purged_at:
                 parts.append(format_html("<em>{}</em>", "purged file"))
                 continue
-            download = reverse("admin:incidents_incident_attachment", args=[event.incident_id, attachment.pk])
-            purge = reverse(
-                "admin:incidents_incident_purge_attachment", args=[event.incident_id, attachment.pk]
-            )
-            parts.append(
-                format_html(
-                    '<a href="{}">{}</a> (<a href="{}">purge</a>)', download, attachment.original_name, purge
-                )
-            )
+            args = [event.incident_id, attachment.pk]
+            download = reverse("admin:incidents_incident_attachment", args=args)
+            purge = reverse("admin:incidents_incident_purge_attachment", args=args)
+            link = '<a href="{}">{}</a> (<a href="{}">purge</a>)'
+            parts.append(format_html(link, download, attachment.original_name, purge))
         if (
             (event.text or event.attachments.all())
             and not event.purged_at
@@ -135,17 +132,13 @@ ADMIN_TIMELINE_PAGE_SIZE = 50  # the change page shows this many timeline entrie
 
 def _timeline_page(request, incident):
     """The page of the incident's timeline the change page shows (`?timeline=N`; 1, the latest entries):
-    the entries' keys, and whether there are earlier ones. A page never grows with the timeline."""
+    the entries' keys, and whether there are earlier ones."""
     number = page_number(request.GET.get("timeline"))
-    start = (number - 1) * ADMIN_TIMELINE_PAGE_SIZE
     newest_first = TimelineEvent.objects.filter(incident=incident).order_by("-created_at", "-id")
-    keys = list(newest_first.values_list("pk", flat=True)[start : start + ADMIN_TIMELINE_PAGE_SIZE + 1])
-    return {
-        "number": number,
-        "keys": keys[:ADMIN_TIMELINE_PAGE_SIZE],
-        "has_earlier": len(keys) > ADMIN_TIMELINE_PAGE_SIZE,
-        "size": ADMIN_TIMELINE_PAGE_SIZE,
-    }
+    keys, has_earlier = newest_page(
+        newest_first.values_list("pk", flat=True), number, ADMIN_TIMELINE_PAGE_SIZE
+    )
+    return {"number": number, "keys": keys, "has_earlier": has_earlier, "size": ADMIN_TIMELINE_PAGE_SIZE}
 
 
 class PurgeForm(NoNHSNumbersMixin):
@@ -202,22 +195,17 @@ class IncidentAdmin(admin.ModelAdmin):
     inlines = [TimelineEventInline]
     actions = ["verify_selected", "start_investigation_selected", "assign_to_me"]
     change_form_template = "admin/incidents/incident/change_form.html"
-    # Status, severity and assignee change only through the services (the lifecycle issue adds actions).
+    # Status, severity and assignee change only through the services.
     readonly_fields = ["reference", "status", "practice", "logged_by", "created_at", "updated_at"]
 
     def get_changelist(self, request, **kwargs):
         return IncidentChangeList
 
     def get_search_results(self, request, queryset, search_term):
-        """Django's search over `search_fields`, answered on PostgreSQL from indexes on the incidents:
-        each word must be the reference, or be in the practice's name, or be its practice ID, or be in the
-        summary. Django's own query joins the practices and ORs across the two tables, which can only be
-        answered by reading every incident. Here a word's practices are looked up first (a small table)
-        and named by their keys, so that each part has its index: the reference's (stored in capitals),
-        the practice's and the summary's trigram index (migration 0006). A word found in more than
-        SEARCH_PRACTICES_LISTED practices names them by a subquery instead: their incidents are then a
-        large share of all, and a long list would only make the statement long. With any other
-        `search_fields`, Django's own search runs."""
+        """Django's search over INDEXED_SEARCH_FIELDS, answered from indexes. Django's own query ORs across
+        the joined practices, which only reading every incident can answer; here a word's practices (a small
+        table) are looked up first and named by their keys (by a subquery past SEARCH_PRACTICES_LISTED), so
+        that each part has its index (migration 0006)."""
         if tuple(self.get_search_fields(request)) != INDEXED_SEARCH_FIELDS:
             return super().get_search_results(request, queryset, search_term)
         words = [
@@ -276,33 +264,20 @@ class IncidentAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         custom = [
-            path(
-                "<int:object_id>/purge-event/<int:event_id>/",
-                self.admin_site.admin_view(self.purge_event_view),
-                name="incidents_incident_purge_event",
-            ),
-            path(
-                "<int:object_id>/purge-attachment/<int:attachment_id>/",
-                self.admin_site.admin_view(self.purge_attachment_view),
-                name="incidents_incident_purge_attachment",
-            ),
-            path(
-                "<int:object_id>/attachment/<int:attachment_id>/",
-                self.admin_site.admin_view(self.attachment_view),
-                name="incidents_incident_attachment",
-            ),
-            path(
-                "<int:object_id>/remote-access/",
-                self.admin_site.admin_view(self.remote_access_view),
-                name="incidents_incident_remote_access",
-            ),
-            path(
-                "<int:object_id>/act/<str:action>/",
-                self.admin_site.admin_view(self.action_view),
-                name="incidents_incident_action",
-            ),
+            ("purge-event/<int:event_id>/", self.purge_event_view, "purge_event"),
+            ("purge-attachment/<int:attachment_id>/", self.purge_attachment_view, "purge_attachment"),
+            ("attachment/<int:attachment_id>/", self.attachment_view, "attachment"),
+            ("remote-access/", self.remote_access_view, "remote_access"),
+            ("act/<str:action>/", self.action_view, "action"),
         ]
-        return custom + super().get_urls()
+        return [
+            path(
+                f"<int:object_id>/{route}",
+                self.admin_site.admin_view(view),
+                name=f"incidents_incident_{name}",
+            )
+            for route, view, name in custom
+        ] + super().get_urls()
 
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
@@ -333,61 +308,32 @@ class IncidentAdmin(admin.ModelAdmin):
         incident = get_object_or_404(Incident.objects.select_related("product", "practice"), pk=object_id)
         if not self.has_change_permission(request, incident):
             raise PermissionDenied
-        title = admin_actions.ACTIONS[action][0]
+        title, _, call = admin_actions.ACTIONS[action]
         posted = request.method == "POST"
         form = admin_actions.build_form(
             action, incident, request.POST if posted else None, request.FILES if posted else None
         )
-        status = 200
-        if request.method == "POST":
-            if form.is_valid():
-                try:
-                    with transaction.atomic():  # the change and the user's NHS-number confirmation together
-                        admin_actions.ACTIONS[action][2](incident, request.user, form)
-                        services.incident_record_nhs_override(
-                            incident,
-                            actor=request.user,
-                            field_labels=getattr(form, "nhs_override_fields", []),
-                        )
-                except InvalidTransition as exc:
-                    self.message_user(request, str(exc), messages.ERROR)
-                    status = 409
-                else:
-                    self.message_user(
-                        request, f"{incident.reference}: {title.lower()}, done.", messages.SUCCESS
-                    )
-                    return redirect(reverse("admin:incidents_incident_change", args=[incident.pk]))
-            else:
-                status = 400
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "original": incident,
-            "title": f"{title}: {incident.reference}",
-            "form": form,
-            "action_title": title,
-        }
-        return TemplateResponse(request, "admin/incidents/incident/action.html", context, status=status)
+
+        def act(form):
+            with transaction.atomic():  # the change and the user's NHS-number confirmation together
+                call(incident, request.user, form)
+                services.incident_record_nhs_override(
+                    incident, actor=request.user, field_labels=getattr(form, "nhs_override_fields", [])
+                )
+
+        done = f"{incident.reference}: {title.lower()}, done."
+        return self._form_page(request, incident, title, form, act, done)
 
     def remote_access_view(self, request, object_id):
-        """Show the encrypted remote-access details to staff allowed to read them, recording each reading.
-
-        Reading is a POST (a button), so that no prefetch, link preview or reload reveals them unrecorded.
-        """
+        """The remote-access details, for staff allowed to read them; each reading is recorded. Reading is
+        a POST (a button), so that no prefetch, link preview or reload reveals them unrecorded."""
         if not request.user.has_perm("incidents.view_remote_access"):
             raise PermissionDenied
         incident = get_object_or_404(Incident, pk=object_id)
         details = None
         if request.method == "POST":
             details = services.incident_read_remote_access(incident, actor=request.user)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "original": incident,
-            "title": f"Remote-access details: {incident.reference}",
-            "details": details,
-        }
-        return TemplateResponse(request, "admin/incidents/incident/remote_access.html", context)
+        return self._page(request, "remote_access.html", incident, "Remote-access details", details=details)
 
     def attachment_view(self, request, object_id, attachment_id):
         """Staff download any file of the incident, public or internal; always as a download."""
@@ -400,67 +346,68 @@ class IncidentAdmin(admin.ModelAdmin):
 
     def purge_event_view(self, request, object_id, event_id):
         event = get_object_or_404(TimelineEvent, pk=event_id, incident_id=object_id)
-        return self._purge(
-            request,
-            event.incident,
-            lambda reason: services.incident_purge_event(event, actor=request.user, reason=reason),
-            "Purge a note and its files",
-        )
+        return self._purge(request, event, services.incident_purge_event, "Purge a note and its files")
 
     def purge_attachment_view(self, request, object_id, attachment_id):
         attachment = get_object_or_404(Attachment, pk=attachment_id, incident_id=object_id)
-        return self._purge(
-            request,
-            attachment.incident,
-            lambda reason: services.incident_purge_attachment(attachment, actor=request.user, reason=reason),
-            f"Purge the file {attachment.original_name}",
-        )
+        title = f"Purge the file {attachment.original_name}"
+        return self._purge(request, attachment, services.incident_purge_attachment, title)
 
-    def _purge(self, request, incident, purge, title):
-        if not self.has_change_permission(request, incident):
+    def _purge(self, request, purged, service, title):
+        """Purge a note or a file with `service`, for the reason the agent gives."""
+        if not self.has_change_permission(request, purged.incident):
             raise PermissionDenied
         form = PurgeForm(request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
-            purge(form.cleaned_data["reason"])
-            self.message_user(
-                request, "Purged. The timeline records who purged it and why.", messages.SUCCESS
-            )
-            return redirect(reverse("admin:incidents_incident_change", args=[incident.pk]))
+
+        def act(form):
+            service(purged, actor=request.user, reason=form.cleaned_data["reason"])
+
+        done = "Purged. The timeline records who purged it and why."
+        return self._form_page(request, purged.incident, title, form, act, done)
+
+    def _form_page(self, request, incident, title, form, act, done):
+        """A lifecycle action's or a purge's form: a valid POST runs `act(form)` and returns to the change
+        page; an invalid one shows the form again (400), as does a refusal (409)."""
+        status = 400 if form.is_bound else 200
+        if form.is_bound and form.is_valid():
+            try:
+                act(form)
+            except InvalidTransition as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                status = 409
+            else:
+                self.message_user(request, done, messages.SUCCESS)
+                return redirect(reverse("admin:incidents_incident_change", args=[incident.pk]))
+        return self._page(request, "action.html", incident, title, status, form=form, action_title=title)
+
+    def _page(self, request, template, incident, title, status=200, **context):
+        """One of the incident's own admin pages (an action, a purge, the remote-access details)."""
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "original": incident,
             "title": f"{title}: {incident.reference}",
-            "form": form,
-            "action_title": title,
+            **context,
         }
-        status = 400 if form.is_bound else 200
-        return TemplateResponse(request, "admin/incidents/incident/action.html", context, status=status)
+        return TemplateResponse(request, f"admin/incidents/incident/{template}", context, status=status)
 
-    def _bulk(self, request, queryset, call, done):
+    def _bulk(self, request, queryset, service, done, **kwargs):
+        def call(incident):
+            return service(incident, actor=request.user, **kwargs)
+
         act_on_each(self, request, queryset, call, refused=InvalidTransition, done=done, noun="incident")
 
     @admin.action(description="Verify the selected logged incidents", permissions=["change"])
     def verify_selected(self, request, queryset):
-        self._bulk(request, queryset, lambda i: services.incident_verify(i, actor=request.user), "verified")
+        self._bulk(request, queryset, services.incident_verify, "verified")
 
     @admin.action(description="Start investigating the selected incidents", permissions=["change"])
     def start_investigation_selected(self, request, queryset):
-        self._bulk(
-            request,
-            queryset,
-            lambda i: services.incident_start_investigation(i, actor=request.user),
-            "under investigation",
-        )
+        self._bulk(request, queryset, services.incident_start_investigation, "under investigation")
 
     @admin.action(description="Assign the selected incidents to me", permissions=["change"])
     def assign_to_me(self, request, queryset):
-        self._bulk(
-            request,
-            queryset,
-            lambda i: services.incident_assign(i, actor=request.user, assignee=request.user),
-            "assigned",
-        )
+        self._bulk(request, queryset, services.incident_assign, "assigned", assignee=request.user)
 
 
 @admin.register(Release)
@@ -479,11 +426,8 @@ class ReleaseAdmin(admin.ModelAdmin):
         return self.readonly_fields
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(scheduled=Count("incidents", filter=Q(incidents__status=Status.FIX_SCHEDULED)))
-        )
+        waiting = Count("incidents", filter=Q(incidents__status=Status.FIX_SCHEDULED))
+        return super().get_queryset(request).annotate(scheduled=waiting)
 
     @admin.display(description="Incidents waiting", ordering="scheduled")
     def scheduled_incidents(self, release):

@@ -61,70 +61,49 @@ class AgentNoteForm(NoteForm):
     files = MultipleFileField(label="Attach files", required=False)
 
 
-def _takes_incident(form_class):
-    return form_class is ScheduleFixForm
+def _calls(service, *fields, **renamed):
+    """How an action calls `service`: the form's `fields` as keyword arguments of the same name, and each
+    of `renamed` (argument=field) under another name."""
+    names = {**{field: field for field in fields}, **renamed}
+    return lambda incident, actor, form: service(
+        incident, actor=actor, **{argument: form.cleaned_data[field] for argument, field in names.items()}
+    )
 
 
 # name: (title, form class, how to call the service with the valid form)
 ACTIONS = {
-    "verify": (
-        "Verify",
-        OptionalNoteForm,
-        lambda i, a, f: services.incident_verify(i, actor=a, note=f.cleaned_data["note"]),
-    ),
+    "verify": ("Verify", OptionalNoteForm, _calls(services.incident_verify, "note")),
     "start_investigation": (
         "Start investigating",
         OptionalNoteForm,
-        lambda i, a, f: services.incident_start_investigation(i, actor=a, note=f.cleaned_data["note"]),
+        _calls(services.incident_start_investigation, "note"),
     ),
     "await_customer": (
         "Wait for the customer",
         QuestionForm,
-        lambda i, a, f: services.incident_await_customer(i, actor=a, question=f.cleaned_data["question"]),
+        _calls(services.incident_await_customer, "question"),
     ),
     "schedule_fix": (
         "Schedule a fix into a release",
         ScheduleFixForm,
-        lambda i, a, f: services.incident_schedule_fix(
-            i, actor=a, release=f.cleaned_data["release"], workaround=f.cleaned_data["workaround"]
-        ),
+        _calls(services.incident_schedule_fix, "release", "workaround"),
     ),
-    "resolve": (
-        "Resolve",
-        ResolveForm,
-        lambda i, a, f: services.incident_resolve(
-            i, actor=a, resolution=f.cleaned_data["resolution"], is_workaround=f.cleaned_data["is_workaround"]
-        ),
-    ),
+    "resolve": ("Resolve", ResolveForm, _calls(services.incident_resolve, "resolution", "is_workaround")),
     "confirm_by_phone": (
         "Record a confirmation by telephone",
         PhoneConfirmationForm,
-        lambda i, a, f: services.incident_confirm_by_phone(
-            i, actor=a, confirmed_by=f.cleaned_data["confirmed_by"]
-        ),
+        _calls(services.incident_confirm_by_phone, "confirmed_by"),
     ),
     "change_severity": (
         "Change the severity",
         SeverityForm,
-        lambda i, a, f: services.incident_change_severity(
-            i, actor=a, severity=f.cleaned_data["severity"], reason=f.cleaned_data["reason"]
-        ),
+        _calls(services.incident_change_severity, "severity", "reason"),
     ),
-    "assign": (
-        "Assign",
-        AssignForm,
-        lambda i, a, f: services.incident_assign(i, actor=a, assignee=f.cleaned_data["assignee"]),
-    ),
+    "assign": ("Assign", AssignForm, _calls(services.incident_assign, "assignee")),
     "note": (
         "Add a note",
         AgentNoteForm,
-        lambda i, a, f: services.incident_add_note(
-            i,
-            actor=a,
-            text=f.cleaned_data["text"],
-            public=f.cleaned_data["public"],
-            uploads=f.cleaned_data["files"],
-        ),
+        _calls(services.incident_add_note, "text", "public", uploads="files"),
     ),
 }
 
@@ -149,5 +128,5 @@ def offered_actions(incident):
 
 def build_form(name, incident, data=None, files=None):
     form_class = ACTIONS[name][1]
-    kwargs = {"incident": incident} if _takes_incident(form_class) else {}
+    kwargs = {"incident": incident} if form_class is ScheduleFixForm else {}
     return form_class(data, files, **kwargs)

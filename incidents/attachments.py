@@ -19,13 +19,15 @@ from servicedesk.lib.nhs import find_nhs_numbers
 
 from .models import Attachment
 
-# (content type, leading bytes) for the binary types accepted.
-_SIGNATURES = [
-    ("image/png", (b"\x89PNG\r\n\x1a\n",)),
-    ("image/jpeg", (b"\xff\xd8\xff",)),
-    ("image/gif", (b"GIF87a", b"GIF89a")),
-    ("application/pdf", (b"%PDF-",)),
-]
+# The binary types accepted: {content type: (leading bytes, what it is called, the only extension it is
+# saved with)}. Whatever the uploader called the file, a "report.html" or "invoice.bat" must not run or
+# render when opened from the downloads folder; plain text is saved as .txt (or .log).
+_BINARY_TYPES = {
+    "image/png": ((b"\x89PNG\r\n\x1a\n",), "a PNG image", ".png"),
+    "image/jpeg": ((b"\xff\xd8\xff",), "a JPEG image", ".jpg"),
+    "image/gif": ((b"GIF87a", b"GIF89a"), "a GIF image", ".gif"),
+    "application/pdf": ((b"%PDF-",), "a PDF document", ".pdf"),
+}
 ACCEPTED_DESCRIPTION = "PNG, JPEG or GIF screenshots, PDF documents and plain-text logs"
 # Web pages and SVG pretend to be text; a browser would run their scripts. Looked for anywhere in the
 # file, since a comment, a byte-order mark or many lines of text may come first.
@@ -54,8 +56,8 @@ def safe_name(name):
     return (name or "attachment")[:150]
 
 
-def _content_type(head, name):
-    for content_type, prefixes in _SIGNATURES:
+def _content_type(head):
+    for content_type, (prefixes, _, _) in _BINARY_TYPES.items():
         if head.startswith(prefixes):
             return content_type
     if b"\x00" in head or _MARKUP.search(head):
@@ -90,7 +92,7 @@ def check_upload(upload):
     upload.seek(0)
     whole = upload.read()
     upload.seek(0)
-    content_type = _content_type(whole[:4096], name)
+    content_type = _content_type(whole[:4096])
     if content_type is None or (content_type == "text/plain" and _MARKUP.search(whole)):  # past 4 KB too
         raise ValidationError(f"{name} is not a file we accept. Attach {ACCEPTED_DESCRIPTION}.")
     try:
@@ -112,7 +114,6 @@ _WHERE = {
     file_text.METADATA: " in its properties (hidden text such as comments, title or author)",
     file_text.AFTER_END: " in data hidden after the end of the image",
 }
-_KIND = {"image/png": "a PNG image", "image/jpeg": "a JPEG image", "image/gif": "a GIF image"}
 
 
 def _unreadable_message(name, content_type, problem):
@@ -130,8 +131,8 @@ def _unreadable_message(name, content_type, problem):
         reason = "carries more hidden text than can be checked. Save the image again without its properties."
     else:
         reason = (
-            f"begins like {_KIND[content_type]} but is not a whole one. Attach the original image; save text "
-            "as a plain .txt file."
+            f"begins like {_BINARY_TYPES[content_type][1]} but is not a whole one. Attach the original "
+            "image; save text as a plain .txt file."
         )
     return f"{name} {reason} Files are checked for patient data before they are kept."
 
@@ -162,27 +163,16 @@ def store_attachment(incident, event, checked, actor):
     )
     attachment.file.save("upload", checked.upload, save=False)
     attachment.save()
-    return attachment
-
-
-# The only extension each accepted type is ever saved with, whatever the uploader called the file: a
-# "report.html" or "invoice.bat" must not run or render when opened from the downloads folder.
-_EXTENSIONS = {
-    "image/png": ".png",
-    "image/jpeg": ".jpg",
-    "image/gif": ".gif",
-    "application/pdf": ".pdf",
-    "text/plain": ".txt",
-}
 
 
 def download_name(attachment):
     stem, dot, extension = attachment.original_name.rpartition(".")
     if not dot:
         stem = attachment.original_name
-    wanted = _EXTENSIONS.get(attachment.content_type, ".bin")
-    if attachment.content_type == "text/plain" and f".{extension.lower()}" == ".log":
-        wanted = ".log"
+    if attachment.content_type == "text/plain":
+        wanted = ".log" if extension.lower() == "log" else ".txt"
+    else:
+        _, _, wanted = _BINARY_TYPES.get(attachment.content_type, ((), "", ".bin"))
     return f"{stem or 'attachment'}{wanted}"
 
 

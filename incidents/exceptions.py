@@ -1,8 +1,5 @@
 class InvalidTransition(Exception):
-    """A change the incident's current state does not allow, or this person may not make.
-
-    The message is written for the person who asked, in the portal or in admin.
-    """
+    """A change the incident's state does not allow, or this person may not make; the message is for them."""
 
 
 class StorageFull(InvalidTransition):

@@ -10,16 +10,6 @@ from servicedesk.lib.forms import BootstrapBoundField, NHSNumberGuardMixin
 from .attachments import attachment_limits, check_uploads
 from .models import SEVERITY_DESCRIPTIONS, Channel, Incident, Product, Severity, Status
 
-CHECKLIST_FIELDS = [
-    "contact_name", "contact_number", "site",
-    "summary", "severity", "urgency", "impact", "description",
-    "product", "version", "on_current_version", "machine_name",
-    "onscreen_messages", "what_was_running", "process", "worked_before", "worked_before_when",
-    "what_changed", "recent_upgrades",
-    "more_than_one_pc", "repeatable", "users_affected", "sites_affected",
-    "remote_access_allowed", "remote_access_constraints",
-]  # fmt: skip
-
 SECTIONS = [
     ("Who to contact", ["contact_name", "contact_number", "site"]),
     ("The problem", ["summary", "severity", "urgency", "impact", "description"]),
@@ -40,6 +30,11 @@ SECTIONS = [
     ("How widespread", ["more_than_one_pc", "repeatable", "users_affected", "sites_affected"]),
     ("Remote access", ["remote_access_allowed", "remote_access_details", "remote_access_constraints"]),
 ]
+# The checklist's model fields that agents see and correct in admin: the files are not a model field, and
+# remote-access details never appear in admin.
+CHECKLIST_FIELDS = [
+    name for _, names in SECTIONS for name in names if name not in ("files", "remote_access_details")
+]
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -49,9 +44,7 @@ class MultipleFileInput(forms.ClearableFileInput):
 class MultipleFileField(forms.FileField):
     """Several files in one input; each is checked by content in incidents.attachments."""
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
+    widget = MultipleFileInput
 
     def clean(self, data, initial=None):
         files = data if isinstance(data, list | tuple) else [data] if data else []
@@ -128,17 +121,14 @@ class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
         # practice's sites, active products); the model would look each up again with a query of its own.
         return {*super()._get_validation_exclusions(), "site", "product"}
 
-    def clean(self):
-        cleaned_data = super().clean()
-        if cleaned_data.get("severity") == Severity.SYSTEM_UNAVAILABLE and not cleaned_data.get(
-            "will_telephone"
-        ):
-            self.add_error(
-                "will_telephone",
+    def clean_will_telephone(self):  # the severity, an earlier field, is cleaned by now
+        will_telephone = self.cleaned_data["will_telephone"]
+        if self.cleaned_data.get("severity") == Severity.SYSTEM_UNAVAILABLE and not will_telephone:
+            raise ValidationError(
                 "Severity 1 incidents must also be telephoned to the Service Desk on "
-                f"{settings.SERVICE_DESK['phone']}. Tick the box to confirm you will call.",
+                f"{settings.SERVICE_DESK['phone']}. Tick the box to confirm you will call."
             )
-        return cleaned_data
+        return will_telephone
 
     @property
     def shows_severity_one_notice(self):
@@ -176,13 +166,15 @@ class IncidentAdminForm(NHSNumberGuardMixin, forms.ModelForm):
     class Meta:
         model = Incident
         fields = ["reporter", "channel", *CHECKLIST_FIELDS]
+        help_texts = {
+            "reporter": "The practice user who reported it; the incident belongs to their practice."
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "channel" in self.fields:
             self.fields["channel"].choices = [
-                (Channel.PHONE, Channel.PHONE.label),
-                (Channel.EMAIL, Channel.EMAIL.label),
+                (channel, channel.label) for channel in (Channel.PHONE, Channel.EMAIL)
             ]
             self.fields["channel"].initial = Channel.PHONE
         if "severity" in self.fields:  # the handbook's descriptions, wherever severity is chosen
@@ -192,9 +184,6 @@ class IncidentAdminForm(NHSNumberGuardMixin, forms.ModelForm):
             self.fields["site"].queryset = Site.objects.select_related("practice")
         if "reporter" in self.fields:
             self.fields["reporter"].queryset = User.objects.filter(practice__isnull=False, is_active=True)
-            self.fields[
-                "reporter"
-            ].help_text = "The practice user who reported it; the incident belongs to their practice."
 
     def clean(self):
         cleaned_data = super().clean()

@@ -32,7 +32,6 @@ class Severity(models.IntegerChoices):
     OTHER = 5, "5 – Other faults (general queries)"
 
 
-# The handbook's standard descriptions; a contract may reword them (a later issue).
 SEVERITY_DESCRIPTIONS = {
     Severity.SYSTEM_UNAVAILABLE: "Users cannot log in, the clinical application is completely unavailable.",
     Severity.MAJOR_FAULT: "Business critical clinical application function or group of functions is "
@@ -133,6 +132,12 @@ def _choices_check(field, choices, name):
 _MIRRORED_CHECKS = set()
 
 
+def _yes_no_unknown(verbose_name):
+    return models.CharField(
+        verbose_name, max_length=10, choices=YesNoUnknown.choices, default=YesNoUnknown.UNKNOWN
+    )
+
+
 class Incident(models.Model):
     reference = models.CharField(max_length=20, unique=True, editable=False)
     # Indexed by incident_practice_newest, which leads with it: a second index would only slow inserts.
@@ -170,18 +175,14 @@ class Incident(models.Model):
     )
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="incidents")
     version = models.CharField("version in use", max_length=50, blank=True)
-    on_current_version = models.CharField(
-        "on the current version?", max_length=10, choices=YesNoUnknown.choices, default=YesNoUnknown.UNKNOWN
-    )
+    on_current_version = _yes_no_unknown("on the current version?")
     machine_name = models.CharField(
         "server or workstation affected",
         max_length=100,
         blank=True,
         help_text="The computer name as stored in the Windows system properties.",
     )
-    worked_before = models.CharField(
-        "did it work before?", max_length=10, choices=YesNoUnknown.choices, default=YesNoUnknown.UNKNOWN
-    )
+    worked_before = _yes_no_unknown("did it work before?")
     worked_before_when = models.CharField("when did it last work?", max_length=200, blank=True)
     what_changed = models.TextField(
         "any changes?",
@@ -195,12 +196,8 @@ class Incident(models.Model):
         "impact on the practice", blank=True, help_text="What this means for your practice's work."
     )
     urgency = models.CharField(max_length=10, choices=Urgency.choices, default=Urgency.DAYS)
-    more_than_one_pc = models.CharField(
-        "more than one PC?", max_length=10, choices=YesNoUnknown.choices, default=YesNoUnknown.UNKNOWN
-    )
-    repeatable = models.CharField(
-        "can it be repeated?", max_length=10, choices=YesNoUnknown.choices, default=YesNoUnknown.UNKNOWN
-    )
+    more_than_one_pc = _yes_no_unknown("more than one PC?")
+    repeatable = _yes_no_unknown("can it be repeated?")
     users_affected = models.PositiveIntegerField(
         "how many users are affected?", default=1, validators=[MinValueValidator(1)]
     )
@@ -257,7 +254,7 @@ class Incident(models.Model):
     desk_told_of_notes_upto = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
     notes_held_since = models.DateTimeField(null=True, blank=True, editable=False)
 
-    # SLA clocks in support time (escalation/services.py keeps them). The resolution clock runs while the
+    # SLA clocks in support time (incidents/sla.py keeps them). The resolution clock runs while the
     # desk has the next move and pauses while awaiting the customer, a scheduled release or confirmation.
     response_due_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
     responded_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -412,10 +409,8 @@ class Attachment(models.Model):
 
 
 class SlaTarget(models.Model):
-    """Support time allowed, per severity, for the desk's first response and for a resolution.
-
-    A row without a contract is the standard target; a contract's own row overrides it.
-    """
+    """Support time allowed per severity for the first response and for a resolution; a row without a
+    contract is the standard target, which a contract's own row overrides."""
 
     contract = models.ForeignKey(
         "accounts.Contract", on_delete=models.CASCADE, null=True, blank=True, related_name="sla_targets",

@@ -37,12 +37,8 @@ _CHANNEL_PHRASES = {
 
 
 def _next_reference():
-    """Issue the next incident reference, e.g. PC000123.
-
-    The counter row stays locked by the UPDATE until the caller's transaction commits, so concurrent
-    submissions wait for each other for a moment instead of colliding; a number is only ever issued
-    once, because the counter never goes back.
-    """
+    """The next incident reference, e.g. PC000123. The counter row stays locked by the UPDATE until the
+    caller's transaction commits, so concurrent submissions wait for each other instead of colliding."""
     prefix = settings.INCIDENT_REFERENCE_PREFIX
     value = _increment_counter(prefix)
     if value is None:
@@ -108,14 +104,8 @@ def _make_room(practice_id, incident, uploads):
 
 
 def incident_log(incident, *, actor, nhs_override_fields=(), uploads=(), notify=True):
-    """Log a new incident built by a form (not yet saved) and give it its reference.
-
-    `actor` is who typed it in: the reporter on the portal, or an agent for a telephone or email
-    incident. `nhs_override_fields` names the fields in which the user confirmed that a number that
-    looks like an NHS number is not one; that confirmation goes on the timeline. The confirmation
-    email, and for severity 1 the desk alert, are queued once the incident is committed (unless
-    `notify` is false, as for demo data). `uploads` are files checked by incidents.attachments.
-    """
+    """Log a new incident built by a form (not yet saved) and give it its reference. `actor` is who typed
+    it in; the emails are queued for after the commit unless `notify` is false (demo data)."""
     if incident.pk:
         raise ValueError("incident_log() is for new incidents only.")
     if incident.reporter.practice_id is None:
@@ -154,12 +144,8 @@ def _shown(value, limit=200):
 
 
 def incident_correct_details(incident, *, actor, changed_fields, nhs_override_fields=()):
-    """Save an agent's corrections to an incident's checklist details, with an internal timeline entry
-    naming each field changed (old and new values for choices, never copies of free text).
-
-    `incident` carries the new values. Status, severity and assignee are not details: they change only
-    through their own functions.
-    """
+    """Save an agent's corrections (carried by `incident`) to its checklist details, with an internal
+    timeline entry naming each field changed. Status, severity and assignee have their own functions."""
     protected = {
         "status",
         "severity",
@@ -258,11 +244,8 @@ def _check_actor(incident, actor, who):
 
 
 def _transition(incident, action, *, actor, text="", kind=TimelineEvent.Kind.STATUS, changes=None):
-    """Move `incident` along one row of TRANSITIONS, with its row locked, and record the event.
-
-    `changes` maps further fields to their new values, saved with the status. Returns the locked,
-    updated incident and the event; the caller queues side effects with on_commit.
-    """
+    """Move `incident` along one row of TRANSITIONS, with its row locked, saving `changes` (further fields'
+    new values) with the status; the locked incident and the event recorded."""
     rule = TRANSITIONS[action]
     locked = Incident.objects.select_for_update().get(pk=incident.pk)
     _check_actor(locked, actor, rule.who)
@@ -328,9 +311,7 @@ def incident_await_customer(incident, *, actor, question):
 @transaction.atomic
 def incident_schedule_fix(incident, *, actor, release, workaround=""):
     """A software fault: schedule it into a planned or emergency release of its product."""
-    release = (
-        Release.objects.select_for_update().select_related("product").get(pk=release.pk)
-    )  # not a stale copy
+    release = Release.objects.select_for_update().select_related("product").get(pk=release.pk)  # not stale
     if release.product_id != incident.product_id:
         raise InvalidTransition(f"{release} is not a release of {incident.product.name}.")
     if release.shipped_on:
@@ -357,8 +338,8 @@ def incident_resolve(incident, *, actor, resolution, is_workaround=False):
         "resolution": resolution,
         "resolution_is_workaround": is_workaround,
         "resolved_at": timezone.now(),
+        "last_reminder_at": None,
     }
-    changes["last_reminder_at"] = None
     incident, event = _transition(incident, "resolve", actor=actor, text=resolution, changes=changes)
     _notify_practice(incident, "incident_resolved", event)
     return incident
@@ -479,11 +460,7 @@ def incident_assign(incident, *, actor, assignee):
 @transaction.atomic
 def incident_add_note(incident, *, actor, text, public=True, uploads=(), nhs_override_fields=()):
     """Add a note, with any attachments, to an open or closed incident's timeline (all or nothing).
-
-    Practice notes are always public; desk notes are public (the practice is emailed) or internal.
-    `uploads` are files already checked by incidents.attachments.check_upload; StorageFull if they would
-    take the incident or its practice past a storage quota.
-    """
+    Practice notes are always public; desk notes are public (the practice is emailed) or internal."""
     is_desk = actor.is_staff
     if not is_desk and actor.practice_id != incident.practice_id:
         raise InvalidTransition("Only staff of the incident's practice can add notes.")
@@ -567,10 +544,8 @@ PROGRESS_REQUEST_INTERVAL = timedelta(hours=4)
 
 @transaction.atomic
 def incident_request_progress(incident, *, actor):
-    """The practice asks for a progress update; the assignee (or the desk) is told.
-
-    A repeat within PROGRESS_REQUEST_INTERVAL notifies nobody again. Returns (notified, last_request_at).
-    """
+    """The practice asks for a progress update; the assignee (or the desk) is told, but not again within
+    PROGRESS_REQUEST_INTERVAL. Returns (notified, last_request_at)."""
     locked = _lock_open(incident)
     if actor.practice_id != locked.practice_id:
         raise InvalidTransition("Only staff of the incident's practice can ask for progress.")
@@ -637,17 +612,14 @@ def send_resolution_reminders(now=None):
     unconfirmed, once per period. Nothing is closed: only the customer's confirmation closes."""
     now = now or timezone.now()
     due_before = now - timedelta(days=settings.INCIDENT_CONFIRM_REMINDER_DAYS)
-    due = Incident.objects.filter(status=Status.RESOLVED, resolved_at__lte=due_before).filter(
-        Q(last_reminder_at__isnull=True) | Q(last_reminder_at__lte=due_before)
-    )
+    not_reminded = Q(last_reminder_at__isnull=True) | Q(last_reminder_at__lte=due_before)
+    due = Incident.objects.filter(not_reminded, status=Status.RESOLVED, resolved_at__lte=due_before)
     sent = 0
     for incident_id in due.values_list("pk", flat=True):
         with transaction.atomic():
             # Claim the reminder with a conditional update, so concurrent sweeps send it once.
-            claimed = (
-                Incident.objects.filter(pk=incident_id, status=Status.RESOLVED)
-                .filter(Q(last_reminder_at__isnull=True) | Q(last_reminder_at__lte=due_before))
-                .update(last_reminder_at=now)
+            claimed = Incident.objects.filter(not_reminded, pk=incident_id, status=Status.RESOLVED).update(
+                last_reminder_at=now
             )
             if claimed:
                 incident = Incident.objects.get(pk=incident_id)
@@ -663,16 +635,25 @@ def send_resolution_reminders(now=None):
     return sent
 
 
-@transaction.atomic
-def incident_purge_event(event, *, actor, reason):
-    """Delete the content of a note (and its attachments) that carried patient data.
-
-    The note stays as an empty, purged entry and a new event says who purged it and why; the content
-    itself is not kept anywhere.
-    """
+def _purge_reason(actor, reason):
     if not actor.is_staff:
         raise InvalidTransition("Only the Service Desk can purge content.")
-    reason = _required(reason, "a reason for the purge")
+    return _required(reason, "a reason for the purge")
+
+
+def _record_purge(purged, actor, what, reason):
+    """The purge's own entry: who purged what and why (the content itself is kept nowhere)."""
+    text = f"Purged {what} {purged.created_at:%-d %B %Y %H:%M}: {reason}"
+    TimelineEvent.objects.create(
+        incident_id=purged.incident_id, kind=TimelineEvent.Kind.PURGED, actor=actor, public=False, text=text
+    )
+
+
+@transaction.atomic
+def incident_purge_event(event, *, actor, reason):
+    """Delete the content of a note (and its attachments) that carried patient data; the note stays as an
+    empty, purged entry."""
+    reason = _purge_reason(actor, reason)
     event = TimelineEvent.objects.select_for_update().select_related("incident").get(pk=event.pk)
     if event.purged_at:
         return event
@@ -682,33 +663,19 @@ def incident_purge_event(event, *, actor, reason):
     event.text = ""
     event.purged_at = timezone.now()
     event.save(update_fields=["text", "purged_at"])
-    TimelineEvent.objects.create(
-        incident_id=event.incident_id,
-        kind=TimelineEvent.Kind.PURGED,
-        actor=actor,
-        public=False,
-        text=f"Purged the content of an entry of {event.created_at:%-d %B %Y %H:%M}: {reason}",
-    )
+    _record_purge(event, actor, "the content of an entry of", reason)
     return event
 
 
 @transaction.atomic
 def incident_purge_attachment(attachment, *, actor, reason):
     """Delete one attachment's file that carried patient data, keeping a record of the purge."""
-    if not actor.is_staff:
-        raise InvalidTransition("Only the Service Desk can purge content.")
-    reason = _required(reason, "a reason for the purge")
+    reason = _purge_reason(actor, reason)
     attachment = Attachment.objects.select_for_update().select_related("incident").get(pk=attachment.pk)
     if attachment.purged_at:
         return attachment
     _purge_attachment_file(attachment)
-    TimelineEvent.objects.create(
-        incident_id=attachment.incident_id,
-        kind=TimelineEvent.Kind.PURGED,
-        actor=actor,
-        public=False,
-        text=f"Purged an attachment added on {attachment.created_at:%-d %B %Y %H:%M}: {reason}",
-    )
+    _record_purge(attachment, actor, "an attachment added on", reason)
     return attachment
 
 
@@ -733,11 +700,8 @@ def _purge_attachment_file(attachment):
 
 
 def remove_orphan_files(min_age, now=None):
-    """Delete stored upload files that no Attachment row names and that are older than `min_age`.
-
-    A submission that fails after writing its files rolls back its rows but not the files; those files
-    may hold what the user should not have sent, and nobody could see or purge them otherwise.
-    """
+    """Delete stored upload files older than `min_age` that no Attachment names: a submission that failed
+    after writing its files rolled back its rows, and nobody could see or purge those files otherwise."""
     storage = Attachment._meta.get_field("file").storage
     now = now or timezone.now()
     known = set(Attachment.objects.exclude(file="").values_list("file", flat=True))

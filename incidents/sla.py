@@ -46,13 +46,8 @@ CLOCK_RUNS = {Status.LOGGED, Status.UNDER_REVIEW, Status.INVESTIGATING}
 
 
 def _terms(incident):
-    """The incident's support calendar and its (response, resolution) targets."""
     calendar, targets = sla_terms(incident.practice.contract_id)
     return calendar, targets[incident.severity]
-
-
-def _calendar(contract_id):
-    return sla_terms(contract_id)[0]
 
 
 def sla_start(incident, now):
@@ -75,15 +70,14 @@ def sla_after_change(incident, old_status, now, *, desk_acted):
         changed.append("responded_at")
     runs_now = incident.status in CLOCK_RUNS
     if old_status in CLOCK_RUNS and not runs_now and incident.sla_running_since:
-        calendar = _calendar(incident.practice.contract_id)
+        calendar, _ = _terms(incident)
         incident.sla_time_used += support_time_between(incident.sla_running_since, now, calendar)
         incident.sla_running_since = None
         incident.resolution_due_at = None  # paused: no due time until the desk has the next move again
         changed += ["sla_time_used", "sla_running_since", "resolution_due_at"]
     elif runs_now and incident.sla_running_since is None:
-        incident.sla_running_since = now
         calendar, (_, resolution) = _terms(incident)
-        changed += ["sla_running_since", *_reschedule(incident, now, calendar, resolution)]
+        changed += _run_from(incident, now, calendar, resolution)
     return changed
 
 
@@ -97,18 +91,13 @@ def sla_after_severity_change(incident, now):
     if incident.sla_running_since is None:
         return changed  # paused: the new target applies when the clock runs again
     incident.sla_time_used += support_time_between(incident.sla_running_since, now, calendar)
-    incident.sla_running_since = now
-    return [
-        *changed,
-        "sla_time_used",
-        "sla_running_since",
-        *_reschedule(incident, now, calendar, resolution),
-    ]
+    return [*changed, "sla_time_used", *_run_from(incident, now, calendar, resolution)]
 
 
-def _reschedule(incident, now, calendar, resolution):
+def _run_from(incident, now, calendar, resolution):
+    """Run the resolution clock from `now` with the time it has left; the fields it changed."""
     # Exact to the microsecond: the time used is not rounded, so a pause moves the due time by nothing.
     remaining = max(timedelta(minutes=resolution) - incident.sla_time_used, timedelta(0))
-    start = incident.sla_running_since or now
-    incident.resolution_due_at = add_support_time(start, remaining, calendar)
-    return ["resolution_due_at"]
+    incident.sla_running_since = now
+    incident.resolution_due_at = add_support_time(now, remaining, calendar)
+    return ["sla_running_since", "resolution_due_at"]

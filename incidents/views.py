@@ -23,7 +23,6 @@ from .services import CUSTOMER, allowed_actions, incident_log
 
 PAGE_SIZE = 25
 TIMELINE_PAGE_SIZE = 50  # entries of an incident's timeline on one page, the latest first
-# The incident page's reason forms: their prefixes and labels.
 REASONS = {
     "reject": "Why did it not work?",
     "close": "Why is it no longer relevant?",
@@ -84,28 +83,23 @@ def incident_list(request):
 def _rate_refusal(request, *limits):
     """Count this change against each (what, rate setting, uses) of `limits` for the signed-in user; a
     message saying what was reached and when to try again once any is over its limit, else None."""
-    # Counted in order; once one refuses, the rest are not counted (nothing was done).
-    refused = next(
-        (
-            (what, refusal)
-            for what, rate, uses in limits
-            if uses and (refusal := over_limit(request, f"portal:{what}", rate, count=uses))
-        ),
-        None,
-    )
-    if refused is None:
-        return None
-    what, refusal = refused
-    return (
-        f"You have sent as many {what} as we take from one person in a short time ({refusal.limit}), so this "
-        f"was not sent. What you typed is kept below (attach any files again). Please try again in "
-        f"{refusal.minutes_left} minute{'s' if refusal.minutes_left != 1 else ''}, or telephone the Service "
-        f"Desk on {settings.SERVICE_DESK['phone']} if it is urgent."
-    )
+    for what, rate, uses in limits:  # once one refuses, the rest are not counted (nothing was done)
+        if uses and (refusal := over_limit(request, f"portal:{what}", rate, count=uses)):
+            return (
+                f"You have sent as many {what} as we take from one person in a short time ({refusal.limit}), "
+                f"so this was not sent. What you typed is kept below (attach any files again). Please try "
+                f"again in {refusal.minutes_left} minute{'s' if refusal.minutes_left != 1 else ''}, or "
+                f"telephone the Service Desk on {settings.SERVICE_DESK['phone']} if it is urgent."
+            )
+    return None
 
 
-def _action_limit(request):
-    return _rate_refusal(request, ("changes", settings.PORTAL_ACTION_RATE_LIMIT, 1))
+def _action_limit(request, *more):
+    return _rate_refusal(request, ("changes", settings.PORTAL_ACTION_RATE_LIMIT, 1), *more)
+
+
+def _files_limit(request):
+    return ("files", settings.UPLOAD_RATE_LIMIT, len(request.FILES.getlist("files")))
 
 
 @login_required
@@ -115,13 +109,7 @@ def incident_new(request):
     if not request.user.practice_id:
         return _staff_elsewhere(request)
     practice = request.user.practice
-    if request.method == "POST" and (
-        refused := _rate_refusal(
-            request,
-            ("changes", settings.PORTAL_ACTION_RATE_LIMIT, 1),
-            ("files", settings.UPLOAD_RATE_LIMIT, len(request.FILES.getlist("files"))),
-        )
-    ):
+    if request.method == "POST" and (refused := _action_limit(request, _files_limit(request))):
         messages.error(request, refused)
         form = IncidentForm(initial=request.POST.dict(), practice=practice)  # unchecked: nothing was sent
         return render(request, "incidents/new.html", {"form": form}, status=429)
@@ -148,7 +136,6 @@ def incident_new(request):
             "progress checks. We have emailed it to you as well.",
         )
         return redirect(incident)
-    # A refused submission answers 400, with the form and its errors (and everything typed) shown again.
     return render(request, "incidents/new.html", {"form": form}, status=400 if form.is_bound else 200)
 
 
@@ -159,31 +146,28 @@ def _initial_for(user):
 
 def _latest_question(incident):
     """The desk's question that put the incident in awaiting-customer: the last such status event."""
-    return (
-        incident.events.filter(
-            public=True, kind=TimelineEvent.Kind.STATUS, new_value=Status.AWAITING_CUSTOMER
-        )
-        .order_by("-created_at", "-id")
-        .first()
-    )
+    questions = incident.events.filter(kind=TimelineEvent.Kind.STATUS, new_value=Status.AWAITING_CUSTOMER)
+    return questions.filter(public=True).last()  # by the events' ordering: created_at, id
+
+
+def newest_page(newest_first, number, size):
+    """Page `number` (1: the newest) of `size` rows, and whether older rows exist: one query and no count,
+    so that a page never grows with the number of rows."""
+    start = (number - 1) * size
+    rows = list(newest_first[start : start + size + 1])
+    return rows[:size], len(rows) > size
 
 
 def _timeline(incident, page):
-    """One page of the practice's view of the timeline, oldest first within it, and whether earlier
-    entries exist: a page never grows with the number of entries (one query, no count)."""
+    """One page of the practice's view of the timeline, oldest first within it."""
     newest_first = (
         incident.events.filter(public=True)
         .order_by("-created_at", "-id")
         .select_related("actor")
         .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
     )
-    start = (page - 1) * TIMELINE_PAGE_SIZE
-    rows = list(newest_first[start : start + TIMELINE_PAGE_SIZE + 1])
-    return {
-        "entries": rows[:TIMELINE_PAGE_SIZE][::-1],
-        "page": page,
-        "has_earlier": len(rows) > TIMELINE_PAGE_SIZE,
-    }
+    entries, has_earlier = newest_page(newest_first, page, TIMELINE_PAGE_SIZE)
+    return {"entries": entries[::-1], "page": page, "has_earlier": has_earlier}
 
 
 def _unbound_forms(typed=None):
@@ -237,11 +221,7 @@ def _too_many(request, incident, message):
 @require_POST
 def add_note(request, reference):
     incident = get_incident_for_user(request, reference)
-    if refused := _rate_refusal(
-        request,
-        ("notes", settings.NOTE_RATE_LIMIT, 1),
-        ("files", settings.UPLOAD_RATE_LIMIT, len(request.FILES.getlist("files"))),
-    ):
+    if refused := _rate_refusal(request, ("notes", settings.NOTE_RATE_LIMIT, 1), _files_limit(request)):
         return _too_many(request, incident, refused)
     form = NoteForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -317,28 +297,19 @@ def act_with_reason(request, reference, *, prefix, service, done):
     return redirect(incident)
 
 
-@login_required
-@require_POST
-def reject_resolution(request, reference):
-    return act_with_reason(
-        request,
-        reference,
-        prefix="reject",
-        service=services.incident_reject,
-        done="{reference} is reopened and the Service Desk will investigate again.",
-    )
+def _reason_view(prefix, service, done):
+    @login_required
+    @require_POST
+    def view(request, reference):
+        return act_with_reason(request, reference, prefix=prefix, service=service, done=done)
+
+    return view
 
 
-@login_required
-@require_POST
-def close_incident(request, reference):
-    return act_with_reason(
-        request,
-        reference,
-        prefix="close",
-        service=services.incident_close_not_relevant,
-        done="{reference} is closed.",
-    )
+reject_resolution = _reason_view(
+    "reject", services.incident_reject, "{reference} is reopened and the Service Desk will investigate again."
+)
+close_incident = _reason_view("close", services.incident_close_not_relevant, "{reference} is closed.")
 
 
 @login_required

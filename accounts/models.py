@@ -55,17 +55,13 @@ class SupportCalendar(models.Model):
         hours = {}
         for span in self.hours.all():
             hours.setdefault(span.weekday, []).append((span.opens, span.closes))
-        closed_on = tuple(
-            region
-            for region, closed in (
-                ("england", self.closed_on_english_holidays),
-                ("ireland", self.closed_on_irish_holidays),
-            )
-            if closed
-        )
-        return Calendar(
-            hours={day: tuple(sorted(spans)) for day, spans in hours.items()}, closed_on=closed_on
-        )
+        closed_on = []
+        if self.closed_on_english_holidays:
+            closed_on.append("england")
+        if self.closed_on_irish_holidays:
+            closed_on.append("ireland")
+        hours = {day: tuple(sorted(spans)) for day, spans in hours.items()}
+        return Calendar(hours=hours, closed_on=tuple(closed_on))
 
 
 class Weekday(models.IntegerChoices):
@@ -190,10 +186,7 @@ class UserManager(BaseUserManager):
 
 
 class User(AbstractUser):
-    """A person who signs in with their email address.
-
-    Practice staff have a practice; service-desk agents, team leaders and managers do not.
-    """
+    """A person who signs in with their email address; practice staff have a practice, desk staff do not."""
 
     username = None
     first_name = None

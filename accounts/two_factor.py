@@ -62,8 +62,7 @@ def _verified_device(user, code):
     """
     with transaction.atomic():
         totp = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
-        allowed = totp is None or totp.verify_is_allowed()[0]
-        if not allowed:
+        if totp is not None and not totp.verify_is_allowed()[0]:
             raise _Throttled
         if totp and code.isdigit() and len(code) == 6 and totp.verify_token(code):
             return totp

@@ -70,11 +70,8 @@ def register_done(request):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
-    """Django's reset request, limited per address (flooding) and per email address (mail bombing).
-
-    Over the per-email limit the page says what it always says and sends nothing, so the limit reveals
-    nothing about which addresses have accounts.
-    """
+    """Django's reset request, limited per address (flooding) and per email address (mail bombing). Over
+    the per-email limit the page says what it always says and sends nothing, revealing no accounts."""
 
     form_class = PasswordResetForm  # queues the emails; their links are built from SITE_URL
 

@@ -1,6 +1,5 @@
 """The escalation ladder: escalating and de-escalating by hand, the automatic sweep on missed SLA targets,
-and the queues of the staff on the ladder. Reads and writes for escalation live here; the SLA clocks
-themselves live with the incident (incidents/sla.py)."""
+and the queues of the staff on the ladder. The SLA clocks live with the incident (incidents/sla.py)."""
 
 from datetime import timedelta
 
@@ -39,16 +38,12 @@ def _lock(incident_id):
     return Incident.objects.select_for_update().get(pk=incident_id)
 
 
-def _may_escalate(incident, actor):
-    if not (actor.is_staff or actor.practice_id == incident.practice_id):
-        raise InvalidTransition("Only the Service Desk or the incident's practice can escalate it.")
-
-
 @transaction.atomic
 def incident_escalate(incident, *, actor, reason):
     """Move the incident one rung up the ladder (asked for by the practice, or by desk staff), with a
     reason on the timeline; the new level's contacts are emailed."""
-    _may_escalate(incident, actor)
+    if not (actor.is_staff or actor.practice_id == incident.practice_id):
+        raise InvalidTransition("Only the Service Desk or the incident's practice can escalate it.")
     reason = (reason or "").strip()
     if not reason:
         raise InvalidTransition("Please give a reason for the escalation.")
@@ -121,11 +116,8 @@ def _due_level(incident, ladder, elapsed):
 
 
 def _missed_target(incident, now):
-    """The SLA target that has passed unmet at `now`: "response", "resolution" or None.
-
-    A response is missed if its due time has passed with none given by then (none yet, or a late one); a
-    resolution is missed if its due time has passed, which it can only while the clock runs (a paused
-    clock has no due time)."""
+    """The SLA target that has passed unmet at `now`: "response", "resolution" or None. A paused clock has no
+    resolution due time, so a resolution is missed only while the clock runs."""
     due = incident.response_due_at
     if due is not None and due <= now and (incident.responded_at is None or incident.responded_at > due):
         return "response"
@@ -143,11 +135,10 @@ def _missed_any_target(now):
 
 
 def escalate_overdue(now=None):
-    """Escalate every open incident that has missed an SLA target (response or resolution) to the highest
-    level whose threshold for its severity its clock has run past, and at least to the first rung. An
-    incident that has missed no target is not escalated automatically, whatever the thresholds: a response
-    target met never escalates. Safe to run twice or at once on several workers: each incident is
-    re-read under a row lock and moved only if it is still below its due level. Returns how many moved."""
+    """Escalate every open incident that has missed an SLA target to the highest level whose threshold for
+    its severity its clock has run past, and at least to the first rung; returns how many moved. Safe to
+    run twice or at once on several workers: each incident is re-read under a row lock and moved only if
+    it is still below its due level."""
     now = now or timezone.now()
     per_practice = {}  # practice id -> (ladder, calendar): read once per practice, not per incident
     candidates = Incident.objects.filter(_missed_any_target(now), status__in=CLOCK_RUNS)

@@ -103,8 +103,5 @@ class RegistrationForm(NoNHSNumbersMixin):
             ) from None
         return code
 
-    def clean_email(self):
-        return self.cleaned_data["email"].strip().lower()
-
     def clean_full_name(self):
         return " ".join(self.cleaned_data["full_name"].split())

@@ -21,8 +21,6 @@ from servicedesk.outbox import queue_on_commit
 
 from .models import EscalationLevel
 
-# --- The ladder ----------------------------------------------------------------------------------------
-
 
 def ladder_for(contract):
     """The levels that apply to a contract, lowest first: the managed-service rung only if it has one."""
@@ -93,9 +91,6 @@ def _move(incident, level, actor, reason, kind):
     template = "incident_escalated" if kind == TimelineEvent.Kind.ESCALATED else "incident_deescalated"
     queue_on_commit(send_incident_email, incident.pk, template, "escalation" if level else "desk", event.pk)
     return incident
-
-
-# --- Automatic escalation ------------------------------------------------------------------------------
 
 
 def _elapsed(incident, now, calendar):
@@ -207,10 +202,8 @@ def escalation_queue(user, now=None):
         contract = incident.practice.contract
         calendar = calendars.get(contract.support_calendar_id, standard) if contract else standard
         incident.support_minutes_left = _minutes_left(incident.resolution_due_at, now, calendar)
-    paused_last = 10**9
-    incidents.sort(
-        key=lambda i: (i.severity, paused_last if i.support_minutes_left is None else i.support_minutes_left)
-    )
+    # Paused clocks last within their severity.
+    incidents.sort(key=lambda i: (i.severity, i.support_minutes_left is None, i.support_minutes_left or 0))
     return incidents
 
 

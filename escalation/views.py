@@ -21,9 +21,8 @@ def _require_ladder_staff(request):
 def queue(request):
     _require_ladder_staff(request)
     levels = list(request.user.escalation_levels.order_by("position"))
-    return render(
-        request, "escalation/queue.html", {"incidents": escalation_queue(request.user), "levels": levels}
-    )
+    context = {"incidents": escalation_queue(request.user), "levels": levels}
+    return render(request, "escalation/queue.html", context)
 
 
 @login_required

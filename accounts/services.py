@@ -15,12 +15,9 @@ class AccountRequestError(Exception):
 
 
 def account_request_submit(*, practice, full_name, email, phone, job_role):
-    """Record a request for a portal account.
-
-    An email that already has an account or an open request gets no second request, and the caller
-    shows the same acknowledgement either way, so the form reveals nothing about who is registered.
-    Returns the new request, or None when nothing was recorded.
-    """
+    """Record a request for a portal account; None when nothing was recorded. An email that already has an
+    account or an open request gets no second request, and the caller shows the same acknowledgement
+    either way, so the form reveals nothing about who is registered."""
     email = login_identity(email)
     if User.objects.filter(email__iexact=email).exists():
         return None
@@ -50,10 +47,8 @@ def _record_decision(req, status, actor, **fields):
 
 
 def account_request_approve(account_request, *, actor):
-    """Create the user for a pending request and email them a one-time link to set a password.
-
-    No password is ever sent: the user has an unusable password until they follow the link.
-    """
+    """Create the user for a pending request and email them a one-time link to set a password (no password
+    is ever sent)."""
     with transaction.atomic():
         req = _lock_pending(account_request)
         if User.objects.filter(email__iexact=req.email).exists():

@@ -63,11 +63,9 @@ def draw(customers, size, seed):
 
 
 def sample_month(month, *, seed=None, dry_run=False):
-    """Draw the round for closures in `month` (any date in it), or return the round already drawn.
-
-    Running it again, or twice at once, gives the same round: the month is unique in the database, and
-    a run that waited for another reads the round that one drew. With `dry_run`, nothing is saved.
-    """
+    """Draw the round for closures in `month` (any date in it), or return the round already drawn; with
+    `dry_run`, nothing is saved. Running it again, or twice at once, gives the same round: the month is
+    unique in the database, and a run that waited for another reads the round that one drew."""
     month = month.replace(day=1)
     if dry_run:
         return _already_drawn(month) or _draw_round(month, seed)[:2]
@@ -183,11 +181,9 @@ class AlreadyAnswered(Exception):
 
 
 def survey_answer(invitation, answers, *, nhs_override=False):
-    """Record a customer's answers to an invitation: (question, score, yes, text) each, all or none.
-
-    Raises AlreadyAnswered if a response exists (the database holds one per invitation, so two submissions
-    at once cannot both land). An answer proves an interrupted send did arrive, so it is marked sent.
-    """
+    """Record a customer's answers to an invitation, (question, score, yes, text) each, all or none. Raises
+    AlreadyAnswered if a response exists (the database holds one per invitation, so two submissions at
+    once cannot both land). An answer proves an interrupted send did arrive, so it is marked sent."""
     try:
         with transaction.atomic():
             response = Response.objects.create(invitation=invitation, nhs_override=nhs_override)

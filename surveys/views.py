@@ -14,11 +14,9 @@ from .services import AlreadyAnswered, survey_answer
 
 
 def _get_invitation_for_token(token):
-    """The one place that decides what a survey link opens: (invitation or None, page to show instead).
-
-    A link opens only if its invitation was sent (or its send began), has not expired and has not been
-    answered. Unknown tokens answer 404; used and expired links 410, each with a page that says why.
-    """
+    """(invitation or None, page to show instead): a link opens only if its invitation was sent (or its send
+    began), has not expired and has not been answered. Unknown tokens answer 404; used and expired links
+    410, each with a page that says why."""
     invitation = (
         Invitation.objects.select_related("incident__product", "round", "response")
         .filter(token=token, claimed_at__isnull=False)

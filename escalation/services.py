@@ -48,12 +48,9 @@ def incident_escalate(incident, *, actor, reason):
     locked = _lock(incident.pk)
     if locked.status == Status.CLOSED:
         raise InvalidTransition(f"{locked.reference} is closed.")
+    current = locked.escalation_level
     ladder = ladder_for(locked.practice.contract)
-    above = [
-        level
-        for level in ladder
-        if locked.escalation_level is None or level.position > locked.escalation_level.position
-    ]
+    above = [level for level in ladder if current is None or level.position > current.position]
     if not above:
         raise InvalidTransition(f"{locked.reference} is already at the top of the escalation ladder.")
     return _move(locked, above[0], actor, reason, TimelineEvent.Kind.ESCALATED)
@@ -70,11 +67,8 @@ def incident_deescalate(incident, *, actor, reason):
     locked = _lock(incident.pk)
     if locked.escalation_level is None:
         raise InvalidTransition(f"{locked.reference} is not escalated.")
-    below = [
-        level
-        for level in ladder_for(locked.practice.contract)
-        if level.position < locked.escalation_level.position
-    ]
+    current = locked.escalation_level.position
+    below = [level for level in ladder_for(locked.practice.contract) if level.position < current]
     return _move(locked, below[-1] if below else None, actor, reason, TimelineEvent.Kind.DEESCALATED)
 
 

@@ -1,9 +1,8 @@
 """The staff second factor: enrol an authenticator app once, then confirm a code at each sign-in.
-
 django-otp keeps the devices (a TOTP device for the app, a static device for ten backup codes) and marks
 the session verified (`otp_login`); servicedesk.lib.middleware.StaffSecondFactorMiddleware sends staff
 here until it is. A lost phone: an administrator deletes the user's devices in admin (*TOTP devices*),
-and the user enrols again at their next sign-in. The user is emailed whenever a second factor is set up.
+and the user enrols again at their next sign-in.
 """
 
 from base64 import b32encode

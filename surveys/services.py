@@ -144,9 +144,8 @@ def send_invitation(invitation_id):
     invitation stays claimed without `sent_at`: admin shows it as interrupted and staff may send it again.
     """
     now = timezone.now()
-    expires_at = now + timedelta(days=settings.SURVEY_LINK_DAYS)
     claimed = Invitation.objects.filter(pk=invitation_id, claimed_at__isnull=True).update(
-        claimed_at=now, expires_at=expires_at
+        claimed_at=now, expires_at=now + timedelta(days=settings.SURVEY_LINK_DAYS)
     )
     if not claimed:
         return False
@@ -154,8 +153,7 @@ def send_invitation(invitation_id):
         pk=invitation_id
     )
     try:
-        questions = Question.objects.filter(active=True).count()
-        context = {"invitation": invitation, "question_count": questions}
+        context = {"invitation": invitation, "question_count": Question.objects.filter(active=True).count()}
         send_templated_email("survey_invitation", [invitation.customer.email], context)
     except (SMTPException, OSError):
         Invitation.objects.filter(pk=invitation_id, sent_at__isnull=True).update(

@@ -33,7 +33,6 @@ class SiteAdmin(admin.ModelAdmin):
     """Registered so that agents can search sites by practice when logging an incident."""
 
     list_display = ["name", "practice", "is_main"]
-    list_select_related = ["practice"]
     search_fields = ["name", "practice__name", "=practice__practice_id"]
 
     def get_queryset(self, request):

@@ -44,11 +44,8 @@ class StaffLoginForm(SignInIdentityMixin, AdminAuthenticationForm):
 
 
 class PasswordResetForm(DjangoPasswordResetForm):
-    """Also reaches approved users who have not set a password yet (their first link expired or was lost).
-
-    Django's own form skips users without a usable password, because elsewhere those may sign in by
-    other means; here every account signs in with a password, so any active account may have a link.
-    """
+    """Also reaches approved users who have not set a password yet (their first link expired or was lost):
+    Django's skips users without a usable password, but here every account signs in with a password."""
 
     def get_users(self, email):
         # The account whose stored address is the typed one's identity, exactly (as at sign-in): a
@@ -105,9 +102,6 @@ class RegistrationForm(NoNHSNumbersMixin):
                 f"on {settings.SERVICE_DESK['phone']}."
             ) from None
         return code
-
-    def clean_email(self):
-        return self.cleaned_data["email"].strip().lower()
 
     def clean_full_name(self):
         return " ".join(self.cleaned_data["full_name"].split())

@@ -55,32 +55,21 @@ class SupportCalendar(models.Model):
         hours = {}
         for span in self.hours.all():
             hours.setdefault(span.weekday, []).append((span.opens, span.closes))
-        closed_on = tuple(
-            region
-            for region, closed in (
-                ("england", self.closed_on_english_holidays),
-                ("ireland", self.closed_on_irish_holidays),
-            )
-            if closed
-        )
-        return Calendar(
-            hours={day: tuple(sorted(spans)) for day, spans in hours.items()}, closed_on=closed_on
-        )
+        closed_on = []
+        if self.closed_on_english_holidays:
+            closed_on.append("england")
+        if self.closed_on_irish_holidays:
+            closed_on.append("ireland")
+        hours = {day: tuple(sorted(spans)) for day, spans in hours.items()}
+        return Calendar(hours=hours, closed_on=tuple(closed_on))
 
 
-class Weekday(models.IntegerChoices):
-    MONDAY = 0, "Monday"
-    TUESDAY = 1, "Tuesday"
-    WEDNESDAY = 2, "Wednesday"
-    THURSDAY = 3, "Thursday"
-    FRIDAY = 4, "Friday"
-    SATURDAY = 5, "Saturday"
-    SUNDAY = 6, "Sunday"
+WEEKDAYS = list(enumerate(["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]))
 
 
 class SupportHours(models.Model):
     calendar = models.ForeignKey(SupportCalendar, on_delete=models.CASCADE, related_name="hours")
-    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    weekday = models.PositiveSmallIntegerField(choices=WEEKDAYS)
     opens = models.TimeField()
     closes = models.TimeField(help_text="00:00 means midnight at the end of the day.")
 
@@ -165,18 +154,13 @@ class Site(models.Model):
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
-    def _create_user(self, email, password, **extra_fields):
+    def create_user(self, email, password=None, **extra_fields):
         if not email:
             raise ValueError("An email address is required.")
         user = self.model(email=login_identity(email), **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
-
-    def create_user(self, email, password=None, **extra_fields):
-        extra_fields.setdefault("is_staff", False)
-        extra_fields.setdefault("is_superuser", False)
-        return self._create_user(email, password, **extra_fields)
 
     def get_by_natural_key(self, username):
         # Addresses are stored as their identity: the exact match finds the account the lockout names,
@@ -186,14 +170,11 @@ class UserManager(BaseUserManager):
     def create_superuser(self, email, password=None, **extra_fields):
         extra_fields.setdefault("is_staff", True)
         extra_fields.setdefault("is_superuser", True)
-        return self._create_user(email, password, **extra_fields)
+        return self.create_user(email, password, **extra_fields)
 
 
 class User(AbstractUser):
-    """A person who signs in with their email address.
-
-    Practice staff have a practice; service-desk agents, team leaders and managers do not.
-    """
+    """A person who signs in with their email address; practice staff have a practice, desk staff do not."""
 
     username = None
     first_name = None

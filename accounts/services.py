@@ -15,12 +15,9 @@ class AccountRequestError(Exception):
 
 
 def account_request_submit(*, practice, full_name, email, phone, job_role):
-    """Record a request for a portal account.
-
-    An email that already has an account or an open request gets no second request, and the caller
-    shows the same acknowledgement either way, so the form reveals nothing about who is registered.
-    Returns the new request, or None when nothing was recorded.
-    """
+    """Record a request for a portal account; None when nothing was recorded. An email that already has an
+    account or an open request gets no second request, and the caller shows the same acknowledgement
+    either way, so the form reveals nothing about who is registered."""
     email = login_identity(email)
     if User.objects.filter(email__iexact=email).exists():
         return None
@@ -33,17 +30,27 @@ def account_request_submit(*, practice, full_name, email, phone, job_role):
         return None
 
 
-def account_request_approve(account_request, *, actor):
-    """Create the user for a pending request and email them a one-time link to set a password.
+def _lock_pending(account_request):
+    req = AccountRequest.objects.select_for_update().get(pk=account_request.pk)
+    if req.status != AccountRequest.Status.PENDING:
+        raise AccountRequestError(
+            f"The request from {req.email} was already {req.get_status_display().lower()}."
+        )
+    return req
 
-    No password is ever sent: the user has an unusable password until they follow the link.
-    """
+
+def _record_decision(req, status, actor, **fields):
+    fields.update(status=status, decided_at=timezone.now(), decided_by=actor)
+    for name, value in fields.items():
+        setattr(req, name, value)
+    req.save(update_fields=list(fields))
+
+
+def account_request_approve(account_request, *, actor):
+    """Create the user for a pending request and email them a one-time link to set a password (no password
+    is ever sent)."""
     with transaction.atomic():
-        req = AccountRequest.objects.select_for_update().get(pk=account_request.pk)
-        if req.status != AccountRequest.Status.PENDING:
-            raise AccountRequestError(
-                f"The request from {req.email} was already {req.get_status_display().lower()}."
-            )
+        req = _lock_pending(account_request)
         if User.objects.filter(email__iexact=req.email).exists():
             raise AccountRequestError(f"An account for {req.email} already exists.")
         user = User(
@@ -55,11 +62,7 @@ def account_request_approve(account_request, *, actor):
         )
         user.set_unusable_password()
         user.save()
-        req.status = AccountRequest.Status.APPROVED
-        req.decided_at = timezone.now()
-        req.decided_by = actor
-        req.user = user
-        req.save(update_fields=["status", "decided_at", "decided_by", "user"])
+        _record_decision(req, AccountRequest.Status.APPROVED, actor, user=user)
         queue_on_commit(send_set_password_email, user.pk)
     return user
 
@@ -67,16 +70,8 @@ def account_request_approve(account_request, *, actor):
 def account_request_reject(account_request, *, actor, reason=""):
     """Refuse a pending request and tell the requester, with the agent's reason."""
     with transaction.atomic():
-        req = AccountRequest.objects.select_for_update().get(pk=account_request.pk)
-        if req.status != AccountRequest.Status.PENDING:
-            raise AccountRequestError(
-                f"The request from {req.email} was already {req.get_status_display().lower()}."
-            )
-        req.status = AccountRequest.Status.REJECTED
-        req.decided_at = timezone.now()
-        req.decided_by = actor
-        req.rejection_reason = reason
-        req.save(update_fields=["status", "decided_at", "decided_by", "rejection_reason"])
+        req = _lock_pending(account_request)
+        _record_decision(req, AccountRequest.Status.REJECTED, actor, rejection_reason=reason)
         queue_on_commit(send_account_rejected_email, req.pk)
     return req
 

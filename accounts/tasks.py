@@ -19,17 +19,13 @@ def one_time_link(user, url_name):
     return settings.SITE_URL + reverse(url_name, kwargs={"uidb64": uidb64, "token": token})
 
 
-def set_password_url(user):
-    return one_time_link(user, "set_password")
-
-
 @shared_task(**EMAIL_TASK_OPTIONS)
 def send_set_password_email(user_id):
     """Email an approved user the one-time link that lets them choose their password."""
     user = User.objects.select_related("practice").get(pk=user_id)
     context = {
         "user": user,
-        "set_password_url": set_password_url(user),
+        "set_password_url": one_time_link(user, "set_password"),
         "valid_days": settings.PASSWORD_RESET_TIMEOUT // 86400,
     }
     send_templated_email("account_approved", [user.email], context)

@@ -1,15 +1,7 @@
-"""Login throttling: django-axes' lockout of one identity from one address, and a ceiling per address.
-
-django-axes records each failed sign-in (AccessAttempt: identity, client address, browser, count) and
-refuses an identity from an address once it has AXES_FAILURE_LIMIT failures within the cool-off, before the
-password is even checked, so the refusal says nothing about the password. The settings point it here for:
-
-- the identity it counts (AXES_USERNAME_CALLABLE): accounts.identity.login_identity, as the user lookup
-  reads it, so that no way of typing an address gets fresh guesses;
-- a ceiling per client address (AXES_HANDLER): once the failures from one address, across all
-  identities, reach LOGIN_ADDRESS_FAILURE_LIMIT within the cool-off, every sign-in from that address is
-  refused, the right password included (credential stuffing). Successful sign-ins never count;
-- the page for a refusal (AXES_LOCKOUT_CALLABLE), which says which of the two applies.
+"""Login throttling: django-axes' lockout of one identity from one address (AXES_FAILURE_LIMIT failures
+within the cool-off, refused before the password is checked), and a ceiling per client address: once the
+failures from one address, across all identities, reach LOGIN_ADDRESS_FAILURE_LIMIT, every sign-in from it
+is refused, the right password included (credential stuffing). Successful sign-ins never count.
 """
 
 from axes.attempts import get_cool_off_threshold
@@ -32,7 +24,8 @@ NHS_NUMBER_STAND_IN = "(an address holding an NHS number)"  # kept instead of su
 
 
 def axes_username(request, credentials):
-    """AXES_USERNAME_CALLABLE: the identity that failures are counted against and lockouts name."""
+    """AXES_USERNAME_CALLABLE: the identity as the user lookup reads it, so no way of typing an address gets
+    fresh guesses."""
     field = settings.AXES_USERNAME_FORM_FIELD
     typed = credentials.get(field) if credentials else request.POST.get(field)
     if typed is None:

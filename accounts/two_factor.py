@@ -1,9 +1,8 @@
 """The staff second factor: enrol an authenticator app once, then confirm a code at each sign-in.
-
 django-otp keeps the devices (a TOTP device for the app, a static device for ten backup codes) and marks
 the session verified (`otp_login`); servicedesk.lib.middleware.StaffSecondFactorMiddleware sends staff
 here until it is. A lost phone: an administrator deletes the user's devices in admin (*TOTP devices*),
-and the user enrols again at their next sign-in. The user is emailed whenever a second factor is set up.
+and the user enrols again at their next sign-in.
 """
 
 from base64 import b32encode
@@ -62,8 +61,7 @@ def _verified_device(user, code):
     """
     with transaction.atomic():
         totp = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
-        allowed = totp is None or totp.verify_is_allowed()[0]
-        if not allowed:
+        if totp is not None and not totp.verify_is_allowed()[0]:
             raise _Throttled
         if totp and code.isdigit() and len(code) == 6 and totp.verify_token(code):
             return totp
@@ -123,33 +121,30 @@ def two_factor(request):
     enrolling = not TOTPDevice.objects.filter(user=user, confirmed=True).exists()
     pending = _enrolment_device(request) if enrolling else None
     form = OneTimeCodeForm(request.POST if request.method == "POST" else None)
-    status = 200
-    if form.is_bound:
-        status = 400
-        if form.is_valid():
-            code = form.cleaned_data["code"]
-            try:
-                if enrolling:
-                    device = pending if _code_matches(pending, code) else None
-                else:
-                    device = _verified_device(user, code)
-            except _Throttled:
-                form.add_error("code", "Too many wrong codes. Wait a few minutes, then try the newest code.")
+    if form.is_valid():
+        code = form.cleaned_data["code"]
+        try:
+            if enrolling:
+                device = pending if _code_matches(pending, code) else None
             else:
-                if device is not None:
-                    backup_codes = _enrol(request, device) if enrolling else None
-                    otp_login(request, device)
-                    if backup_codes:
-                        context = {"codes": backup_codes, "next": next_url}
-                        return render(request, "accounts/two_factor_backup_codes.html", context)
-                    return redirect(next_url)
-                form.add_error(
-                    "code",
-                    "That code is not right. Enter the code your app shows now (they change every 30 "
-                    "seconds), and check that your phone's clock is set automatically.",
-                )
+                device = _verified_device(user, code)
+        except _Throttled:
+            form.add_error("code", "Too many wrong codes. Wait a few minutes, then try the newest code.")
+        else:
+            if device is not None:
+                backup_codes = _enrol(request, device) if enrolling else None
+                otp_login(request, device)
+                if backup_codes:
+                    context = {"codes": backup_codes, "next": next_url}
+                    return render(request, "accounts/two_factor_backup_codes.html", context)
+                return redirect(next_url)
+            form.add_error(
+                "code",
+                "That code is not right. Enter the code your app shows now (they change every 30 "
+                "seconds), and check that your phone's clock is set automatically.",
+            )
     context = {"form": form, "enrolling": enrolling, "next": next_url}
     if enrolling:
         context["qr_code"] = segno.make(pending.config_url, error="m").svg_data_uri(scale=5)
         context["secret"] = b32encode(unhexlify(pending.key)).decode()
-    return render(request, "accounts/two_factor.html", context, status=status)
+    return render(request, "accounts/two_factor.html", context, status=400 if form.is_bound else 200)

@@ -14,10 +14,8 @@ _RULES = (
 
 
 class HandbookPasswordValidator:
-    """At least one upper-case letter, one lower-case letter, one digit and one special character.
-
-    The minimum length of 8 is Django's MinimumLengthValidator, configured in settings.
-    """
+    """At least one upper-case letter, one lower-case letter, one digit and one special character (the
+    minimum length of 8 is Django's MinimumLengthValidator, configured in settings)."""
 
     def validate(self, password, user=None):
         missing = [(code, text) for pattern, code, text in _RULES if not pattern.search(password)]

@@ -1,6 +1,6 @@
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.messages.views import SuccessMessageMixin
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse_lazy
@@ -23,18 +23,13 @@ class LoginView(auth_views.LoginView):
         return super().get_default_redirect_url()
 
 
-class SetPasswordView(auth_views.PasswordResetConfirmView):
+class SetPasswordView(SuccessMessageMixin, auth_views.PasswordResetConfirmView):
     """The one-time link from the approval email: the new user chooses their first password."""
 
     template_name = "accounts/set_password.html"
     success_url = reverse_lazy("login")
     post_reset_login = False
-
-    def form_valid(self, form):
-        messages.success(
-            self.request, "Your password is set. Sign in with your email address and new password."
-        )
-        return super().form_valid(form)
+    success_message = "Your password is set. Sign in with your email address and new password."
 
 
 def _too_many_requests(request, reason):
@@ -70,11 +65,8 @@ def register_done(request):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
-    """Django's reset request, limited per address (flooding) and per email address (mail bombing).
-
-    Over the per-email limit the page says what it always says and sends nothing, so the limit reveals
-    nothing about which addresses have accounts.
-    """
+    """Django's reset request, limited per address (flooding) and per email address (mail bombing). Over
+    the per-email limit the page says what it always says and sends nothing, revealing no accounts."""
 
     form_class = PasswordResetForm  # queues the emails; their links are built from SITE_URL
 

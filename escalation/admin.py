@@ -24,22 +24,22 @@ class EscalationForm(NHSNumberGuardMixin):
     reason = forms.CharField(label="Reason (the practice sees it)", widget=forms.Textarea)
 
 
+def _with_reason(service):
+    return lambda incident, actor, form: service(incident, actor=actor, reason=form.cleaned_data["reason"])
+
+
 # The desk's buttons on an incident's change page (incidents/admin_actions.py).
 add_action(
     "escalate",
     "Escalate",
     EscalationForm,
-    lambda incident, actor, form: incident_escalate(
-        incident, actor=actor, reason=form.cleaned_data["reason"]
-    ),
+    _with_reason(incident_escalate),
     offered=lambda incident: incident.is_open,
 )
 add_action(
     "deescalate",
     "De-escalate",
     EscalationForm,
-    lambda incident, actor, form: incident_deescalate(
-        incident, actor=actor, reason=form.cleaned_data["reason"]
-    ),
+    _with_reason(incident_deescalate),
     offered=lambda incident: incident.escalation_level_id is not None,
 )

@@ -1,6 +1,5 @@
 """The escalation ladder: escalating and de-escalating by hand, the automatic sweep on missed SLA targets,
-and the queues of the staff on the ladder. Reads and writes for escalation live here; the SLA clocks
-themselves live with the incident (incidents/sla.py)."""
+and the queues of the staff on the ladder. The SLA clocks live with the incident (incidents/sla.py)."""
 
 from datetime import timedelta
 
@@ -22,8 +21,6 @@ from servicedesk.outbox import queue_on_commit
 
 from .models import EscalationLevel
 
-# --- The ladder ----------------------------------------------------------------------------------------
-
 
 def ladder_for(contract):
     """The levels that apply to a contract, lowest first: the managed-service rung only if it has one."""
@@ -39,28 +36,21 @@ def _lock(incident_id):
     return Incident.objects.select_for_update().get(pk=incident_id)
 
 
-def _may_escalate(incident, actor):
-    if not (actor.is_staff or actor.practice_id == incident.practice_id):
-        raise InvalidTransition("Only the Service Desk or the incident's practice can escalate it.")
-
-
 @transaction.atomic
 def incident_escalate(incident, *, actor, reason):
     """Move the incident one rung up the ladder (asked for by the practice, or by desk staff), with a
     reason on the timeline; the new level's contacts are emailed."""
-    _may_escalate(incident, actor)
+    if not (actor.is_staff or actor.practice_id == incident.practice_id):
+        raise InvalidTransition("Only the Service Desk or the incident's practice can escalate it.")
     reason = (reason or "").strip()
     if not reason:
         raise InvalidTransition("Please give a reason for the escalation.")
     locked = _lock(incident.pk)
     if locked.status == Status.CLOSED:
         raise InvalidTransition(f"{locked.reference} is closed.")
+    current = locked.escalation_level
     ladder = ladder_for(locked.practice.contract)
-    above = [
-        level
-        for level in ladder
-        if locked.escalation_level is None or level.position > locked.escalation_level.position
-    ]
+    above = [level for level in ladder if current is None or level.position > current.position]
     if not above:
         raise InvalidTransition(f"{locked.reference} is already at the top of the escalation ladder.")
     return _move(locked, above[0], actor, reason, TimelineEvent.Kind.ESCALATED)
@@ -77,11 +67,8 @@ def incident_deescalate(incident, *, actor, reason):
     locked = _lock(incident.pk)
     if locked.escalation_level is None:
         raise InvalidTransition(f"{locked.reference} is not escalated.")
-    below = [
-        level
-        for level in ladder_for(locked.practice.contract)
-        if level.position < locked.escalation_level.position
-    ]
+    current = locked.escalation_level.position
+    below = [level for level in ladder_for(locked.practice.contract) if level.position < current]
     return _move(locked, below[-1] if below else None, actor, reason, TimelineEvent.Kind.DEESCALATED)
 
 
@@ -98,9 +85,6 @@ def _move(incident, level, actor, reason, kind):
     template = "incident_escalated" if kind == TimelineEvent.Kind.ESCALATED else "incident_deescalated"
     queue_on_commit(send_incident_email, incident.pk, template, "escalation" if level else "desk", event.pk)
     return incident
-
-
-# --- Automatic escalation ------------------------------------------------------------------------------
 
 
 def _elapsed(incident, now, calendar):
@@ -121,11 +105,8 @@ def _due_level(incident, ladder, elapsed):
 
 
 def _missed_target(incident, now):
-    """The SLA target that has passed unmet at `now`: "response", "resolution" or None.
-
-    A response is missed if its due time has passed with none given by then (none yet, or a late one); a
-    resolution is missed if its due time has passed, which it can only while the clock runs (a paused
-    clock has no due time)."""
+    """The SLA target that has passed unmet at `now`: "response", "resolution" or None. A paused clock has no
+    resolution due time, so a resolution is missed only while the clock runs."""
     due = incident.response_due_at
     if due is not None and due <= now and (incident.responded_at is None or incident.responded_at > due):
         return "response"
@@ -143,11 +124,10 @@ def _missed_any_target(now):
 
 
 def escalate_overdue(now=None):
-    """Escalate every open incident that has missed an SLA target (response or resolution) to the highest
-    level whose threshold for its severity its clock has run past, and at least to the first rung. An
-    incident that has missed no target is not escalated automatically, whatever the thresholds: a response
-    target met never escalates. Safe to run twice or at once on several workers: each incident is
-    re-read under a row lock and moved only if it is still below its due level. Returns how many moved."""
+    """Escalate every open incident that has missed an SLA target to the highest level whose threshold for
+    its severity its clock has run past, and at least to the first rung; returns how many moved. Safe to
+    run twice or at once on several workers: each incident is re-read under a row lock and moved only if
+    it is still below its due level."""
     now = now or timezone.now()
     per_practice = {}  # practice id -> (ladder, calendar): read once per practice, not per incident
     candidates = Incident.objects.filter(_missed_any_target(now), status__in=CLOCK_RUNS)
@@ -216,10 +196,8 @@ def escalation_queue(user, now=None):
         contract = incident.practice.contract
         calendar = calendars.get(contract.support_calendar_id, standard) if contract else standard
         incident.support_minutes_left = _minutes_left(incident.resolution_due_at, now, calendar)
-    paused_last = 10**9
-    incidents.sort(
-        key=lambda i: (i.severity, paused_last if i.support_minutes_left is None else i.support_minutes_left)
-    )
+    # Paused clocks last within their severity.
+    incidents.sort(key=lambda i: (i.severity, i.support_minutes_left is None, i.support_minutes_left or 0))
     return incidents
 
 

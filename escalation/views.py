@@ -17,25 +17,19 @@ def _require_ladder_staff(request):
         raise PermissionDenied("The escalation queues are for the staff on the escalation ladder.")
 
 
-def _get_escalated_incident_for_user(request, pk):
-    """An incident at one of the user's levels, or 404."""
-    return get_object_or_404(Incident, pk=pk, escalation_level__contacts=request.user)
-
-
 @login_required
 def queue(request):
     _require_ladder_staff(request)
     levels = list(request.user.escalation_levels.order_by("position"))
-    return render(
-        request, "escalation/queue.html", {"incidents": escalation_queue(request.user), "levels": levels}
-    )
+    context = {"incidents": escalation_queue(request.user), "levels": levels}
+    return render(request, "escalation/queue.html", context)
 
 
 @login_required
 @require_POST
 def acknowledge(request, pk):
     _require_ladder_staff(request)
-    incident = _get_escalated_incident_for_user(request, pk)
+    incident = get_object_or_404(Incident, pk=pk, escalation_level__contacts=request.user)
     try:
         incident_acknowledge_escalation(incident, actor=request.user)
     except InvalidTransition as exc:

@@ -10,6 +10,11 @@ from .models import Invitation, Question, SurveyRound
 from .services import resend_interrupted
 
 
+def _annotation_column(name, description):
+    """A list column showing the queryset's annotation `name`, sortable by it."""
+    return admin.display(description=description, ordering=name)(lambda self, obj: getattr(obj, name))
+
+
 @admin.register(SurveyRound)
 class SurveyRoundAdmin(ReadOnlyAdmin):
     list_display = [
@@ -39,17 +44,9 @@ class SurveyRoundAdmin(ReadOnlyAdmin):
     def month_sampled(self, obj):
         return f"{obj.month:%B %Y}"
 
-    @admin.display(description="Invited", ordering="invited")
-    def invited(self, obj):
-        return obj.invited
-
-    @admin.display(description="Emails sent", ordering="sent")
-    def sent(self, obj):
-        return obj.sent
-
-    @admin.display(description="Responses", ordering="responses")
-    def responses(self, obj):
-        return obj.responses
+    invited = _annotation_column("invited", "Invited")
+    sent = _annotation_column("sent", "Emails sent")
+    responses = _annotation_column("responses", "Responses")
 
     @admin.display(description="Invitations")
     def invitations_link(self, obj):
@@ -60,25 +57,19 @@ class SurveyRoundAdmin(ReadOnlyAdmin):
 class SendStatusFilter(admin.SimpleListFilter):
     title = "email"
     parameter_name = "email"
+    statuses = {
+        "waiting": ("Not sent yet", Q(claimed_at__isnull=True)),
+        "interrupted": ("Send interrupted", Q(claimed_at__isnull=False, sent_at__isnull=True)),
+        "sent": ("Sent", Q(sent_at__isnull=False)),
+        "answered": ("Answered", Q(response__isnull=False)),
+    }
 
     def lookups(self, request, model_admin):
-        return [
-            ("waiting", "Not sent yet"),
-            ("interrupted", "Send interrupted"),
-            ("sent", "Sent"),
-            ("answered", "Answered"),
-        ]
+        return [(value, label) for value, (label, _) in self.statuses.items()]
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if value == "waiting":
-            return queryset.filter(claimed_at__isnull=True)
-        if value == "interrupted":
-            return queryset.filter(claimed_at__isnull=False, sent_at__isnull=True)
-        if value == "sent":
-            return queryset.filter(sent_at__isnull=False)
-        if value == "answered":
-            return queryset.filter(response__isnull=False)
+        if self.value() in self.statuses:
+            return queryset.filter(self.statuses[self.value()][1])
         return queryset
 
 
@@ -135,9 +126,7 @@ class QuestionAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(answer_count=Count("answers"))
 
-    @admin.display(description="Answers", ordering="answer_count")
-    def answer_count(self, obj):
-        return obj.answer_count
+    answer_count = _annotation_column("answer_count", "Answers")
 
     def get_readonly_fields(self, request, obj=None):
         # Once answered, a question's kind is fixed: the answers already given would no longer fit it.

@@ -13,6 +13,7 @@ SCORE_CHOICES = [
     ("5", "5 – excellent"),
 ]
 YES_NO_CHOICES = [("yes", "Yes"), ("no", "No")]
+CHOICES = {Question.Kind.SCORE: SCORE_CHOICES, Question.Kind.YES_NO: YES_NO_CHOICES}
 
 
 class SurveyForm(NHSNumberGuardMixin, forms.Form):
@@ -30,10 +31,10 @@ class SurveyForm(NHSNumberGuardMixin, forms.Form):
                 "required": question.required,
                 "help_text": escape(question.help_text),
             }
-            if question.kind == Question.Kind.SCORE:
-                fields[name] = forms.ChoiceField(choices=SCORE_CHOICES, widget=forms.RadioSelect, **common)
-            elif question.kind == Question.Kind.YES_NO:
-                fields[name] = forms.ChoiceField(choices=YES_NO_CHOICES, widget=forms.RadioSelect, **common)
+            if question.kind in CHOICES:
+                fields[name] = forms.ChoiceField(
+                    choices=CHOICES[question.kind], widget=forms.RadioSelect, **common
+                )
             else:
                 fields[name] = forms.CharField(
                     max_length=5000, widget=forms.Textarea(attrs={"rows": 4}), **common
@@ -55,21 +56,16 @@ class SurveyForm(NHSNumberGuardMixin, forms.Form):
                 yield question, None, None, value.strip()
 
 
+def _month_field(label):
+    widget = forms.DateInput(attrs={"type": "month", "class": "form-control"}, format="%Y-%m")
+    return forms.DateField(label=label, required=False, input_formats=["%Y-%m"], widget=widget)
+
+
 class ResultsFilterForm(forms.Form):
     """The results page's filters; anything else in the query string is ignored."""
 
-    start = forms.DateField(
-        label="From month",
-        required=False,
-        input_formats=["%Y-%m"],
-        widget=forms.DateInput(attrs={"type": "month", "class": "form-control"}, format="%Y-%m"),
-    )
-    end = forms.DateField(
-        label="To month",
-        required=False,
-        input_formats=["%Y-%m"],
-        widget=forms.DateInput(attrs={"type": "month", "class": "form-control"}, format="%Y-%m"),
-    )
+    start = _month_field("From month")
+    end = _month_field("To month")
 
     def clean(self):
         cleaned_data = super().clean()

@@ -40,10 +40,9 @@ def scored_questions():
     return list(Question.objects.filter(kind__in=[Question.Kind.SCORE, Question.Kind.YES_NO]))
 
 
-def summary(start=None, end=None, questions=None):
-    """{grouping: [row]}; a row has its label, invitations sent, responses, response rate and a cell per
-    question: the average score, or the share answering yes, with how many answered it."""
-    questions = scored_questions() if questions is None else questions
+def summary(start, end, questions):
+    """{grouping: [row]}; a row has its label, invitations sent, responses and a cell per question: the
+    average score, or the share answering yes, with how many answered it."""
     # Invited: the email went out, which an answer also proves.
     sent = Invitation.objects.filter(_in_range(start, end)).filter(
         Q(sent_at__isnull=False) | Q(response__isnull=False)
@@ -56,33 +55,19 @@ def summary(start=None, end=None, questions=None):
     for grouping, (_, key) in GROUPINGS.items():
         rows = {}
         for row in sent.values(key).annotate(sent=Count("pk"), responses=Count("response")).order_by(key):
-            rows[row[key]] = {
-                "label": _label(grouping, row[key]),
-                "sent": row["sent"],
-                "responses": row["responses"],
-                "rate": row["responses"] / row["sent"],
-                "cells": {},
-            }
+            rows[row[key]] = {**row, "label": _label(grouping, row[key]), "cells": {}}
         answer_key = f"response__invitation__{key}"
         per_question = answers.values(answer_key, "question_id").annotate(
-            answered=Count("pk"),
-            score_total=Sum("score"),
-            yes=Count("pk", filter=Q(yes=True)),
+            answered=Count("pk"), score_total=Sum("score"), yes=Count("pk", filter=Q(yes=True))
         )
         for row in per_question.order_by():
             target = rows.get(row[answer_key])
             if target is None or not row["answered"]:
                 continue
             question = by_pk[row["question_id"]]
-            if question.kind == Question.Kind.SCORE:
-                value = row["score_total"] / row["answered"]
-            else:
-                value = row["yes"] / row["answered"]
-            target["cells"][question.pk] = {
-                "value": value,
-                "answered": row["answered"],
-                "kind": question.kind,
-            }
+            total = row["score_total"] if question.kind == Question.Kind.SCORE else row["yes"]
+            cell = {"value": total / row["answered"], "answered": row["answered"], "kind": question.kind}
+            target["cells"][question.pk] = cell
         tables[grouping] = [
             {**row, "cells": [row["cells"].get(q.pk) for q in questions]} for row in rows.values()
         ]

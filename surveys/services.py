@@ -1,12 +1,7 @@
-"""The monthly customer-satisfaction draw (issue 5's rule, exactly).
-
-- The round for closures in calendar month M (Europe/London) is dated the 1st of month M+1.
-- Population: the distinct customers (incident reporters) with at least one incident closed in M.
-- Nobody is invited in two rounds less than six months apart, whichever is drawn first: a customer
-  invited in a round dated d is not eligible for any other round dated after d - 6 months and before
-  d + 6 months. Rounds may be drawn out of order (by hand, or catching up after an outage), so a draw
-  looks at the rounds on both sides of its own date.
-- Sample: 25% of the population, rounded up, drawn uniformly from the eligible (all if fewer).
+"""The monthly customer-satisfaction draw: the round for closures in calendar month M (Europe/London),
+dated the 1st of M+1, invites 25% of the customers with an incident closed in M (rounded up), drawn from
+those not invited in another round less than six months before or after it. Rounds may be drawn out of
+order (by hand, or catching up after an outage), so a draw looks at the rounds on both sides of its own.
 """
 
 import math
@@ -46,17 +41,7 @@ def _closed_in(month):
 
 def last_closed_incidents(month):
     """{customer id: id of their last incident closed in `month`}: the incident their survey asks about."""
-    last = {}
-    for reporter_id, incident_id in (
-        _closed_in(month).order_by("closed_at", "pk").values_list("reporter_id", "pk")
-    ):
-        last[reporter_id] = incident_id
-    return last
-
-
-def population(month):
-    """Ids of the customers with an incident closed in `month` (a date on its first day), in order."""
-    return sorted(last_closed_incidents(month))
+    return dict(_closed_in(month).order_by("closed_at", "pk").values_list("reporter_id", "pk"))
 
 
 def eligible(customers, round_date):
@@ -78,11 +63,9 @@ def draw(customers, size, seed):
 
 
 def sample_month(month, *, seed=None, dry_run=False):
-    """Draw the round for closures in `month` (any date in it), or return the round already drawn.
-
-    Running it again, or twice at once, gives the same round: the month is unique in the database, and
-    a run that waited for another reads the round that one drew. With `dry_run`, nothing is saved.
-    """
+    """Draw the round for closures in `month` (any date in it), or return the round already drawn; with
+    `dry_run`, nothing is saved. Running it again, or twice at once, gives the same round: the month is
+    unique in the database, and a run that waited for another reads the round that one drew."""
     month = month.replace(day=1)
     if dry_run:
         return _already_drawn(month) or _draw_round(month, seed)[:2]
@@ -126,13 +109,11 @@ def _draw_round(month, seed):
 
 
 def _take_turns():
-    """Draws take turns, each until its transaction ends. A draw reads the invitations of the rounds on
-    both sides of its own, so two draws of different months at once could each read before the other
-    wrote, and invite someone twice within six months.
+    """Draws take turns, each until its transaction ends: a draw reads the invitations of the rounds on
+    both sides of its own, so two draws of different months at once could each invite someone twice.
 
-    On PostgreSQL, a lock on the rounds' table that draws (and other writes of rounds) wait for, and
-    readers do not. SQLite, the embedded default, lets only one transaction write at a time anyway: a
-    second draw at once fails with "database is locked" and invites nobody; run it again."""
+    On PostgreSQL, a table lock that writers of rounds wait for and readers do not. SQLite lets only one
+    transaction write at a time anyway: a second draw at once fails with "database is locked"."""
     connection = transaction.get_connection()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -140,32 +121,31 @@ def _take_turns():
             cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
 
 
+def _queue_sends(invitation_ids):
+    from .tasks import send_survey_invitation  # .tasks imports this module
+
+    for pk in invitation_ids:
+        queue_on_commit(send_survey_invitation, pk)
+    return len(invitation_ids)
+
+
 def queue_invitation_emails(survey_round):
     """Queue an email for each invitation of the round not yet claimed by a send; returns how many.
-
-    Safe to repeat: each send claims its invitation first, so a queued duplicate sends nothing.
-    """
-    from .tasks import send_survey_invitation
-
-    waiting = list(survey_round.invitations.filter(claimed_at__isnull=True).values_list("pk", flat=True))
-    for pk in waiting:
-        queue_on_commit(send_survey_invitation, pk)
-    return len(waiting)
+    Safe to repeat: each send claims its invitation first, so a queued duplicate sends nothing."""
+    return _queue_sends(survey_round.invitations.filter(claimed_at__isnull=True).values_list("pk", flat=True))
 
 
 def send_invitation(invitation_id):
-    """Email one invitation, at most once.
+    """Email one invitation, at most once; True if this call sent it.
 
     The invitation is claimed with a conditional update (committed at once) before anything is sent, so
     a retried or duplicated task finds it claimed and sends nothing. If the mail server refuses, the claim
     is released for the retry. If the process dies between the claim and the mail server's answer, the
     invitation stays claimed without `sent_at`: admin shows it as interrupted and staff may send it again.
-    Returns True if this call sent the email.
     """
     now = timezone.now()
-    expires_at = now + timedelta(days=settings.SURVEY_LINK_DAYS)
     claimed = Invitation.objects.filter(pk=invitation_id, claimed_at__isnull=True).update(
-        claimed_at=now, expires_at=expires_at
+        claimed_at=now, expires_at=now + timedelta(days=settings.SURVEY_LINK_DAYS)
     )
     if not claimed:
         return False
@@ -173,8 +153,7 @@ def send_invitation(invitation_id):
         pk=invitation_id
     )
     try:
-        questions = Question.objects.filter(active=True).count()
-        context = {"invitation": invitation, "question_count": questions}
+        context = {"invitation": invitation, "question_count": Question.objects.filter(active=True).count()}
         send_templated_email("survey_invitation", [invitation.customer.email], context)
     except (SMTPException, OSError):
         Invitation.objects.filter(pk=invitation_id, sent_at__isnull=True).update(
@@ -187,19 +166,12 @@ def send_invitation(invitation_id):
 
 def resend_interrupted(invitations):
     """Staff decided that interrupted sends never reached the customer: release and queue them again.
-
-    Returns how many were queued; sent and answered invitations are left alone.
-    """
-    # An answer proves the email arrived: those are never sent again.
+    Returns how many were queued. An answer proves the email arrived: answered ones are never sent again."""
     interrupted = invitations.filter(claimed_at__isnull=False, sent_at__isnull=True, response__isnull=True)
     released = list(interrupted.values_list("pk", flat=True))
-    from .tasks import send_survey_invitation
-
     with transaction.atomic():
         Invitation.objects.filter(pk__in=released).update(claimed_at=None, expires_at=None)
-        for pk in released:
-            queue_on_commit(send_survey_invitation, pk)
-    return len(released)
+        return _queue_sends(released)
 
 
 class AlreadyAnswered(Exception):
@@ -207,12 +179,9 @@ class AlreadyAnswered(Exception):
 
 
 def survey_answer(invitation, answers, *, nhs_override=False):
-    """Record a customer's answers to an invitation: (question, score, yes, text) each, all or none.
-
-    `nhs_override` says the customer confirmed that numbers in a comment are not NHS numbers. Raises
+    """Record a customer's answers to an invitation, (question, score, yes, text) each, all or none. Raises
     AlreadyAnswered if a response exists (the database holds one per invitation, so two submissions at
-    once cannot both land). An answer proves an interrupted send did arrive, so it is marked sent.
-    """
+    once cannot both land). An answer proves an interrupted send did arrive, so it is marked sent."""
     try:
         with transaction.atomic():
             response = Response.objects.create(invitation=invitation, nhs_override=nhs_override)

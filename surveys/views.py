@@ -12,15 +12,11 @@ from .models import Invitation, Question
 from .results import GROUPINGS, comments, csv_rows, scored_questions, summary
 from .services import AlreadyAnswered, survey_answer
 
-RESULTS_PERMISSION = "surveys.view_response"
-
 
 def _get_invitation_for_token(token):
-    """The one place that decides what a survey link opens: (invitation or None, page to show instead).
-
-    A link opens only if its invitation was sent (or its send began), has not expired and has not been
-    answered. Unknown tokens answer 404; used and expired links 410, each with a page that says why.
-    """
+    """(invitation or None, page to show instead): a link opens only if its invitation was sent (or its send
+    began), has not expired and has not been answered. Unknown tokens answer 404; used and expired links
+    410, each with a page that says why."""
     invitation = (
         Invitation.objects.select_related("incident__product", "round", "response")
         .filter(token=token, claimed_at__isnull=False)
@@ -49,18 +45,15 @@ def answer(request, token):
         return _refuse(request, invitation, refusal)
     questions = Question.objects.filter(active=True)
     form = SurveyForm(request.POST if request.method == "POST" else None, questions=questions)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                survey_answer(invitation, form.answers(), nhs_override=bool(form.nhs_override_fields))
-            except AlreadyAnswered:  # a moment ago, in another tab or by a double submission
-                invitation.refresh_from_db()
-                return _refuse(request, invitation, ("surveys/used.html", 410))
-            return redirect("surveys:thanks")
-        status = 400
-    else:
-        status = 200
-    return render(request, "surveys/answer.html", {"invitation": invitation, "form": form}, status=status)
+    if form.is_valid():
+        try:
+            survey_answer(invitation, form.answers(), nhs_override=bool(form.nhs_override_fields))
+        except AlreadyAnswered:  # a moment ago, in another tab or by a double submission
+            invitation.refresh_from_db()
+            return _refuse(request, invitation, ("surveys/used.html", 410))
+        return redirect("surveys:thanks")
+    context = {"invitation": invitation, "form": form}
+    return render(request, "surveys/answer.html", context, status=400 if form.is_bound else 200)
 
 
 def thanks(request):
@@ -69,7 +62,7 @@ def thanks(request):
 
 def _require_results_access(request):
     """Survey results are for managers: staff holding the permission to view responses."""
-    if not (request.user.is_staff and request.user.has_perm(RESULTS_PERMISSION)):
+    if not (request.user.is_staff and request.user.has_perm("surveys.view_response")):
         raise PermissionDenied("Survey results are for service-desk managers.")
 
 

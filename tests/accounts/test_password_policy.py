@@ -9,7 +9,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
 from accounts.models import User
-from accounts.tasks import set_password_url
+from accounts.tasks import one_time_link
 
 GOOD = "Kestrel7!"
 
@@ -115,7 +115,7 @@ def set_password_page(client, new_user):
     """Follow the one-time link; Django swaps the token for a session and redirects to the form."""
     new_user.set_unusable_password()
     new_user.save()
-    link = urlsplit(set_password_url(new_user)).path
+    link = urlsplit(one_time_link(new_user, "set_password")).path
     response = client.get(link)
     assert response.status_code == 302
     form_url = response["Location"]

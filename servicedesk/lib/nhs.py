@@ -106,11 +106,11 @@ def find_nhs_numbers(text):
     return [
         _as_read(text, start, end)
         for start, end in sorted(spans)
-        if is_valid_nhs_number(_digits(text[start:end]))
+        if is_valid_nhs_number(digits(text[start:end]))
     ]
 
 
-def _digits(text):
+def digits(text):
     return "".join(ch for ch in text if ch.isdigit())
 
 

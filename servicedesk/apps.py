@@ -7,6 +7,5 @@ class ServiceDeskConfig(AppConfig):
     verbose_name = "Service desk"
 
     def ready(self):
-        # The sign-in receiver that starts the session clocks (idle and absolute expiry), and the deployment
-        # checks.
+        # The sign-in receiver that starts the session clocks, and the deployment checks.
         from .lib import checks, middleware  # noqa: F401

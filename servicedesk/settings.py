@@ -59,13 +59,6 @@ def env_list(name, default=()):
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def env_choice(name, default, choices):
-    value = env_str(name, default)
-    if value not in choices:
-        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}; got {value!r}.")
-    return value
-
-
 def env_emails(name, default=()):
     values = env_list(name, default)
     for value in values:
@@ -95,13 +88,15 @@ def required(name, value):
     return value
 
 
-def env_rate(name, default):
+def env_matching(name, default, pattern, expected):
     value = env_str(name, default)
-    if not re.fullmatch(r"[1-9]\d*/[smhd]", value):
-        raise ImproperlyConfigured(
-            f"{name} must look like 10/h (a number, then /s, /m, /h or /d); got {value!r}."
-        )
+    if not re.fullmatch(pattern, value):
+        raise ImproperlyConfigured(f"{name} must be {expected}; got {value!r}.")
     return value
+
+
+def env_rate(name, default):
+    return env_matching(name, default, r"[1-9]\d*/[smhd]", "like 10/h (a number, then /s, /m, /h or /d)")
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -337,8 +332,6 @@ CONTENT_SECURITY_POLICY = {
 # --- Internationalisation -------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
-USE_I18N = True
-USE_TZ = True
 
 # --- Static and uploaded files --------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -423,11 +416,9 @@ SERVICE_DESK = {
 SERVICE_DESK_ALERT_EMAILS = env_emails("SERVICE_DESK_ALERT_EMAILS", ["alerts@servicedesk.example.org"])
 
 # Upper-case letters only: references are matched in upper case and appear in URLs.
-INCIDENT_REFERENCE_PREFIX = env_str("INCIDENT_REFERENCE_PREFIX", "PC")
-if not re.fullmatch(r"[A-Z]{1,6}", INCIDENT_REFERENCE_PREFIX):
-    raise ImproperlyConfigured(
-        f"INCIDENT_REFERENCE_PREFIX must be 1 to 6 upper-case letters; got {INCIDENT_REFERENCE_PREFIX!r}."
-    )
+INCIDENT_REFERENCE_PREFIX = env_matching(
+    "INCIDENT_REFERENCE_PREFIX", "PC", "[A-Z]{1,6}", "1 to 6 upper-case letters"
+)
 INCIDENT_REFERENCE_DIGITS = 6
 # Days after a resolution before the practice is reminded to confirm or reject it (then again each period).
 INCIDENT_CONFIRM_REMINDER_DAYS = env_int("INCIDENT_CONFIRM_REMINDER_DAYS", 5, minimum=1)
@@ -443,8 +434,6 @@ UPLOAD_RATE_LIMIT = env_rate("UPLOAD_RATE_LIMIT", "60/h")
 PORTAL_ACTION_RATE_LIMIT = env_rate("PORTAL_ACTION_RATE_LIMIT", "60/h")
 # Practice notes that follow an emailed one within this time go in one digest (incidents.services).
 DESK_NOTE_DIGEST_MINUTES = env_int("DESK_NOTE_DIGEST_MINUTES", 10, minimum=1)
-# Uploads larger than this go to a temporary file rather than memory.
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # The largest request body accepted, refused unread past it (servicedesk.lib.middleware): from signed-in
 # users, a note with its most and largest files; from anyone else, far less.
 REQUEST_MAX_BYTES = env_int(
@@ -453,10 +442,7 @@ REQUEST_MAX_BYTES = env_int(
 ANONYMOUS_REQUEST_MAX_BYTES = env_int("ANONYMOUS_REQUEST_MAX_BYTES", 1024 * 1024, minimum=64 * 1024)
 
 CELERY_BEAT_SCHEDULE = {
-    "flush-pending-tasks": {
-        "task": "servicedesk.tasks.flush_pending_tasks",
-        "schedule": 60.0,  # tasks that could not be queued (broker down) or sent (mail server down)
-    },
+    "flush-pending-tasks": {"task": "servicedesk.tasks.flush_pending_tasks", "schedule": 60.0},
     "resolution-reminders": {"task": "incidents.tasks.send_resolution_reminders_task", "schedule": 3600.0},
     "note-digests": {"task": "incidents.tasks.send_note_digests_task", "schedule": 60.0},
     "remove-orphan-files": {"task": "incidents.tasks.remove_orphan_files_task", "schedule": 24 * 3600.0},
@@ -469,13 +455,14 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Logging --------------------------------------------------------------------------------------
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {
         "handlers": ["console"],
-        "level": env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")),
+        "level": env_matching("LOG_LEVEL", "INFO", "|".join(_LOG_LEVELS), "one of " + ", ".join(_LOG_LEVELS)),
     },
     "loggers": {
         "axes": {"level": "WARNING"},

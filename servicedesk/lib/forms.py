@@ -33,19 +33,12 @@ class NoNHSNumbersMixin(forms.Form):
         super().__init__(*args, **kwargs)
         self.nhs_matches = {}
 
-    @property
-    def nhs_checked_fields(self):
-        return [
-            name
-            for name, field in self.fields.items()
-            if is_text_field(field) and name not in self.nhs_unchecked_fields
-        ]
-
     def clean(self):
         cleaned_data = super().clean()
         editing = getattr(getattr(self, "instance", None), "pk", None) is not None
-        for name in self.nhs_checked_fields:
-            if editing and name not in self.changed_data:
+        for name, field in self.fields.items():
+            unchecked = not is_text_field(field) or name in self.nhs_unchecked_fields
+            if unchecked or (editing and name not in self.changed_data):
                 continue
             found = find_nhs_numbers(str(cleaned_data.get(name) or ""))
             if found:
@@ -70,11 +63,8 @@ class NoNHSNumbersMixin(forms.Form):
 
 
 class NHSNumberGuardMixin(NoNHSNumbersMixin):
-    """Refuse text that contains an NHS number, unless the user confirms it is not one.
-
-    The confirmation covers exactly the numbers the user was shown: they travel with the form, signed, so
-    a number added after the warning, or a confirmation ticked in advance, is refused.
-    """
+    """Refuse text that contains an NHS number, unless the user confirms it is not one: exactly the numbers
+    shown, which travel with the form, signed (a number added later, or a box ticked early, is refused)."""
 
     nhs_advice = (
         "Patient-identifiable data must not be sent to the Service Desk: remove it, or, if it is not an "

@@ -134,8 +134,8 @@ def needs_second_factor(user):
 
 
 def _second_factor_exempt_paths():
-    static = settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/" + settings.STATIC_URL
-    return (reverse("two_factor"), reverse("logout"), reverse("admin:logout"), static)
+    # Django gives a relative STATIC_URL the script prefix: it starts with "/".
+    return (reverse("two_factor"), reverse("logout"), reverse("admin:logout"), settings.STATIC_URL)
 
 
 class StaffSecondFactorMiddleware(_Middleware):

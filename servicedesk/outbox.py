@@ -69,10 +69,8 @@ def queue_on_commit(task, *args):
     def queue():
         try:
             task.delay(*args)
-        except BrokerError as exc:
-            _keep_for_later(task.name, args, exc)
         except Exception as exc:
-            if _transient_mail_error(exc):
+            if isinstance(exc, BrokerError) or _transient_mail_error(exc):
                 _keep_for_later(task.name, args, exc)
             else:
                 logger.exception("%s%s failed", task.name, args)
@@ -83,12 +81,9 @@ def queue_on_commit(task, *args):
 
 
 def flush_pending_tasks(limit=500):
-    """Queue the outbox's tasks again, oldest first; returns (queued, still waiting).
-
-    Each row is deleted (locked, committed) before its task is queued, so two flushes never queue it twice,
-    and put back if it cannot be. A broker or (eager) mail server still down ends the flush; any other
-    failure moves on, so one bad row never holds up the others.
-    """
+    """Queue the outbox's tasks again, oldest first; returns (queued, still waiting). Each row is deleted
+    (locked, committed) before its task is queued, so two flushes never queue it twice, and put back if it
+    cannot be. A broker or (eager) mail server still down ends the flush; any other failure moves on."""
     from servicedesk.models import PendingTask
 
     waiting = PendingTask.objects.filter(attempts__lt=MAX_FLUSH_ATTEMPTS).order_by("created_at", "pk")

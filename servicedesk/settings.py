@@ -235,8 +235,7 @@ LOGOUT_REDIRECT_URL = "login"
 # A set-password link from an approval email stays valid for three days and works once.
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600, minimum=600)
 
-# Failed sign-ins, per email and address (django-axes, with accounts.throttling; README: How sign-ins are
-# throttled).
+# Failed sign-ins per email and address (django-axes, with accounts.throttling; see the README).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -248,15 +247,13 @@ AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 # A sign-in refused during a lockout or a pause is no failure: else every refusal would stretch the lockout.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-# Failures per client address across all emails (credential stuffing). A practice's staff share one address:
-# twenty people at the edge of their own lockouts stay under 100; above AXES_FAILURE_LIMIT, or one person's
-# typos would pause the whole practice.
+# Failures per client address across all emails (credential stuffing). A practice shares one address: twenty
+# people at the edge of their lockouts stay under 100; above AXES_FAILURE_LIMIT, or one's typos pause all.
 LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 100, minimum=AXES_FAILURE_LIMIT + 1)
 AXES_VERBOSE = False
 # Behind a reverse proxy, set AXES_IPWARE_META_PRECEDENCE_ORDER, or the proxy's address is counted.
 
-# Requests that send email to whoever is named: per client address (flooding) and, for password resets, per
-# email address (mail bombing). Counted in the cache, which must be shared in production (CACHE_URL).
+# Requests that email whoever is named: per client address (flooding) and email address (mail bombing).
 REGISTRATION_RATE_LIMIT = env_rate("REGISTRATION_RATE_LIMIT", "10/h")
 PASSWORD_RESET_RATE_LIMIT = env_rate("PASSWORD_RESET_RATE_LIMIT", "20/h")
 PASSWORD_RESET_EMAIL_RATE_LIMIT = env_rate("PASSWORD_RESET_EMAIL_RATE_LIMIT", "3/h")
@@ -380,12 +377,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# When the broker is down, give up queueing within about a second (the task goes to the outbox,
-# servicedesk.models.PendingTask) rather than keep the user's request waiting.
+# A broker that is down: give up queueing quickly (the task goes to the outbox), not keep the request waiting.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-# Redis's transport ignores the timeout above: without these, a broker that never answers would hold the
-# request. The visibility timeout outlasts the longest email retry pause (an hour), so Redis does not
-# hand a message waiting for its retry to a second worker.
+# Redis's transport ignores the timeout above. The visibility timeout outlasts the longest email retry pause
+# (an hour), so Redis does not hand a message waiting for its retry to a second worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
@@ -427,15 +422,13 @@ ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum
 ATTACHMENT_MAX_PER_NOTE = env_int("ATTACHMENT_MAX_PER_NOTE", 5, minimum=1)
 INCIDENT_STORAGE_QUOTA_BYTES = env_int("INCIDENT_STORAGE_QUOTA_BYTES", 100 * 1024 * 1024, minimum=1024)
 PRACTICE_STORAGE_QUOTA_BYTES = env_int("PRACTICE_STORAGE_QUOTA_BYTES", 2 * 1024**3, minimum=1024)
-# Per portal user: notes, files and every other change. Well above what a person does in an hour, well
-# below what a script does in a minute.
+# Per portal user: well above what a person does in an hour, well below what a script does in a minute.
 NOTE_RATE_LIMIT = env_rate("NOTE_RATE_LIMIT", "30/h")
 UPLOAD_RATE_LIMIT = env_rate("UPLOAD_RATE_LIMIT", "60/h")
 PORTAL_ACTION_RATE_LIMIT = env_rate("PORTAL_ACTION_RATE_LIMIT", "60/h")
 # Practice notes that follow an emailed one within this time go in one digest (incidents.services).
 DESK_NOTE_DIGEST_MINUTES = env_int("DESK_NOTE_DIGEST_MINUTES", 10, minimum=1)
-# The largest request body accepted, refused unread past it (servicedesk.lib.middleware): from signed-in
-# users, a note with its most and largest files; from anyone else, far less.
+# The largest request body accepted, signed in (a note's most and largest files) or not (lib/middleware.py).
 REQUEST_MAX_BYTES = env_int(
     "REQUEST_MAX_BYTES", ATTACHMENT_MAX_PER_NOTE * ATTACHMENT_MAX_BYTES + 1024 * 1024, minimum=1024 * 1024
 )

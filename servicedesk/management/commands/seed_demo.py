@@ -194,13 +194,13 @@ class Command(BaseCommand):
                 incident.remote_access_details = "Demo remote-support ID DEMO-4471, access code Falcon-7"
             # No confirmation emails: they would only flood the console.
             incident_log(incident, actor=reporter, notify=False)
-            self._advance(incident, people["casey.agent@servicedesk.example"], products)
+            self._advance(incident, people["casey.agent@servicedesk.example"])
             if summary in ESCALATED:
                 incident_escalate(incident, actor=reporter, reason=ESCALATED[summary])
             created += 1
         return created
 
-    def _advance(self, incident, agent, products):
+    def _advance(self, incident, agent):
         """Walk some demo incidents along the lifecycle, so every state can be seen in the portal."""
         stage = LIFECYCLE.get(incident.summary)
         if stage is None:

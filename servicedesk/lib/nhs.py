@@ -85,10 +85,7 @@ def is_valid_nhs_number(digits):
 
 def find_nhs_numbers(text):
     """Every NHS number in `text`, as a person reads it there (e.g. '943 476 5919', '(943) 476-5919').
-
-    Takes plain text from anywhere: a form field, a file's text, an email, text read from an image.
-    Three patterns run over the whole text, so that a file of millions of numbers stays quick.
-    """
+    Three patterns run over the whole text, so that a file of millions of numbers stays quick."""
     text = normalise(text)
     spans = {m.span() for m in _TEN_TOGETHER.finditer(text)}
     spans.update(m.span() for m in _THREE_THREE_FOUR.finditer(text))

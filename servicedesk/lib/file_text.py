@@ -30,9 +30,8 @@ _PDF_WORKER = Path(__file__).with_name("pdf_worker.py")
 # (the NHS-number detector joins digits across at most three characters).
 _BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]+")
 _APART = "\n\n\n\n"
-# Text in binary data, as a `strings` program finds it: runs of at least ten characters (an NHS number's
-# digits) read as UTF-8, and runs of Latin characters read as UTF-16 at either byte offset (Windows keeps
-# some image properties so; either byte order).
+# Text in binary data, as `strings` finds it: runs of ten characters or more (an NHS number's digits) read
+# as UTF-8, and Latin ones as UTF-16 at either byte offset (Windows keeps some image properties so).
 _UTF8_RUN = re.compile(r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]{10,}")
 _UTF16_RUN = re.compile(r"[\t\n\r\x20-\x7e\xa0-\xff]{10,}")
 

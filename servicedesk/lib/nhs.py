@@ -23,10 +23,8 @@ import unicodedata
 # file names). One that holds ";", a comma next to a space, or a blank line ends a list item instead.
 _SEPARATOR = r"[\W_]{1,3}"
 _LIST_END = r"[\W_]{0,2}(?:;|,\s|\s,|\n[\W_]?\n)"
-# Digits glued to the letters a-f belong to a hexadecimal identifier (a GUID, a hash), not to a number.
-# After the digits, a run of digits and a-f that ends the word makes them hexadecimal ("...5919dead"); a
-# word that merely starts with those letters does not ("943 476 5919Female", as text read from a screen
-# may run together).
+# Digits glued to a run of 0-9a-f that ends the word belong to a hexadecimal identifier (a GUID, a hash:
+# "...5919dead"); a word that merely starts with a-f does not ("943 476 5919Female", text run together).
 _HEX_AFTER = r"[0-9A-Fa-f]++(?![G-Zg-z])"
 _NOT_HEX_BEFORE, _NOT_HEX_AFTER = r"(?<![0-9A-Fa-f])", rf"(?!{_HEX_AFTER})"
 _HEX_GLUED = re.compile(_HEX_AFTER)
@@ -77,10 +75,8 @@ def is_valid_nhs_number(digits):
     # The digits' character codes, weighted 10 down to 2, less what the code of "0" adds (48 × 54): the
     # cheapest form of the sum, since long files call this for every run of ten digits.
     total = sum(map(operator.mul, digits[:9].encode(), _WEIGHTS)) - 48 * sum(_WEIGHTS)
-    check = 11 - total % 11
-    if check == 11:
-        check = 0
-    return check != 10 and check == int(digits[9])
+    check = (11 - total % 11) % 11  # 10 matches no digit: such a number is never issued
+    return check == int(digits[9])
 
 
 def find_nhs_numbers(text):

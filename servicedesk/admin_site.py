@@ -14,9 +14,7 @@ class ServiceDeskAdminSite(admin.AdminSite):
     site_url = None  # "View site" would only bring staff back here: the header's links lead out
 
     def register(self, model_or_iterable, admin_class=None, **options):
-        """Every model admin registered here, the project's and other apps' (django-otp's, auth's groups),
-        gets what SiteWideAdmin adds: the NHS-number guard on each of its forms, only the filters it offers,
-        and searches of a bounded size. A model admin cannot forget them."""
+        """Every model admin registered here, third-party ones included, gets what SiteWideAdmin adds."""
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, SiteWideAdmin):
             names = {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__}

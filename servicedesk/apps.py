@@ -2,11 +2,9 @@ from django.apps import AppConfig
 
 
 class ServiceDeskConfig(AppConfig):
-    default_auto_field = "django.db.models.BigAutoField"
     name = "servicedesk"
     verbose_name = "Service desk"
 
     def ready(self):
-        # The sign-in receiver that starts the session clocks (idle and absolute expiry), and the deployment
-        # checks.
+        # The sign-in receiver that starts the session clocks, and the deployment checks.
         from .lib import checks, middleware  # noqa: F401

@@ -39,9 +39,8 @@ def _keep_for_later(task_name, args, exc, attempts=0):
 
 
 class EmailTask(Task):
-    """Sending email: retried with growing pauses on mail-server and database errors (about two hours in
-    all), then kept in the outbox so that an email is never simply dropped. An address the mail server
-    refuses is not retried."""
+    """Retried with growing pauses on mail-server and database errors (about two hours in all), then kept in
+    the outbox, so that an email is never simply dropped. A refused address is not retried."""
 
     autoretry_for = (*MAIL_ERRORS, OperationalError, InterfaceError)
     dont_autoretry_for = PERMANENT_MAIL_ERRORS
@@ -63,21 +62,15 @@ EMAIL_TASK_OPTIONS = {"base": EmailTask}
 
 
 def queue_on_commit(task, *args):
-    """Queue `task` with `args` once the current transaction commits.
-
-    Like Celery's `delay_on_commit`, but robust: the user's request succeeds whatever happens, since what
-    they submitted is already committed. If the broker cannot be reached, or (tasks run eagerly) the
-    mail server cannot, the task is kept in the outbox and `flush_pending_tasks` queues it later. Any
-    other failure is logged.
-    """
+    """Celery's `delay_on_commit`, but the request succeeds whatever happens, since its change is already
+    committed: if the broker, or (run eagerly) the mail server, cannot be reached, the task is kept in the
+    outbox; any other failure is logged."""
 
     def queue():
         try:
             task.delay(*args)
-        except BrokerError as exc:
-            _keep_for_later(task.name, args, exc)
         except Exception as exc:
-            if _transient_mail_error(exc):
+            if isinstance(exc, BrokerError) or _transient_mail_error(exc):
                 _keep_for_later(task.name, args, exc)
             else:
                 logger.exception("%s%s failed", task.name, args)
@@ -88,13 +81,9 @@ def queue_on_commit(task, *args):
 
 
 def flush_pending_tasks(limit=500):
-    """Queue the outbox's tasks again, oldest first. Returns (queued, still waiting).
-
-    Each row is taken out of the outbox (locked, deleted, committed) before its task is queued, so two
-    flushes at once never queue it twice, and put back if it cannot be queued. A broker that is still
-    down, or (eager) a mail server that is, ends this flush; any other failure puts the row back with its
-    count of attempts and moves on, so one bad row never holds up the others.
-    """
+    """Queue the outbox's tasks again, oldest first; returns (queued, still waiting). Each row is deleted
+    (locked, committed) before its task is queued, so two flushes never queue it twice, and put back if it
+    cannot be. A broker or (eager) mail server still down ends the flush; any other failure moves on."""
     from servicedesk.models import PendingTask
 
     waiting = PendingTask.objects.filter(attempts__lt=MAX_FLUSH_ATTEMPTS).order_by("created_at", "pk")

@@ -1,9 +1,7 @@
-"""Settings for the Primary Care Service Desk.
+"""Settings for the Primary Care Service Desk, read from the environment (README.md: Configuration).
 
-Everything that differs between a laptop and production comes from the environment, read through the
-typed helpers below. The defaults give the embedded set-up: SQLite, Celery tasks run eagerly, email
-printed to the console. A value that cannot be understood stops start-up with a message naming the
-variable.
+The defaults give the embedded set-up: SQLite, Celery tasks run eagerly, email printed to the console. A
+value that cannot be understood stops start-up with a message naming the variable.
 """
 
 import os
@@ -26,7 +24,6 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 
 def env_str(name, default=""):
-    """The variable's value, or `default` when it is unset or blank."""
     return os.environ.get(name, "").strip() or default
 
 
@@ -62,13 +59,6 @@ def env_list(name, default=()):
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def env_choice(name, default, choices):
-    value = env_str(name, default)
-    if value not in choices:
-        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}; got {value!r}.")
-    return value
-
-
 def env_emails(name, default=()):
     values = env_list(name, default)
     for value in values:
@@ -91,36 +81,35 @@ def env_url(name, default="", schemes=()):
     return value
 
 
-def env_rate(name, default):
-    value = env_str(name, default)
-    if not re.fullmatch(r"[1-9]\d*/[smhd]", value):
-        raise ImproperlyConfigured(
-            f"{name} must look like 10/h (a number, then /s, /m, /h or /d); got {value!r}."
-        )
+def required(name, value):
+    """`value`, which must not be empty: with DEBUG off these settings have no default."""
+    if not value:
+        raise ImproperlyConfigured(f"{name} must be set when DEBUG is off (set DEBUG=1 for local use).")
     return value
+
+
+def env_matching(name, default, pattern, expected):
+    value = env_str(name, default)
+    if not re.fullmatch(pattern, value):
+        raise ImproperlyConfigured(f"{name} must be {expected}; got {value!r}.")
+    return value
+
+
+def env_rate(name, default):
+    return env_matching(name, default, r"[1-9]\d*/[smhd]", "like 10/h (a number, then /s, /m, /h or /d)")
 
 
 DEBUG = env_bool("DEBUG", False)
 
-SECRET_KEY = env_str("SECRET_KEY")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (set DEBUG=1 for local use).")
-    SECRET_KEY = "insecure-local-development-key-only-used-with-debug-on"  # noqa: S105
-
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
-if not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("ALLOWED_HOSTS must name the portal's host names when DEBUG is off.")
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-
-# Absolute address of the portal, for links in emails sent by background tasks.
-SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "", schemes=("http", "https")).rstrip(
-    "/"
+_DEBUG_SECRET_KEY = "insecure-local-development-key-only-used-with-debug-on"  # noqa: S105
+SECRET_KEY = required("SECRET_KEY", env_str("SECRET_KEY", _DEBUG_SECRET_KEY if DEBUG else ""))
+ALLOWED_HOSTS = required(
+    "ALLOWED_HOSTS", env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 )
-if not SITE_URL:
-    raise ImproperlyConfigured(
-        "SITE_URL must be set when DEBUG is off, e.g. https://servicedesk.example.org."
-    )
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Absolute address of the portal, for links in emails sent by background tasks.
+_site_url = env_url("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "", schemes=("http", "https"))
+SITE_URL = required("SITE_URL", _site_url.rstrip("/"))
 
 INSTALLED_APPS = [
     "servicedesk.admin_site.ServiceDeskAdminConfig",  # django.contrib.admin, with the site's names
@@ -207,9 +196,8 @@ DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------------
-# The cache holds sessions (read through to the database) and rate-limit counts; it is shared by every web
-# process through Redis in production. django-redis turns a Redis that is down or hangs into misses
-# within a second, so the portal works on without it, slower (sessions from the database, no limits).
+# Sessions (read through to the database) and rate-limit counts, shared through Redis in production. A Redis
+# that is down or hangs reads as misses within a second: the portal works on without it, slower.
 _cache_url = env_url("CACHE_URL", "", schemes=("redis", "rediss"))
 if _cache_url:
     CACHES = {
@@ -247,9 +235,7 @@ LOGOUT_REDIRECT_URL = "login"
 # A set-password link from an approval email stays valid for three days and works once.
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600, minimum=600)
 
-# Repeated failed logins (django-axes, with accounts.throttling): five failures for one email from one
-# address lock that pair out for 15 minutes. The email is counted as the user lookup reads it
-# (accounts.identity.login_identity), however it was typed, on the portal's and admin's sign-in forms.
+# Failed sign-ins per email and address (django-axes, with accounts.throttling; see the README).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -259,24 +245,15 @@ AXES_USERNAME_CALLABLE = "accounts.throttling.axes_username"
 AXES_HANDLER = "accounts.throttling.LoginThrottleHandler"
 AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
 AXES_RESET_ON_SUCCESS = True
-# A sign-in refused during a lockout or a pause is not a failure of its own: otherwise a colleague trying the
-# right password while the network is paused would lock her own address, and every refusal would stretch
-# the lockout (axes' default).
+# A sign-in refused during a lockout or a pause is no failure: else every refusal would stretch the lockout.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-# And a ceiling per client address across all emails (credential stuffing): at this many failures within
-# the cool-off, every sign-in from the address is refused until they age out. Each email counts at most
-# AXES_FAILURE_LIMIT. A practice's staff share one public address: even twenty people each mistyping
-# their password to the edge of their own lockout in one quarter of an hour stay under 100, while a
-# guesser is held to about 400 attempts an hour. It must exceed AXES_FAILURE_LIMIT, or one person's typos
-# would pause their whole practice.
+# Failures per client address across all emails (credential stuffing). A practice shares one address: twenty
+# people at the edge of their lockouts stay under 100; above AXES_FAILURE_LIMIT, or one's typos pause all.
 LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 100, minimum=AXES_FAILURE_LIMIT + 1)
 AXES_VERBOSE = False
-# Behind a reverse proxy, set AXES_IPWARE_META_PRECEDENCE_ORDER (see django-axes) so the real client
-# address is counted rather than the proxy's.
+# Behind a reverse proxy, set AXES_IPWARE_META_PRECEDENCE_ORDER, or the proxy's address is counted.
 
-# Requests that send email to whoever is named are limited: per client address (flooding) and, for
-# password resets, per email address (mail bombing). "N/s", "N/m", "N/h" or "N/d"; counted in the cache,
-# which must be shared between workers in production (CACHE_URL; `check --deploy` warns otherwise).
+# Requests that email whoever is named: per client address (flooding) and email address (mail bombing).
 REGISTRATION_RATE_LIMIT = env_rate("REGISTRATION_RATE_LIMIT", "10/h")
 PASSWORD_RESET_RATE_LIMIT = env_rate("PASSWORD_RESET_RATE_LIMIT", "20/h")
 PASSWORD_RESET_EMAIL_RATE_LIMIT = env_rate("PASSWORD_RESET_EMAIL_RATE_LIMIT", "3/h")
@@ -285,16 +262,12 @@ PASSWORD_RESET_EMAIL_RATE_LIMIT = env_rate("PASSWORD_RESET_EMAIL_RATE_LIMIT", "3
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# Remote-access details are encrypted at rest with these Fernet keys (generate one with
-# `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`). The first
-# encrypts, all decrypt: to rotate, put the new key first and keep the old one after it.
-FIELD_ENCRYPTION_KEYS = env_list(
-    "FIELD_ENCRYPTION_KEYS", ["bG9jYWwtZGV2ZWxvcG1lbnQta2V5LW9ubHktMzJieXQ="] if DEBUG else []
+# Fernet keys for remote-access details at rest; the first encrypts, all decrypt. Generate one with
+# `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`.
+_DEBUG_FIELD_KEYS = ["bG9jYWwtZGV2ZWxvcG1lbnQta2V5LW9ubHktMzJieXQ="]
+FIELD_ENCRYPTION_KEYS = required(
+    "FIELD_ENCRYPTION_KEYS", env_list("FIELD_ENCRYPTION_KEYS", _DEBUG_FIELD_KEYS if DEBUG else [])
 )
-if not FIELD_ENCRYPTION_KEYS:
-    raise ImproperlyConfigured(
-        "FIELD_ENCRYPTION_KEYS must be set when DEBUG is off (comma-separated Fernet keys)."
-    )
 for _key in FIELD_ENCRYPTION_KEYS:
     try:
         Fernet(_key)
@@ -309,13 +282,11 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_SAMESITE = "Lax"
 # Practice PCs are shared: closing the browser ends the session.
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-# A session lasts at most SESSION_COOKIE_AGE from sign-in (8 hours, a working day) and ends sooner after
-# SESSION_IDLE_MINUTES without a request (servicedesk.lib.middleware.IdleSessionTimeoutMiddleware).
+# At most from sign-in, and without a request (both: servicedesk.lib.middleware.IdleSessionTimeoutMiddleware).
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30, minimum=1)
 
-# Staff (agents, team leaders, administrators) confirm a one-time code from an authenticator app before
-# they reach admin, the escalation queues or survey results (django-otp). On unless DEBUG is on.
+# Staff confirm a code from an authenticator app (django-otp) before admin, escalations and survey results.
 ADMIN_REQUIRE_2FA = env_bool("ADMIN_REQUIRE_2FA", not DEBUG)
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Primary Care Service Desk")
 # Admin never shows anyone's authenticator secret (a lost phone is handled by deleting the device).
@@ -328,9 +299,7 @@ FILE_UPLOAD_HANDLERS = [
 ]
 
 # --- Transport and browser security ---------------------------------------------------------------
-# With DEBUG off the portal is served over HTTPS only: plain HTTP is redirected, browsers are told to
-# use HTTPS for a year (HSTS), and cookies are Secure. SECURE_SSL_REDIRECT=0 only where TLS is handled
-# and enforced in front of the portal.
+# With DEBUG off, HTTPS only. SECURE_SSL_REDIRECT=0 only where TLS is enforced in front of the portal.
 SECURE_SSL_REDIRECT = not DEBUG and env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
 SECURE_HSTS_SECONDS = 0 if DEBUG else env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
@@ -340,9 +309,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# Everything the pages load comes from the portal itself (static/vendor, never a CDN): no inline
-# scripts or styles, no framing, forms post only to the portal. Bootstrap's form controls draw their
-# icons from data: SVGs, hence img-src data:.
+# Everything the pages load comes from the portal itself (static/vendor, never a CDN), nothing inline.
+# Bootstrap's form controls draw their icons from data: SVGs, hence img-src data:.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [csp.SELF],
@@ -361,8 +329,6 @@ CONTENT_SECURITY_POLICY = {
 # --- Internationalisation -------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
-USE_I18N = True
-USE_TZ = True
 
 # --- Static and uploaded files --------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -380,9 +346,8 @@ STORAGES = {
 }
 # Uploads live outside the static tree and are only ever served through a permission-checked view.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
-# An attached PDF is read for NHS numbers before it is kept: longer ones, or ones that take longer to read,
-# are refused (servicedesk/lib/file_text.py). Fifty dense pages take about 1.5 s; a note's five files at
-# most 25 s, within gunicorn's 30 s.
+# A PDF is read for NHS numbers before it is kept (servicedesk/lib/file_text.py). Fifty dense pages take
+# about 1.5 s; a note's five files at most 25 s, within gunicorn's 30 s.
 ATTACHMENT_PDF_MAX_PAGES = env_int("ATTACHMENT_PDF_MAX_PAGES", 50, minimum=1)
 ATTACHMENT_PDF_SECONDS = env_int("ATTACHMENT_PDF_SECONDS", 5, minimum=1)
 
@@ -412,12 +377,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# When the broker is down, give up queueing within about a second (the task goes to the outbox,
-# servicedesk.models.PendingTask) rather than keep the user's request waiting.
+# A broker that is down: give up queueing quickly (the task goes to the outbox), not keep the request waiting.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-# Redis's transport ignores the timeout above: without these, a broker that accepts connections but never
-# answers would hold the request. The visibility timeout outlasts the longest email retry pause (an hour),
-# so Redis does not hand a message waiting for its retry to a second worker.
+# Redis's transport ignores the timeout above. The visibility timeout outlasts the longest email retry pause
+# (an hour), so Redis does not hand a message waiting for its retry to a second worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
@@ -429,8 +392,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.5,
 }
-# The first pause before an email is retried after a mail-server error; each retry doubles it (at most an
-# hour, eight retries: about two hours in all), after which the email waits in the outbox.
+# The first pause before a failed email is retried; each retry doubles it (servicedesk.outbox.EmailTask).
 EMAIL_RETRY_BACKOFF_SECONDS = env_int("EMAIL_RETRY_BACKOFF_SECONDS", 30, minimum=1)
 
 # --- The Service Desk's own details (shown on the contact page and in every email) -----------------
@@ -449,44 +411,31 @@ SERVICE_DESK = {
 SERVICE_DESK_ALERT_EMAILS = env_emails("SERVICE_DESK_ALERT_EMAILS", ["alerts@servicedesk.example.org"])
 
 # Upper-case letters only: references are matched in upper case and appear in URLs.
-INCIDENT_REFERENCE_PREFIX = env_str("INCIDENT_REFERENCE_PREFIX", "PC")
-if not re.fullmatch(r"[A-Z]{1,6}", INCIDENT_REFERENCE_PREFIX):
-    raise ImproperlyConfigured(
-        f"INCIDENT_REFERENCE_PREFIX must be 1 to 6 upper-case letters; got {INCIDENT_REFERENCE_PREFIX!r}."
-    )
+INCIDENT_REFERENCE_PREFIX = env_matching(
+    "INCIDENT_REFERENCE_PREFIX", "PC", "[A-Z]{1,6}", "1 to 6 upper-case letters"
+)
 INCIDENT_REFERENCE_DIGITS = 6
 # Days after a resolution before the practice is reminded to confirm or reject it (then again each period).
 INCIDENT_CONFIRM_REMINDER_DAYS = env_int("INCIDENT_CONFIRM_REMINDER_DAYS", 5, minimum=1)
 SURVEY_LINK_DAYS = env_int("SURVEY_LINK_DAYS", 28, minimum=1)  # how long an invitation link stays open
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 ATTACHMENT_MAX_PER_NOTE = env_int("ATTACHMENT_MAX_PER_NOTE", 5, minimum=1)
-# Files kept at most per incident and per practice (purged files do not count).
 INCIDENT_STORAGE_QUOTA_BYTES = env_int("INCIDENT_STORAGE_QUOTA_BYTES", 100 * 1024 * 1024, minimum=1024)
 PRACTICE_STORAGE_QUOTA_BYTES = env_int("PRACTICE_STORAGE_QUOTA_BYTES", 2 * 1024**3, minimum=1024)
-# What one portal user may do, counted in the cache: notes, files (each file counts) and every other change
-# (logging an incident, asking for progress or escalation, confirming, rejecting, closing). Well above what
-# a person does in an hour, well below what a script does in a minute.
+# Per portal user: well above what a person does in an hour, well below what a script does in a minute.
 NOTE_RATE_LIMIT = env_rate("NOTE_RATE_LIMIT", "30/h")
 UPLOAD_RATE_LIMIT = env_rate("UPLOAD_RATE_LIMIT", "60/h")
 PORTAL_ACTION_RATE_LIMIT = env_rate("PORTAL_ACTION_RATE_LIMIT", "60/h")
-# After a practice note is emailed to the desk, the notes that follow within this many minutes go in one
-# digest (incidents.services.send_note_digests) rather than an email each.
+# Practice notes that follow an emailed one within this time go in one digest (incidents.services).
 DESK_NOTE_DIGEST_MINUTES = env_int("DESK_NOTE_DIGEST_MINUTES", 10, minimum=1)
-# Uploads larger than this go to a temporary file rather than memory.
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-# The largest request body accepted (servicedesk.lib.middleware.RequestSizeLimitMiddleware): from signed-in
-# users, a note with its most and largest files and room for the form; from anyone else (sign-in,
-# registration, password reset, a survey answer), far less. Bodies past these are refused unread (413).
+# The largest request body accepted, signed in (a note's most and largest files) or not (lib/middleware.py).
 REQUEST_MAX_BYTES = env_int(
     "REQUEST_MAX_BYTES", ATTACHMENT_MAX_PER_NOTE * ATTACHMENT_MAX_BYTES + 1024 * 1024, minimum=1024 * 1024
 )
 ANONYMOUS_REQUEST_MAX_BYTES = env_int("ANONYMOUS_REQUEST_MAX_BYTES", 1024 * 1024, minimum=64 * 1024)
 
 CELERY_BEAT_SCHEDULE = {
-    "flush-pending-tasks": {
-        "task": "servicedesk.tasks.flush_pending_tasks",
-        "schedule": 60.0,  # tasks that could not be queued (broker down) or sent (mail server down)
-    },
+    "flush-pending-tasks": {"task": "servicedesk.tasks.flush_pending_tasks", "schedule": 60.0},
     "resolution-reminders": {"task": "incidents.tasks.send_resolution_reminders_task", "schedule": 3600.0},
     "note-digests": {"task": "incidents.tasks.send_note_digests_task", "schedule": 60.0},
     "remove-orphan-files": {"task": "incidents.tasks.remove_orphan_files_task", "schedule": 24 * 3600.0},
@@ -499,13 +448,14 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Logging --------------------------------------------------------------------------------------
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {
         "handlers": ["console"],
-        "level": env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")),
+        "level": env_matching("LOG_LEVEL", "INFO", "|".join(_LOG_LEVELS), "one of " + ", ".join(_LOG_LEVELS)),
     },
     "loggers": {
         "axes": {"level": "WARNING"},

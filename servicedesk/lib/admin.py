@@ -18,15 +18,9 @@ SEARCH_MAX_CHARACTERS = 200
 
 
 class BoundedQueries:
-    """Every admin list takes only what it offers (SiteWideAdmin, below, gives it to every model admin):
-
-    - lookups in the query string other than those its own filters read are refused with 400, as is a value
-      its filters cannot take (`?severity__exact=abc`): Django would pass `?summary__regex=(` or
-      `?created_at__year=99999999999` to the database and fail there, and `?password__startswith=` (or a
-      survey token, a TOTP key, remote-access details) would let staff read a secret one character at a
-      time from the rows that remain;
-    - a search of more than SEARCH_MAX_WORDS words or SEARCH_MAX_CHARACTERS characters finds nothing and
-      says why.
+    """Every admin list takes only what it offers: a lookup its filters do not read, or a value they cannot
+    take, is refused with 400 (`?password__startswith=` would let staff read a secret one character at a
+    time; `?summary__regex=(` would fail in the database); an overlong search finds nothing and says why.
     """
 
     def get_changelist(self, request, **kwargs):
@@ -98,10 +92,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 class NHSNumberAdminMixin:
-    """Every form of the model admin refuses NHS numbers in its text fields: the change form, each inline's
-    forms and the list's editable columns. A form that already guards (with the "not an NHS number"
-    confirmation, as the incident's does) is kept as it is. SiteWideAdmin, below, gives it to every
-    model admin, third-party ones included."""
+    """Every form of the model admin refuses NHS numbers in its text fields: the change form, the inlines'
+    and the list's editable columns. A form that already guards is kept as it is."""
 
     def get_form(self, request, obj=None, **kwargs):
         return with_nhs_guard(super().get_form(request, obj, **kwargs))

@@ -6,12 +6,8 @@ from encrypted_fields.fields import EncryptedTextField as LibraryEncryptedTextFi
 
 
 class EncryptedTextField(LibraryEncryptedTextField):
-    """Text encrypted at rest with Fernet, by django-fernet-encrypted-fields.
-
-    The library derives its keys from SECRET_KEY; here they are FIELD_ENCRYPTION_KEYS instead, so that
-    rotating SECRET_KEY (say after a leak) cannot make the stored details unreadable. The first key
-    encrypts; every key decrypts, which is how a key is rotated.
-    """
+    """django-fernet-encrypted-fields' field, with FIELD_ENCRYPTION_KEYS rather than keys derived from
+    SECRET_KEY, so that rotating SECRET_KEY (say after a leak) cannot make the stored details unreadable."""
 
     @cached_property
     def keys(self):

@@ -1,17 +1,10 @@
 """The text that an attached file carries, for the NHS-number guard: what a person could read in it.
 
-- Text files: all of it.
-- PNG, JPEG and GIF: their text chunks, comments and metadata segments (EXIF, XMP, ...) and anything after
-  the image's end, but not the pixels (text drawn in a screenshot waits for OCR).
-- PDF: the text of every page, annotations, form fields, the document's properties and XMP metadata
-  (servicedesk/lib/pdf_worker.py, in a process of its own).
-
-The images are walked by hand rather than opened with Pillow: Pillow reads a PNG's text chunks after the
-image data, and a GIF's comments after its first frame, only while decoding the pixels, which a request
-must not do (a small file can decode to gigabytes). Walking every chunk, segment and block to the end
-marker also proves that the file is the format its first bytes claim, so that a text file dressed up
-with an image's signature is refused. The only thing decompressed is a PNG's compressed text, within a
-limit.
+Of an image, its metadata and anything after its end, not the pixels (text drawn in it waits for OCR).
+The images are walked by hand rather than opened with Pillow, which reads a PNG's text chunks after the
+image data, and a GIF's comments after its first frame, only while decoding the pixels (a small file can
+decode to gigabytes). Walking to the end marker also proves that the file is the format its first bytes
+claim.
 """
 
 import json
@@ -37,15 +30,14 @@ _PDF_WORKER = Path(__file__).with_name("pdf_worker.py")
 # (the NHS-number detector joins digits across at most three characters).
 _BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]+")
 _APART = "\n\n\n\n"
-# Text in binary data, as a `strings` program finds it: runs of at least ten characters (an NHS number's
-# digits) read as UTF-8, and runs of Latin characters read as UTF-16 at either byte offset (Windows keeps
-# some image properties so; either byte order).
+# Text in binary data, as `strings` finds it: runs of ten characters or more (an NHS number's digits) read
+# as UTF-8, and Latin ones as UTF-16 at either byte offset (Windows keeps some image properties so).
 _UTF8_RUN = re.compile(r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]{10,}")
 _UTF16_RUN = re.compile(r"[\t\n\r\x20-\x7e\xa0-\xff]{10,}")
 
 
 class UnreadableFile(Exception):
-    """The file is not what its first bytes claim, or cannot be read within the limits; `str()` says why."""
+    """Not what its first bytes claim, or not readable within the limits; `str()` says why."""
 
 
 def readable(text):
@@ -54,7 +46,6 @@ def readable(text):
 
 
 def readable_in_binary(data):
-    """The runs of text in binary data, kept apart."""
     runs = _UTF8_RUN.findall(data.decode("utf-8", errors="replace"))
     for offset in (0, 1):
         runs += _UTF16_RUN.findall(data[offset:].decode("utf-16-le", errors="replace"))
@@ -235,12 +226,9 @@ def _gif_sub_blocks(data, position, keep=True):
 
 
 def pdf_texts(data):
-    """The PDF's text, read by pypdf in a process of its own with a time and memory limit.
-
-    Reading text from a PDF can cost far more than its size suggests: an 8 KB file whose page repeats
-    one drawing command 100,000 times took pypdf 8.7 seconds. A separate process is the only way to stop
-    a reading that takes too long; it also keeps a crafted file's memory use out of the web process.
-    """
+    """The PDF's text, read by pypdf in a process of its own (pdf_worker.py) with a time and memory limit:
+    an 8 KB file whose page repeats one drawing command 100,000 times took pypdf 8.7 seconds, and a process
+    is the only way to stop that. It also keeps a crafted file's memory use out of the web process."""
     seconds = settings.ATTACHMENT_PDF_SECONDS
     command = [
         sys.executable, "-I", str(_PDF_WORKER),

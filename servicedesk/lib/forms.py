@@ -3,13 +3,9 @@
 from django import forms
 from django.core import signing
 
-from .nhs import find_nhs_numbers
+from .nhs import digits, find_nhs_numbers
 
 _SIGNING_SALT = "nhs-number-guard"
-
-
-def _digits(number):
-    return "".join(ch for ch in number if ch.isdigit())
 
 
 def is_text_field(field):
@@ -25,14 +21,9 @@ def is_text_field(field):
 
 
 class NoNHSNumbersMixin(forms.Form):
-    """Refuse any text field that contains an NHS number: every text field a person types into is checked
-    (see `is_text_field`), except those named in `nhs_unchecked_fields`, which are for text that is
-    never stored (a search box). On an existing object only the fields that changed are checked, so old
-    text does not block an unrelated change.
-
-    The message names the field and shows the number as the person reads it. Forms whose refusal the
-    user may override (the number is not an NHS number) use NHSNumberGuardMixin instead.
-    """
+    """Refuse any text field (`is_text_field`) that contains an NHS number, but `nhs_unchecked_fields` (text
+    never stored, such as a search box). On an existing object only the fields that changed are checked,
+    so old text does not block an unrelated change."""
 
     nhs_unchecked_fields = ()
     nhs_field_names = {}  # how the messages name a field whose label is a question
@@ -42,19 +33,12 @@ class NoNHSNumbersMixin(forms.Form):
         super().__init__(*args, **kwargs)
         self.nhs_matches = {}
 
-    @property
-    def nhs_checked_fields(self):
-        return [
-            name
-            for name, field in self.fields.items()
-            if is_text_field(field) and name not in self.nhs_unchecked_fields
-        ]
-
     def clean(self):
         cleaned_data = super().clean()
         editing = getattr(getattr(self, "instance", None), "pk", None) is not None
-        for name in self.nhs_checked_fields:
-            if editing and name not in self.changed_data:
+        for name, field in self.fields.items():
+            unchecked = not is_text_field(field) or name in self.nhs_unchecked_fields
+            if unchecked or (editing and name not in self.changed_data):
                 continue
             found = find_nhs_numbers(str(cleaned_data.get(name) or ""))
             if found:
@@ -79,13 +63,8 @@ class NoNHSNumbersMixin(forms.Form):
 
 
 class NHSNumberGuardMixin(NoNHSNumbersMixin):
-    """Refuse text that contains an NHS number, unless the user confirms it is not one.
-
-    The confirmation covers exactly the numbers the user was shown: they travel with the form, signed, so
-    a number added after the warning, or a confirmation ticked in advance, is refused. After validation,
-    `nhs_matches` maps each field name to the numbers found in it and `nhs_override_fields` lists the
-    labels of the fields the user vouched for, for the timeline.
-    """
+    """Refuse text that contains an NHS number, unless the user confirms it is not one: exactly the numbers
+    shown, which travel with the form, signed (a number added later, or a box ticked early, is refused)."""
 
     nhs_advice = (
         "Patient-identifiable data must not be sent to the Service Desk: remove it, or, if it is not an "
@@ -106,13 +85,17 @@ class NHSNumberGuardMixin(NoNHSNumbersMixin):
             shown = set(signing.loads(cleaned_data.get("nhs_numbers_shown") or "", salt=_SIGNING_SALT))
         except signing.BadSignature:
             return False
-        return all(_digits(number) in shown for found in self.nhs_matches.values() for number in found)
+        return self._matched_digits() <= shown
+
+    def _matched_digits(self):
+        return {digits(number) for found in self.nhs_matches.values() for number in found}
 
     def _refused(self):
         """Remember, signed, which numbers the user is now being asked about, and untick the box."""
-        shown = sorted({_digits(number) for found in self.nhs_matches.values() for number in found})
         data = self.data.copy()
-        data[self.add_prefix("nhs_numbers_shown")] = signing.dumps(shown, salt=_SIGNING_SALT)
+        data[self.add_prefix("nhs_numbers_shown")] = signing.dumps(
+            sorted(self._matched_digits()), salt=_SIGNING_SALT
+        )
         data.pop(self.add_prefix("confirm_not_nhs_number"), None)
         self.data = data
 
@@ -134,14 +117,9 @@ def with_nhs_guard(form_class):
 
 
 class BootstrapBoundField(forms.BoundField):
-    """A field with Bootstrap 5's classes on its widget (Django adds aria-invalid and names the help and
-    error texts in aria-describedby), rendered by `{{ field.as_field_group }}` with
-    templates/snippets/field.html. A form uses it with `bound_field_class = BootstrapBoundField`.
-    For single-widget fields: radio and checkbox groups keep crispy-forms' layouts.
-
-    The portal's small forms on busy pages use it instead of crispy-forms, whose field template costs
-    about 2 ms a field; the long forms keep crispy's layouts.
-    """
+    """A single-widget field with Bootstrap 5's classes, rendered by `{{ field.as_field_group }}` with
+    templates/snippets/field.html (`bound_field_class = BootstrapBoundField`). For the small forms on busy
+    pages: crispy-forms' field template costs about 2 ms a field."""
 
     def render(self, template_name=None, context=None, renderer=None):
         return super().render(template_name or "snippets/field.html", context, renderer)

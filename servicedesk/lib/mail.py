@@ -6,10 +6,7 @@ from django.template.loader import render_to_string
 
 
 def send_templated_email(name, to, context):
-    """Render emails/<name>_subject.txt, <name>.txt and <name>.html and send them to the list `to`.
-
-    Every email carries the Service Desk's contact details through the shared footer.
-    """
+    """Render emails/<name>_subject.txt, <name>.txt and <name>.html and send them to the list `to`."""
     context = {"service_desk": settings.SERVICE_DESK, "site_url": settings.SITE_URL, **context}
     subject = " ".join(render_to_string(f"emails/{name}_subject.txt", context).split())
     text = render_to_string(f"emails/{name}.txt", context)

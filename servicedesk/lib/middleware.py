@@ -16,18 +16,16 @@ from django.urls import reverse
 from django.utils.cache import patch_cache_control
 
 
-class RequestSizeLimitMiddleware:
-    """Refuse a request body larger than the largest legitimate submission before anything reads it.
-
-    Django spools an upload's files to temporary disk as it parses the body; without this, anyone could
-    have the server write hundreds of megabytes for a request it then refuses. The limit is on the
-    declared Content-Length: Django never reads more than that, and reads nothing of a body whose length
-    is not declared (chunked), which is therefore refused too (411). Signed-in users may send
-    REQUEST_MAX_BYTES (a note with its most and largest files); anyone else ANONYMOUS_REQUEST_MAX_BYTES.
-    """
-
+class _Middleware:
     def __init__(self, get_response):
         self.get_response = get_response
+
+
+class RequestSizeLimitMiddleware(_Middleware):
+    """Refuse a body larger than REQUEST_MAX_BYTES (signed in) or ANONYMOUS_REQUEST_MAX_BYTES before anything
+    reads it, since Django spools uploads to disk as it parses. The limit is on the declared Content-Length:
+    Django never reads more, and nothing of a body whose length is undeclared (refused: 411).
+    """
 
     def __call__(self, request):
         declared = request.META.get("CONTENT_LENGTH") or ""
@@ -57,13 +55,10 @@ def _plain(status, message):
     return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
 
 
-class NoStoreMiddleware:
+class NoStoreMiddleware(_Middleware):
     """Practices share PCs: no page or download the portal makes may be kept by the browser or a proxy
     (Cache-Control: no-store, private), unless the view said otherwise. Static files are served before
     this, by WhiteNoise, and keep their long caching."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
@@ -72,12 +67,9 @@ class NoStoreMiddleware:
         return response
 
 
-class RefuseNulMiddleware:
+class RefuseNulMiddleware(_Middleware):
     """A NUL character has no place in an address or a form, and PostgreSQL refuses it in any query
     (a 500 wherever it reaches one): answer 400 before it gets that far."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
 
     def __call__(self, request):
         posted_nul = request.method == "POST" and _posted_nul(request)
@@ -111,12 +103,9 @@ def _start_session_clock(sender, request, user, **kwargs):
         request.session[LAST_SEEN] = now
 
 
-class IdleSessionTimeoutMiddleware:
+class IdleSessionTimeoutMiddleware(_Middleware):
     """Sign the user out after SESSION_IDLE_MINUTES without a request, or SESSION_COOKIE_AGE after
     signing in, whichever comes first; the next page says why."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
 
     def __call__(self, request):
         if request.user.is_authenticated:
@@ -145,16 +134,13 @@ def needs_second_factor(user):
 
 
 def _second_factor_exempt_paths():
-    static = settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/" + settings.STATIC_URL
-    return (reverse("two_factor"), reverse("logout"), reverse("admin:logout"), static)
+    # Django gives a relative STATIC_URL the script prefix: it starts with "/".
+    return (reverse("two_factor"), reverse("logout"), reverse("admin:logout"), settings.STATIC_URL)
 
 
-class StaffSecondFactorMiddleware:
+class StaffSecondFactorMiddleware(_Middleware):
     """With ADMIN_REQUIRE_2FA, signed-in staff confirm a one-time code (django-otp) before any page but
     the second-factor page itself and signing out: admin, the escalation queues, survey results."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
 
     def __call__(self, request):
         user = request.user

@@ -1,28 +1,16 @@
 """Finding NHS numbers in text, so that patient-identifiable data is never stored.
 
-An NHS number is ten digits whose last digit is a modulus-11 check digit over the first nine (weights 10
-down to 2). About one ten-digit number in eleven passes the check by chance, which is why users may
-confirm that a match is not an NHS number.
+An NHS number is ten digits whose last is a modulus-11 check digit over the first nine. About one
+ten-digit number in eleven passes by chance, which is why users may confirm that a match is not one.
 
-`find_nhs_numbers(text)` is the one function that decides, for every form, file and channel. It looks for
-the number as a person would read it on the screen:
+`find_nhs_numbers(text)` decides for every form, file and channel, reading the number as a person would
+on the screen: after `normalise`, digit groups joined by separators are read as list items ("943 476
+5919", "(943) 476-5919", "94.34.76.59.19"); an item of exactly ten digits is one number unless its layout
+says it is a time, a date, an IPv4 address or a list. Ten digits together, and a 3-3-4 grouping, count
+wherever they stand ("2026-12-07 943 476 5919").
 
-- The text is first normalised: Unicode compatibility form (NFKC: full-width and other styled digits and
-  spaces become plain ones), invisible characters dropped (format characters such as zero-width spaces,
-  joiners, soft hyphens, byte-order and direction marks; combining marks; control characters other than
-  tabs and line breaks; the Hangul fillers), and every decimal digit of any script mapped to 0-9.
-- Digit groups joined by separators (one to three characters that are neither letters nor digits) are
-  read as list items, which end at ";", a comma next to a space, or a blank line: "943 476 5919",
-  "(943) 476-5919", "94.34.76.59.19", "943 / 476 / 5919". An item with exactly ten digits is one number,
-  unless its layout says it is something else: a time (digits joined by ":"), a date, an IPv4 address,
-  or a comma-separated list that is not thousands grouping.
-- Ten digits written together, and a 3-3-4 grouping with one separator, count wherever they stand, so
-  that "2026-12-07 943 476 5919" is found.
-- Digits glued to a word of the letters a-f are part of a hexadecimal identifier (GUIDs, hashes), not a
-  number; digits glued to any other word ("5919Female") are still read.
-
-What this does not do: read digits spelt out in words, letters standing in for digits ("O" for 0), or
-numbers split by four or more characters.
+It does not read digits spelt out in words, letters standing in for digits ("O" for 0), or numbers split
+by four or more characters.
 """
 
 import functools
@@ -35,10 +23,8 @@ import unicodedata
 # file names). One that holds ";", a comma next to a space, or a blank line ends a list item instead.
 _SEPARATOR = r"[\W_]{1,3}"
 _LIST_END = r"[\W_]{0,2}(?:;|,\s|\s,|\n[\W_]?\n)"
-# Digits glued to the letters a-f belong to a hexadecimal identifier (a GUID, a hash), not to a number.
-# After the digits, a run of digits and a-f that ends the word makes them hexadecimal ("...5919dead"); a
-# word that merely starts with those letters does not ("943 476 5919Female", as text read from a screen
-# may run together).
+# Digits glued to a run of 0-9a-f that ends the word belong to a hexadecimal identifier (a GUID, a hash:
+# "...5919dead"); a word that merely starts with a-f does not ("943 476 5919Female", text run together).
 _HEX_AFTER = r"[0-9A-Fa-f]++(?![G-Zg-z])"
 _NOT_HEX_BEFORE, _NOT_HEX_AFTER = r"(?<![0-9A-Fa-f])", rf"(?!{_HEX_AFTER})"
 _HEX_GLUED = re.compile(_HEX_AFTER)
@@ -58,7 +44,9 @@ _WEIGHTS = range(10, 1, -1)  # of the first nine digits, for the check digit
 
 @functools.cache
 def _translation():
-    """The table that drops invisible characters and maps every decimal digit to 0-9 (built once)."""
+    """Drops format characters (zero-width spaces, joiners, soft hyphens, direction marks...), combining
+    marks, control characters but tabs and line breaks, and the Hangul fillers; maps every decimal digit
+    of any script to 0-9."""
     table = {ord(ch): None for ch in _INVISIBLE_LETTERS}
     for code in range(sys.maxunicode + 1):
         ch = chr(code)
@@ -87,18 +75,13 @@ def is_valid_nhs_number(digits):
     # The digits' character codes, weighted 10 down to 2, less what the code of "0" adds (48 × 54): the
     # cheapest form of the sum, since long files call this for every run of ten digits.
     total = sum(map(operator.mul, digits[:9].encode(), _WEIGHTS)) - 48 * sum(_WEIGHTS)
-    check = 11 - total % 11
-    if check == 11:
-        check = 0
-    return check != 10 and check == int(digits[9])
+    check = (11 - total % 11) % 11  # 10 matches no digit: such a number is never issued
+    return check == int(digits[9])
 
 
 def find_nhs_numbers(text):
     """Every NHS number in `text`, as a person reads it there (e.g. '943 476 5919', '(943) 476-5919').
-
-    Takes plain text from anywhere: a form field, a file's text, an email, text read from an image.
-    Three patterns run over the whole text, so that a file of millions of numbers stays quick.
-    """
+    Three patterns run over the whole text, so that a file of millions of numbers stays quick."""
     text = normalise(text)
     spans = {m.span() for m in _TEN_TOGETHER.finditer(text)}
     spans.update(m.span() for m in _THREE_THREE_FOUR.finditer(text))
@@ -106,11 +89,11 @@ def find_nhs_numbers(text):
     return [
         _as_read(text, start, end)
         for start, end in sorted(spans)
-        if is_valid_nhs_number(_digits(text[start:end]))
+        if is_valid_nhs_number(digits(text[start:end]))
     ]
 
 
-def _digits(text):
+def digits(text):
     return "".join(ch for ch in text if ch.isdigit())
 
 

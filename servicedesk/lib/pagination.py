@@ -10,11 +10,8 @@ ESTIMATE_ABOVE = 50_000
 
 
 class EstimatedCountPaginator(Paginator):
-    """For an unfiltered queryset on PostgreSQL, use the planner's row estimate for the table.
-
-    A filtered or searched list still counts exactly: the filter narrows what is counted and agents
-    expect the number of matches to be right.
-    """
+    """For an unfiltered queryset on PostgreSQL, the planner's row estimate; a filtered list counts exactly,
+    as agents expect the number of matches to be right."""
 
     @cached_property
     def count(self):

@@ -11,11 +11,6 @@ import resource
 import sys
 
 
-def _limit(cpu_seconds, memory_bytes):
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
-    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-
-
 def _page_texts(page):
     yield page.extract_text()
     for annotation in page.get("/Annots") or []:  # comments, sticky notes, form widgets
@@ -49,7 +44,8 @@ def read(data, max_pages):
 
 def main():
     max_pages, cpu_seconds, memory_bytes = (int(arg) for arg in sys.argv[1:4])
-    _limit(cpu_seconds, memory_bytes)
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     try:
         result = read(sys.stdin.buffer.read(), max_pages)
     except Exception:  # pypdf raises many kinds of error on a malformed file: each means it cannot be read

@@ -22,12 +22,8 @@ class Refusal:
 
 
 def over_limit(request, group, rate, *, key="user", count=1):
-    """Count `count` uses of `group` by this request's user (or by `key`, as django-ratelimit reads it)
-    against `rate` ("30/h"); return a Refusal once over the limit, else None.
-
-    If the cache cannot be reached (Redis down), the use is let through and the fault logged: a missing
-    limit for a while is better than nobody being able to work.
-    """
+    """Count `count` uses of `group` by `key` (as django-ratelimit reads it) against `rate` ("30/h"); a
+    Refusal once over the limit. With the cache down the use is let through: better than nobody working."""
     usage = None
     try:
         for _ in range(count):

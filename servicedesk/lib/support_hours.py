@@ -1,18 +1,9 @@
 """Support-hours arithmetic: SLA clocks run only while the Service Desk is open.
 
-A `Calendar` says, for each weekday, when the desk is open (Europe/London wall-clock times), and which
-countries' public holidays close it. Two functions carry everything else:
-
-- `add_support_time(start, duration, calendar)`: the instant `duration` of open time after `start`;
-- `support_time_between(start, end, calendar)`: the open time between two instants.
-
-Opening times are turned into real instants day by day with the Europe/London zone, and all arithmetic
-is done in UTC (Python compares and subtracts two datetimes of the same zone by wall clock), so a day on
-which the clocks change is as long as it really is (a 24x7 desk has 23 or 25 hours that day).
-
-Both are exact to the microsecond underneath: `add_support_time` and `support_time_between` take and give
-a `timedelta`, so that a clock paused and resumed many times loses nothing. The minute functions are for
-targets set in whole minutes and for what the pages show.
+Opening times (Europe/London wall clock) are turned into instants day by day, and all arithmetic is done
+in UTC, since Python subtracts two datetimes of the same zone by wall clock: a day on which the clocks
+change is as long as it really is. Durations are exact timedeltas, so that a clock paused and resumed many
+times loses nothing; the minute functions are for targets set in whole minutes and for display.
 """
 
 from dataclasses import dataclass
@@ -58,13 +49,9 @@ def _holidays(region, year):
     return holidays.country_holidays(country, subdiv=subdivision, years=year)
 
 
-def is_holiday(day, calendar):
-    return any(day in _holidays(region, day.year) for region in calendar.closed_on)
-
-
 def open_spans(day, calendar):
     """The desk's open periods on a local date, as (start, end) instants in UTC, earliest first."""
-    if is_holiday(day, calendar):
+    if any(day in _holidays(region, day.year) for region in calendar.closed_on):
         return []
     spans = []
     for opens, closes in calendar.hours.get(day.weekday(), ()):
@@ -88,11 +75,8 @@ _MAX_DAYS = 3 * 366
 
 
 def add_support_time(start, duration, calendar=STANDARD):
-    """The instant at which `duration` (a timedelta) of support time has passed since `start` (aware).
-
-    Started out of hours, the clock starts at the next opening; a result that lands exactly on a
-    closing time is that closing time.
-    """
+    """The instant at which `duration` of support time has passed since `start`: from the next opening if
+    out of hours; a result that lands exactly on a closing time is that closing time."""
     if start.tzinfo is None:
         raise ValueError("start must be timezone-aware")
     start = start.astimezone(UTC)
@@ -117,7 +101,7 @@ def add_support_minutes(start, minutes, calendar=STANDARD):
 
 
 def support_time_between(start, end, calendar=STANDARD):
-    """The support time from `start` to `end`, exactly, as a timedelta (zero if `end` is not after it)."""
+    """The support time from `start` to `end` (zero if `end` is not after it)."""
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("start and end must be timezone-aware")
     start, end = start.astimezone(UTC), end.astimezone(UTC)

@@ -9,11 +9,8 @@ _LONGEST_EXTENSION = 64
 
 
 class TemporaryFileUploadHandler(DjangoTemporaryFileUploadHandler):
-    """Django's, but an extension too long for a temporary file name is dropped (Django ticket #37292).
-
-    What the file is, and the name it is stored and served under, come from its content
-    (incidents/attachments.py), never from the extension.
-    """
+    """Django's, but an extension too long for a temporary file name is dropped (Django ticket #37292):
+    what the file is, and its stored name, come from its content (incidents/attachments.py)."""
 
     def new_file(self, field_name, file_name, *args, **kwargs):
         stem, extension = os.path.splitext(file_name)

@@ -28,23 +28,13 @@ from surveys.services import queue_invitation_emails, sample_month, send_invitat
 
 DEMO_PASSWORD = "Demo-Portal-2026!"  # noqa: S105 - printed for people trying the demo
 
+STANDARD, MANAGED = "Standard support", "Managed service"  # the demo's contracts
+
 PRACTICES = [
     # practice_id, name, country, contract, sites (main first)
-    (
-        "Z90001",
-        "Riverside Medical Centre",
-        Country.ENGLAND,
-        "Standard support",
-        ["Riverside", "Mill Lane branch"],
-    ),
-    ("Z90002", "Hillview Surgery", Country.WALES, "Managed service", ["Hillview"]),
-    (
-        "Z90003",
-        "Harbour Family Practice",
-        Country.IRELAND,
-        "Standard support",
-        ["Harbour", "Quay Street branch"],
-    ),
+    ("Z90001", "Riverside Medical Centre", Country.ENGLAND, STANDARD, ["Riverside", "Mill Lane branch"]),
+    ("Z90002", "Hillview Surgery", Country.WALES, MANAGED, ["Hillview"]),
+    ("Z90003", "Harbour Family Practice", Country.IRELAND, STANDARD, ["Harbour", "Quay Street branch"]),
 ]
 
 PEOPLE = [
@@ -80,7 +70,6 @@ INCIDENTS = [
 ]  # fmt: skip
 
 
-# Demo incidents moved along the lifecycle after logging, by summary.
 # Demo incidents the practice has asked to escalate (the team leader sees them at /escalations/).
 ESCALATED = {
     "Duplicate allergy entries after the last upgrade": "Records are wrong and nobody has called back"
@@ -106,10 +95,29 @@ SURVEY_ANSWERS = [
     (4, True, 5, ""),
 ]
 
+# Demo incidents moved along the lifecycle after logging, by summary.
 LIFECYCLE = {
     "Prescriptions will not print on the reception printer": "resolved",
     "Online booking shows Saturday clinics twice": "fix_scheduled",
 }
+
+
+def _new_incident(reporter, product, severity, urgency, summary, description):
+    """An unsaved incident logged through the portal by `reporter`, at the practice's main site."""
+    return Incident(
+        reporter=reporter,
+        channel=Channel.PORTAL,
+        severity=severity,
+        contact_name=reporter.full_name,
+        contact_number=reporter.phone,
+        site=reporter.practice.sites.filter(is_main=True).first(),
+        product=product,
+        version=product.current_version,
+        on_current_version=YesNoUnknown.YES,
+        urgency=urgency,
+        summary=summary,
+        description=description,
+    )
 
 
 class Command(BaseCommand):
@@ -146,7 +154,7 @@ class Command(BaseCommand):
         practices = {}
         for code, name, country, contract_name, sites in PRACTICES:
             contract, _ = Contract.objects.get_or_create(
-                name=contract_name, defaults={"managed_service": contract_name == "Managed service"}
+                name=contract_name, defaults={"managed_service": contract_name == MANAGED}
             )
             practice, _ = Practice.objects.get_or_create(
                 practice_id=code, defaults={"name": name, "country": country, "contract": contract}
@@ -178,33 +186,21 @@ class Command(BaseCommand):
             reporter = people[email]
             if Incident.objects.filter(practice=reporter.practice, summary=summary).exists():
                 continue
-            incident = Incident(
-                reporter=reporter,
-                channel=Channel.PORTAL,
-                severity=severity,
-                contact_name=reporter.full_name,
-                contact_number=reporter.phone,
-                site=reporter.practice.sites.filter(is_main=True).first(),
-                product=products[product],
-                version=products[product].current_version,
-                on_current_version=YesNoUnknown.YES,
-                urgency=Urgency.TODAY if severity <= Severity.MAJOR_FAULT else Urgency.DAYS,
-                summary=summary,
-                description=description,
-            )
+            urgency = Urgency.TODAY if severity <= Severity.MAJOR_FAULT else Urgency.DAYS
+            incident = _new_incident(reporter, products[product], severity, urgency, summary, description)
             if summary in LIFECYCLE:  # the incidents walked along the lifecycle also allow remote access
                 incident.remote_access_allowed = True
                 incident.remote_access_constraints = "Not during morning surgery (08:00-10:30)"
                 incident.remote_access_details = "Demo remote-support ID DEMO-4471, access code Falcon-7"
             # No confirmation emails: they would only flood the console.
             incident_log(incident, actor=reporter, notify=False)
-            self._advance(incident, people["casey.agent@servicedesk.example"], products)
+            self._advance(incident, people["casey.agent@servicedesk.example"])
             if summary in ESCALATED:
                 incident_escalate(incident, actor=reporter, reason=ESCALATED[summary])
             created += 1
         return created
 
-    def _advance(self, incident, agent, products):
+    def _advance(self, incident, agent):
         """Walk some demo incidents along the lifecycle, so every state can be seen in the portal."""
         stage = LIFECYCLE.get(incident.summary)
         if stage is None:
@@ -245,9 +241,9 @@ class Command(BaseCommand):
                 user.set_unusable_password()
                 user.save()
             customers.append(user)
-        last_month = timezone.localdate().replace(day=1) - timedelta(days=1)
-        earlier_month = last_month.replace(day=1) - timedelta(days=1)
-        for month in (earlier_month.replace(day=1), last_month.replace(day=1)):
+        last_month = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
+        earlier_month = (last_month - timedelta(days=1)).replace(day=1)
+        for month in (earlier_month, last_month):
             if SurveyRound.objects.filter(month=month).exists():
                 continue
             # The history behind the rounds is demo background: its emails are not sent.
@@ -256,14 +252,14 @@ class Command(BaseCommand):
                     self._closed_incident(customer, products, agent, month.replace(day=min(day, 28)))
             with transaction.atomic():
                 survey_round, _ = sample_month(month, seed=2026)
-                if month == last_month.replace(day=1):
+                if month == last_month:
                     queue_invitation_emails(survey_round)  # printed on the console once this commits
                     continue
             with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
                 for invitation_id in survey_round.invitations.values_list("pk", flat=True):
                     send_invitation(invitation_id)
             self._answer(survey_round)
-        current = SurveyRound.objects.filter(month=last_month.replace(day=1)).first()
+        current = SurveyRound.objects.filter(month=last_month).first()
         return [
             (invitation.customer.email, invitation.token)
             for invitation in current.invitations.select_related("customer").filter(response__isnull=True)
@@ -271,20 +267,10 @@ class Command(BaseCommand):
 
     def _closed_incident(self, customer, products, agent, day):
         product = products[PRODUCTS[day.day % len(PRODUCTS)][0]]
-        incident = Incident(
-            reporter=customer,
-            channel=Channel.PORTAL,
-            severity=[Severity.MAJOR_FAULT, Severity.MINOR_FAULT, Severity.OTHER][day.day % 3],
-            contact_name=customer.full_name,
-            contact_number=customer.phone,
-            site=customer.practice.sites.filter(is_main=True).first(),
-            product=product,
-            version=product.current_version,
-            on_current_version=YesNoUnknown.YES,
-            urgency=Urgency.DAYS,
-            summary=f"Report export stopped part-way ({day:%B %Y})",
-            description="The export stopped at about half way with no message.",
-        )
+        severity = [Severity.MAJOR_FAULT, Severity.MINOR_FAULT, Severity.OTHER][day.day % 3]
+        summary = f"Report export stopped part-way ({day:%B %Y})"
+        description = "The export stopped at about half way with no message."
+        incident = _new_incident(customer, product, severity, Urgency.DAYS, summary, description)
         incident_log(incident, actor=customer, notify=False)
         services.incident_verify(incident, actor=agent)
         services.incident_start_investigation(incident, actor=agent)

@@ -1115,11 +1115,15 @@ def measure_page(wrk, page, args, port, script, gunicorn_pid):
 
 
 def drive(pages, args, port, workdir, gunicorn_pid):
-    """wrk on each page in turn; the floor, when measured with other pages, once more at the end, since
-    the machine's speed drifts: the ratios use the mean of its two runs."""
+    """wrk on each page in turn. The machine's speed drifts by a third within minutes, so the floor, when
+    measured with other pages, runs before each of them and once more at the end: each page's ratio uses
+    the mean of the floor's runs just before and just after it."""
     wrk = shutil.which("wrk")
     results = {}
-    order = [*pages, *(page for page in pages if page.name == "floor" and len(pages) > 1)]
+    floor = next((page for page in pages if page.name == "floor"), None)
+    others = [page for page in pages if page is not floor]
+    order = [item for page in others for item in (floor, page)] + [floor] if floor and others else pages
+    floor_runs = []
     for page in order:
         script = workdir / f"{page.name}.lua"
         script.write_text(lua_script(page))
@@ -1131,25 +1135,27 @@ def drive(pages, args, port, workdir, gunicorn_pid):
             f"(other processes: {others_share(result):.0%} of the CPU)",
             flush=True,
         )
-        if page.name in results:
-            results[page.name] = merged(results[page.name], result)
+        if page is floor and others:
+            floor_runs.append(result)
         else:
             results[page.name] = result
+    for index, page in enumerate(others if floor_runs else ()):
+        results[page.name]["floor"] = statistics.mean(run["rate"] for run in floor_runs[index : index + 2])
+    if floor_runs:
+        results["floor"] = merged(floor_runs)
     return results
 
 
-def merged(first, second):
-    """Two runs of one page as one: summed requests and errors, mean rate and percentiles."""
-    both = (first, second)
-    result = {key: sum(run[key] for run in both) for key in ("requests", "connect", "read", "write")}
-    result.update({key: sum(run[key] for run in both) for key in ("status", "timeout", "duration_us")})
-    result.update({key: statistics.mean(run[key] for run in both) for key in ("p50_us", "p99_us", "rate")})
+def merged(runs):
+    """Several runs of one page as one: summed requests and errors, mean rate and percentiles."""
+    result = {key: sum(run[key] for run in runs) for key in ("requests", "connect", "read", "write")}
+    result.update({key: sum(run[key] for run in runs) for key in ("status", "timeout", "duration_us")})
+    result.update({key: statistics.mean(run[key] for run in runs) for key in ("p50_us", "p99_us", "rate")})
     result["unexpected"] = {
-        key: first["unexpected"].get(key, 0) + second["unexpected"].get(key, 0)
-        for key in {*first["unexpected"], *second["unexpected"]}
+        key: sum(run["unexpected"].get(key, 0) for run in runs) for run in runs for key in run["unexpected"]
     }
-    result["cpu"] = {key: statistics.mean(run["cpu"][key] for run in both) for key in first["cpu"]}
-    result["runs"] = [first["rate"], second["rate"]]
+    result["cpu"] = {key: statistics.mean(run["cpu"][key] for run in runs) for key in runs[0]["cpu"]}
+    result["runs"] = [run["rate"] for run in runs]
     return result
 
 
@@ -1175,21 +1181,23 @@ def report(pages, results, in_process, args):
     )
     if runs := results.get("floor", {}).get("runs"):
         print(
-            f"The floor was measured first and last: {runs[0]:.1f} and {runs[1]:.1f} req/s; "
-            "the ratios use the mean.\n"
+            f"The floor was measured before each page and at the end: {', '.join(f'{r:.1f}' for r in runs)} "
+            "req/s; each page's ratio uses the floor's runs just before and after it.\n"
         )
-    head = f"{'page':8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'queries':>9}{'ratio':>8}{'target':>8}  result"
+    head = f"{'page':8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'queries':>9}{'floor':>8}{'ratio':>8}"
+    head += f"{'target':>8}  result"
     print(head + f"{'non-2xx/3xx':>13}{'other':>7}{'errors':>8}")
     print("-" * (len(head) + 28))
     for page in pages:
         r, q = results[page.name], in_process[page.name]
-        ratio = r["rate"] / floor if floor else None
+        around = r.get("floor", floor)
+        ratio = r["rate"] / around if around else None
         target = TARGETS.get(page.name)
         verdict = "-" if target is None or ratio is None else ("met" if ratio >= target else "MISSED")
         errors = r["connect"] + r["read"] + r["write"] + r["timeout"]
         print(
             f"{page.name:8}{r['rate']:9.1f}{r['p50_us'] / 1000:9.1f}{r['p99_us'] / 1000:9.1f}"
-            f"{'/'.join(map(str, q.queries_seen)):>9}"
+            f"{'/'.join(map(str, q.queries_seen)):>9}{'' if around is None else f'{around:.0f}':>8}"
             f"{'' if ratio is None else f'{ratio:.2f}':>8}{'' if target is None else f'≥{target}':>8}  "
             f"{verdict:6}{r['status']:>13}{sum(r['unexpected'].values()):>7}{errors:>8}"
         )

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from django.db.models import F, Q
 
-from accounts.models import Contract, SupportCalendar
+from accounts.models import SupportCalendar
 from accounts.services import support_calendar_for
 from servicedesk.lib.support_hours import (
     STANDARD,
@@ -28,9 +28,8 @@ DEFAULT_TARGETS = {1: (30, 240), 2: (60, 510), 3: (240, 2550), 4: (510, 10200), 
 def sla_terms(contract_id):
     """(calendar, {severity: (response minutes, resolution minutes)}) for a contract, or for a practice
     without one (None)."""
-    contract = Contract.objects.filter(pk=contract_id).first() if contract_id else None
     try:
-        calendar = support_calendar_for(contract)
+        calendar = support_calendar_for(contract_id)
     except SupportCalendar.DoesNotExist:
         calendar = STANDARD
     targets = dict(DEFAULT_TARGETS)

@@ -15,7 +15,7 @@ def london(*args):
 
 
 def test_a_contract_without_a_calendar_runs_on_the_standard_cover(db):
-    calendar = support_calendar_for(Contract.objects.create(name="Plain"))
+    calendar = support_calendar_for(Contract.objects.create(name="Plain").pk)
 
     assert add_support_minutes(london(2026, 4, 2, 16, 45), 240, calendar) == london(2026, 4, 7, 9, 15)
 
@@ -25,7 +25,7 @@ def test_a_contract_may_run_round_the_clock(db):
         name="Out of hours", support_calendar=SupportCalendar.objects.get(name="Round the clock (24x7)")
     )
 
-    calendar = support_calendar_for(contract)
+    calendar = support_calendar_for(contract.pk)
 
     # Good Friday counts in full, and the spring clock change gives a 23-hour Sunday.
     assert support_minutes_between(london(2026, 4, 3, 0, 0), london(2026, 4, 4, 0, 0), calendar) == 24 * 60
@@ -50,7 +50,7 @@ def test_an_extended_calendar_defined_in_admin(admin_client, db):
     contract = Contract.objects.create(name="Extended", support_calendar=calendar)
 
     # Wednesday 20:30 + 60 min: 30 min that evening, 30 min the next Wednesday from 07:00.
-    due = add_support_minutes(london(2026, 11, 25, 20, 30), 60, support_calendar_for(contract))
+    due = add_support_minutes(london(2026, 11, 25, 20, 30), 60, support_calendar_for(contract.pk))
 
     assert due == london(2026, 12, 2, 7, 30)
 

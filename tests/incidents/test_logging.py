@@ -8,6 +8,7 @@ from django.db.models import ProtectedError
 
 from incidents.models import Channel, Incident, Status, TimelineEvent
 from tests.factories import IncidentFactory, SiteFactory
+from tests.incidents.helpers import LOG_QUERIES
 from tests.sample_files import png
 
 REFERENCE = re.compile(rf"^{re.escape(settings.INCIDENT_REFERENCE_PREFIX)}\d{{6}}$")
@@ -301,3 +302,18 @@ def test_a_disguised_program_refuses_the_whole_submission(user_client, incident_
     assert response.status_code == 400
     assert "screen.png is not a file we accept" in response.content.decode()
     assert not Incident.objects.exists()
+
+
+@pytest.mark.parametrize("earlier", [0, 5])
+def test_logging_takes_the_same_queries_however_many_incidents_there_are(
+    user_client, incident_data, practice_user, product, django_assert_num_queries, earlier
+):
+    IncidentFactory.create_batch(earlier, reporter=practice_user, product=product)
+    # The first incident caches the session and creates the reference counter; the second is counted.
+    user_client.post("/incidents/new/", incident_data)
+
+    with django_assert_num_queries(LOG_QUERIES):
+        response = user_client.post("/incidents/new/", incident_data)
+
+    assert response.status_code == 302
+    assert Incident.objects.count() == earlier + 2

@@ -52,16 +52,20 @@ class SupportCalendar(models.Model):
 
     def as_calendar(self):
         """The calendar for servicedesk.lib.support_hours (uses prefetched `hours` when present)."""
-        hours = {}
-        for span in self.hours.all():
-            hours.setdefault(span.weekday, []).append((span.opens, span.closes))
-        closed_on = []
-        if self.closed_on_english_holidays:
-            closed_on.append("england")
-        if self.closed_on_irish_holidays:
-            closed_on.append("ireland")
-        hours = {day: tuple(sorted(spans)) for day, spans in hours.items()}
-        return Calendar(hours=hours, closed_on=tuple(closed_on))
+        spans = [(span.weekday, span.opens, span.closes) for span in self.hours.all()]
+        return calendar_of(spans, self.closed_on_english_holidays, self.closed_on_irish_holidays)
+
+
+def calendar_of(spans, closed_on_english_holidays, closed_on_irish_holidays):
+    """A servicedesk.lib.support_hours Calendar from (weekday, opens, closes) spans and the holiday flags."""
+    hours = {}
+    for weekday, opens, closes in spans:
+        hours.setdefault(weekday, []).append((opens, closes))
+    regions = [("england", closed_on_english_holidays), ("ireland", closed_on_irish_holidays)]
+    return Calendar(
+        hours={day: tuple(sorted(day_spans)) for day, day_spans in hours.items()},
+        closed_on=tuple(region for region, closed in regions if closed),
+    )
 
 
 WEEKDAYS = list(enumerate(["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]))

@@ -55,6 +55,16 @@ def test_an_extended_calendar_defined_in_admin(admin_client, db):
     assert due == london(2026, 12, 2, 7, 30)
 
 
+def test_a_contracts_own_calendar_is_used_even_with_no_hours_yet(db):
+    calendar = SupportCalendar.objects.create(name="Not yet set up", closed_on_irish_holidays=False)
+    contract = Contract.objects.create(name="New", support_calendar=calendar)
+
+    chosen = support_calendar_for(contract.pk)
+
+    assert chosen.hours == {} and chosen.closed_on == ("england",)
+    assert support_calendar_for(None).hours != {}  # the standard cover, for a practice without a contract
+
+
 def test_closing_before_opening_is_refused_by_the_database(db):
     calendar = SupportCalendar.objects.create(name="Broken")
     with pytest.raises(IntegrityError), transaction.atomic():

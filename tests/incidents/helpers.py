@@ -9,10 +9,10 @@ LIST_QUERIES = 4
 # An incident's page: user with practice, the incident with its product, site and reporter, one page of
 # its public timeline with actors, their attachments.
 DETAIL_QUERIES = 4
-# Logging an incident: user with practice, the chosen site and product, the SLA terms (calendar, its hours,
-# the targets), the reference counter, the incident and its logged event, and the savepoints of the
+# Logging an incident: user with practice, the chosen site and product, the SLA terms (the calendar with its
+# hours, the targets), the reference counter, the incident and its logged event, and the savepoints of the
 # service's transaction (the test's own transaction turns its commit into a savepoint's release).
-LOG_QUERIES = 11
+LOG_QUERIES = 10
 # The desk's incident list in admin: user, the user's and their groups' permissions, the product filter,
 # the count, the rows; on PostgreSQL also the planner's estimate, read first to decide whether an exact
 # count is worth it.

@@ -143,21 +143,14 @@ def _shown(value, limit=200):
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+_NOT_DETAILS = {"status", "severity", "assignee", "reference", "practice", "reporter", "channel", "logged_by"}
+
+
 def incident_correct_details(incident, *, actor, changed_fields, nhs_override_fields=()):
     """Save an agent's corrections (carried by `incident`) to its checklist details, with an internal
     timeline entry naming each field changed. Status, severity and assignee have their own functions."""
-    protected = {
-        "status",
-        "severity",
-        "assignee",
-        "reference",
-        "practice",
-        "reporter",
-        "channel",
-        "logged_by",
-    }
-    if protected.intersection(changed_fields):
-        raise ValueError(f"Not a detail: {sorted(protected.intersection(changed_fields))}")
+    if not_details := sorted(_NOT_DETAILS.intersection(changed_fields)):
+        raise ValueError(f"Not a detail: {not_details}")
     if not changed_fields:
         return incident
     with transaction.atomic():

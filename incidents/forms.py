@@ -131,15 +131,12 @@ class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
         return will_telephone
 
     @property
-    def shows_severity_one_notice(self):
-        return str(self["severity"].value()) == str(Severity.SYSTEM_UNAVAILABLE)
-
-    @property
     def helper(self):
         helper = FormHelper()
         helper.form_tag = False
         helper.disable_csrf = True
         fieldsets = [Fieldset(title, *names) for title, names in SECTIONS]
+        severity_one = str(self["severity"].value()) == str(Severity.SYSTEM_UNAVAILABLE)
         fieldsets[1].fields.insert(
             2,
             Div(
@@ -152,7 +149,7 @@ class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
                 "will_telephone",
                 css_id="severity-one-notice",
                 aria_live="polite",
-                css_class="alert alert-warning" + ("" if self.shows_severity_one_notice else " d-none"),
+                css_class="alert alert-warning" + ("" if severity_one else " d-none"),
             ),
         )
         extra = ["nhs_numbers_shown", *(["confirm_not_nhs_number"] if self.nhs_matches else [])]

@@ -124,9 +124,3 @@ def offered_actions(incident):
     """The actions the change page offers for the incident, by name."""
     own = [*allowed_actions(incident, AGENT), *ALWAYS] if incident.is_open else ["note"]
     return [*own, *(name for name, offered in ADDED.items() if offered(incident))]
-
-
-def build_form(name, incident, data=None, files=None):
-    form_class = ACTIONS[name][1]
-    kwargs = {"incident": incident} if form_class is ScheduleFixForm else {}
-    return form_class(data, files, **kwargs)

@@ -12,11 +12,7 @@ from incidents.exceptions import InvalidTransition
 from incidents.models import Incident, Status, TimelineEvent
 from incidents.sla import CLOCK_RUNS, sla_terms
 from incidents.tasks import send_incident_email
-from servicedesk.lib.support_hours import (
-    STANDARD,
-    support_minutes_between,
-    support_time_between,
-)
+from servicedesk.lib.support_hours import STANDARD, support_minutes_between, support_time_between
 from servicedesk.outbox import queue_on_commit
 
 from .models import EscalationLevel
@@ -87,14 +83,6 @@ def _move(incident, level, actor, reason, kind):
     return incident
 
 
-def _elapsed(incident, now, calendar):
-    """Support time the incident's clock has run, exactly: paused time (awaiting the customer...) excluded."""
-    used = incident.sla_time_used
-    if incident.sla_running_since:
-        used += support_time_between(incident.sla_running_since, now, calendar)
-    return used
-
-
 def _due_level(incident, ladder, elapsed):
     due = None
     for level in ladder:
@@ -149,7 +137,10 @@ def _escalate_if_missed(incident_id, now, per_practice):
             sla_terms(incident.practice.contract_id)[0],
         )
     ladder, calendar = per_practice[incident.practice_id]
-    elapsed = _elapsed(incident, now, calendar)
+    # Support time the clock has run, exactly: paused time (awaiting the customer...) excluded.
+    elapsed = incident.sla_time_used
+    if incident.sla_running_since:
+        elapsed += support_time_between(incident.sla_running_since, now, calendar)
     due = _due_level(incident, ladder, elapsed) or (ladder[0] if ladder else None)
     current = incident.escalation_level.position if incident.escalation_level else 0
     if due is None or due.position <= current:

@@ -83,15 +83,6 @@ def _move(incident, level, actor, reason, kind):
     return incident
 
 
-def _due_level(incident, ladder, elapsed):
-    due = None
-    for level in ladder:
-        thresholds = {t.severity: timedelta(minutes=t.after_minutes) for t in level.thresholds.all()}
-        if incident.severity in thresholds and elapsed >= thresholds[incident.severity]:
-            due = level
-    return due
-
-
 def _missed_target(incident, now):
     """The SLA target that has passed unmet at `now`: "response", "resolution" or None. A paused clock has no
     resolution due time, so a resolution is missed only while the clock runs."""
@@ -141,7 +132,12 @@ def _escalate_if_missed(incident_id, now, per_practice):
     elapsed = incident.sla_time_used
     if incident.sla_running_since:
         elapsed += support_time_between(incident.sla_running_since, now, calendar)
-    due = _due_level(incident, ladder, elapsed) or (ladder[0] if ladder else None)
+    # The highest level whose threshold for its severity has passed, and at least the first rung.
+    due = ladder[0] if ladder else None
+    for level in ladder:
+        thresholds = {t.severity: timedelta(minutes=t.after_minutes) for t in level.thresholds.all()}
+        if incident.severity in thresholds and elapsed >= thresholds[incident.severity]:
+            due = level
     current = incident.escalation_level.position if incident.escalation_level else 0
     if due is None or due.position <= current:
         return False

@@ -177,8 +177,7 @@ class IncidentAdminForm(NHSNumberGuardMixin, forms.ModelForm):
         if "severity" in self.fields:  # the handbook's descriptions, wherever severity is chosen
             self.fields["severity"].widget = forms.RadioSelect()
             self.fields["severity"].choices = severity_choices()
-        if "site" in self.fields:
-            self.fields["site"].queryset = Site.objects.select_related("practice")
+        self.fields["site"].queryset = Site.objects.select_related("practice")  # never read-only
         if "reporter" in self.fields:
             self.fields["reporter"].queryset = User.objects.filter(practice__isnull=False, is_active=True)
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import SupportCalendar
 from incidents.exceptions import InvalidTransition
 from incidents.models import Incident, Status, TimelineEvent
+from incidents.services import lock_open, require_text
 from incidents.sla import CLOCK_RUNS, sla_terms
 from incidents.tasks import send_incident_email
 from servicedesk.lib.support_hours import STANDARD, support_minutes_between, support_time_between
@@ -38,12 +39,8 @@ def incident_escalate(incident, *, actor, reason):
     reason on the timeline; the new level's contacts are emailed."""
     if not (actor.is_staff or actor.practice_id == incident.practice_id):
         raise InvalidTransition("Only the Service Desk or the incident's practice can escalate it.")
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidTransition("Please give a reason for the escalation.")
-    locked = _lock(incident.pk)
-    if locked.status == Status.CLOSED:
-        raise InvalidTransition(f"{locked.reference} is closed.")
+    reason = require_text(reason, "a reason for the escalation")
+    locked = lock_open(incident)
     current = locked.escalation_level
     ladder = ladder_for(locked.practice.contract)
     above = [level for level in ladder if current is None or level.position > current.position]
@@ -57,9 +54,7 @@ def incident_deescalate(incident, *, actor, reason):
     """Desk staff move the incident one rung down (or back to the desk), with a reason."""
     if not actor.is_staff:
         raise InvalidTransition("Only the Service Desk can de-escalate.")
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidTransition("Please give a reason for the de-escalation.")
+    reason = require_text(reason, "a reason for the de-escalation")
     locked = _lock(incident.pk)
     if locked.escalation_level is None:
         raise InvalidTransition(f"{locked.reference} is not escalated.")

@@ -257,7 +257,7 @@ def _transition(incident, action, *, actor, text="", kind=TimelineEvent.Kind.STA
     return locked, event
 
 
-def _required(text, what):
+def require_text(text, what):
     text = (text or "").strip()
     if not text:
         raise InvalidTransition(f"Please give {what}.")
@@ -288,7 +288,7 @@ def incident_start_investigation(incident, *, actor, note=""):
 @transaction.atomic
 def incident_await_customer(incident, *, actor, question):
     """The desk needs something from the practice; the question goes on the timeline and by email."""
-    question = _required(question, "the question for the practice")
+    question = require_text(question, "the question for the practice")
     incident, event = _transition(incident, "await_customer", actor=actor, text=question)
     _notify(incident, "incident_status", "practice", event)
     return incident
@@ -319,7 +319,7 @@ def incident_schedule_fix(incident, *, actor, release, workaround=""):
 @transaction.atomic
 def incident_resolve(incident, *, actor, resolution, is_workaround=False):
     """A solution, or a temporary workaround, has been supplied. Only the customer can close it."""
-    resolution = _required(resolution, "the resolution")
+    resolution = require_text(resolution, "the resolution")
     changes = {
         "resolution": resolution,
         "resolution_is_workaround": is_workaround,
@@ -353,14 +353,14 @@ def incident_confirm(incident, *, actor):
 @transaction.atomic
 def incident_confirm_by_phone(incident, *, actor, confirmed_by):
     """An agent records that the practice confirmed the resolution by telephone, and who confirmed."""
-    confirmed_by = _required(confirmed_by, "the name of the person who confirmed")
+    confirmed_by = require_text(confirmed_by, "the name of the person who confirmed")
     return _close_confirmed(incident, "confirm_by_phone", actor, f"Confirmed by telephone by {confirmed_by}.")
 
 
 @transaction.atomic
 def incident_reject(incident, *, actor, reason):
     """The practice says the resolution did not work: the incident is reopened for investigation."""
-    reason = _required(reason, "a reason")
+    reason = require_text(reason, "a reason")
     changes = {"reopened_count": F("reopened_count") + 1, "resolved_at": None}
     incident, event = _transition(
         incident, "reject", actor=actor, kind=TimelineEvent.Kind.REJECTED, text=reason, changes=changes
@@ -372,7 +372,7 @@ def incident_reject(incident, *, actor, reason):
 @transaction.atomic
 def incident_close_not_relevant(incident, *, actor, reason):
     """The practice closes an incident that no longer matters, saying why."""
-    reason = _required(reason, "a reason")
+    reason = require_text(reason, "a reason")
     incident, event = _transition(
         incident,
         "close_not_relevant",
@@ -387,7 +387,7 @@ def incident_close_not_relevant(incident, *, actor, reason):
 # --- Severity, assignment, notes and requests ------------------------------------------------------
 
 
-def _lock_open(incident):
+def lock_open(incident):
     locked = Incident.objects.select_for_update().get(pk=incident.pk)
     if locked.status == Status.CLOSED:
         raise InvalidTransition(f"{locked.reference} is closed.")
@@ -399,8 +399,8 @@ def incident_change_severity(incident, *, actor, severity, reason):
     """The desk sets the severity it has verified, with a reason the practice can read."""
     if not actor.is_staff:
         raise InvalidTransition("Only the Service Desk can change the severity.")
-    reason = _required(reason, "a reason for the new severity")
-    locked = _lock_open(incident)
+    reason = require_text(reason, "a reason for the new severity")
+    locked = lock_open(incident)
     if locked.severity == severity:
         return locked
     old = locked.get_severity_display()
@@ -426,7 +426,7 @@ def incident_assign(incident, *, actor, assignee):
     """Give the incident to an agent (or to nobody). Internal: the practice is not told."""
     if not actor.is_staff or (assignee is not None and not assignee.is_staff):
         raise InvalidTransition("Incidents are assigned by and to Service Desk staff.")
-    locked = _lock_open(incident)
+    locked = lock_open(incident)
     if locked.assignee_id == (assignee.pk if assignee else None):
         return locked
     old = str(locked.assignee or "nobody")
@@ -532,7 +532,7 @@ PROGRESS_REQUEST_INTERVAL = timedelta(hours=4)
 def incident_request_progress(incident, *, actor):
     """The practice asks for a progress update; the assignee (or the desk) is told, but not again within
     PROGRESS_REQUEST_INTERVAL. Returns (notified, last_request_at)."""
-    locked = _lock_open(incident)
+    locked = lock_open(incident)
     if actor.practice_id != locked.practice_id:
         raise InvalidTransition("Only staff of the incident's practice can ask for progress.")
     now = timezone.now()
@@ -624,7 +624,7 @@ def send_resolution_reminders(now=None):
 def _purge_reason(actor, reason):
     if not actor.is_staff:
         raise InvalidTransition("Only the Service Desk can purge content.")
-    return _required(reason, "a reason for the purge")
+    return require_text(reason, "a reason for the purge")
 
 
 def _record_purge(purged, actor, what, reason):

@@ -251,6 +251,3 @@ class ReasonForm(NHSNumberGuardMixin):
     def __init__(self, *args, label="Reason", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["reason"].label = label
-
-    def clean_reason(self):
-        return self.cleaned_data["reason"].strip()

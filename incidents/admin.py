@@ -295,9 +295,7 @@ class IncidentAdmin(admin.ModelAdmin):
                 "timeline_page": request.incident_timeline_page,
                 "can_read_remote_access": bool(incident.remote_access_details)
                 and request.user.has_perm("incidents.view_remote_access"),
-                "lifecycle_actions": [
-                    (name, admin_actions.ACTIONS[name][0]) for name in admin_actions.offered_actions(incident)
-                ],
+                "lifecycle_actions": admin_actions.offered_actions(incident),
             }
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -10,13 +10,10 @@ from django.utils import timezone
 from accounts.models import SupportCalendar
 from incidents.exceptions import InvalidTransition
 from incidents.models import Incident, Status, TimelineEvent
+from incidents.services import lock_open, require_text
 from incidents.sla import CLOCK_RUNS, sla_terms
 from incidents.tasks import send_incident_email
-from servicedesk.lib.support_hours import (
-    STANDARD,
-    support_minutes_between,
-    support_time_between,
-)
+from servicedesk.lib.support_hours import STANDARD, support_minutes_between, support_time_between
 from servicedesk.outbox import queue_on_commit
 
 from .models import EscalationLevel
@@ -42,12 +39,8 @@ def incident_escalate(incident, *, actor, reason):
     reason on the timeline; the new level's contacts are emailed."""
     if not (actor.is_staff or actor.practice_id == incident.practice_id):
         raise InvalidTransition("Only the Service Desk or the incident's practice can escalate it.")
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidTransition("Please give a reason for the escalation.")
-    locked = _lock(incident.pk)
-    if locked.status == Status.CLOSED:
-        raise InvalidTransition(f"{locked.reference} is closed.")
+    reason = require_text(reason, "a reason for the escalation")
+    locked = lock_open(incident)
     current = locked.escalation_level
     ladder = ladder_for(locked.practice.contract)
     above = [level for level in ladder if current is None or level.position > current.position]
@@ -61,9 +54,7 @@ def incident_deescalate(incident, *, actor, reason):
     """Desk staff move the incident one rung down (or back to the desk), with a reason."""
     if not actor.is_staff:
         raise InvalidTransition("Only the Service Desk can de-escalate.")
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidTransition("Please give a reason for the de-escalation.")
+    reason = require_text(reason, "a reason for the de-escalation")
     locked = _lock(incident.pk)
     if locked.escalation_level is None:
         raise InvalidTransition(f"{locked.reference} is not escalated.")
@@ -85,23 +76,6 @@ def _move(incident, level, actor, reason, kind):
     template = "incident_escalated" if kind == TimelineEvent.Kind.ESCALATED else "incident_deescalated"
     queue_on_commit(send_incident_email, incident.pk, template, "escalation" if level else "desk", event.pk)
     return incident
-
-
-def _elapsed(incident, now, calendar):
-    """Support time the incident's clock has run, exactly: paused time (awaiting the customer...) excluded."""
-    used = incident.sla_time_used
-    if incident.sla_running_since:
-        used += support_time_between(incident.sla_running_since, now, calendar)
-    return used
-
-
-def _due_level(incident, ladder, elapsed):
-    due = None
-    for level in ladder:
-        thresholds = {t.severity: timedelta(minutes=t.after_minutes) for t in level.thresholds.all()}
-        if incident.severity in thresholds and elapsed >= thresholds[incident.severity]:
-            due = level
-    return due
 
 
 def _missed_target(incident, now):
@@ -149,8 +123,16 @@ def _escalate_if_missed(incident_id, now, per_practice):
             sla_terms(incident.practice.contract_id)[0],
         )
     ladder, calendar = per_practice[incident.practice_id]
-    elapsed = _elapsed(incident, now, calendar)
-    due = _due_level(incident, ladder, elapsed) or (ladder[0] if ladder else None)
+    # Support time the clock has run, exactly: paused time (awaiting the customer...) excluded.
+    elapsed = incident.sla_time_used
+    if incident.sla_running_since:
+        elapsed += support_time_between(incident.sla_running_since, now, calendar)
+    # The highest level whose threshold for its severity has passed, and at least the first rung.
+    due = ladder[0] if ladder else None
+    for level in ladder:
+        thresholds = {t.severity: timedelta(minutes=t.after_minutes) for t in level.thresholds.all()}
+        if incident.severity in thresholds and elapsed >= thresholds[incident.severity]:
+            due = level
     current = incident.escalation_level.position if incident.escalation_level else 0
     if due is None or due.position <= current:
         return False

@@ -6,7 +6,7 @@ from django.views.decorators.http import require_POST
 
 from incidents.exceptions import InvalidTransition
 from incidents.models import Incident
-from incidents.views import act_with_reason
+from incidents.views import reason_view
 
 from .services import escalation_queue, incident_acknowledge_escalation, incident_escalate
 
@@ -39,14 +39,7 @@ def acknowledge(request, pk):
     return redirect("escalation:queue")
 
 
-@login_required
-@require_POST
-def ask_for_escalation(request, reference):
-    """The practice asks for its incident to go up the ladder, with a reason (its incident's page)."""
-    return act_with_reason(
-        request,
-        reference,
-        prefix="escalate",
-        service=incident_escalate,
-        done="{reference} has been escalated; the person responsible has been told.",
-    )
+# The practice asks for its incident to go up the ladder, with a reason (its incident's page).
+ask_for_escalation = reason_view(
+    "escalate", incident_escalate, "{reference} has been escalated; the person responsible has been told."
+)

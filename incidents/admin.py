@@ -93,7 +93,6 @@ class TimelineEventInline(admin.TabularInline):
     readonly_fields = fields
     extra = 0
     can_delete = False
-    show_change_link = False
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -296,9 +295,7 @@ class IncidentAdmin(admin.ModelAdmin):
                 "timeline_page": request.incident_timeline_page,
                 "can_read_remote_access": bool(incident.remote_access_details)
                 and request.user.has_perm("incidents.view_remote_access"),
-                "lifecycle_actions": [
-                    (name, admin_actions.ACTIONS[name][0]) for name in admin_actions.offered_actions(incident)
-                ],
+                "lifecycle_actions": admin_actions.offered_actions(incident),
             }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -308,11 +305,10 @@ class IncidentAdmin(admin.ModelAdmin):
         incident = get_object_or_404(Incident.objects.select_related("product", "practice"), pk=object_id)
         if not self.has_change_permission(request, incident):
             raise PermissionDenied
-        title, _, call = admin_actions.ACTIONS[action]
+        title, form_class, call = admin_actions.ACTIONS[action]
+        kwargs = {"incident": incident} if form_class is admin_actions.ScheduleFixForm else {}
         posted = request.method == "POST"
-        form = admin_actions.build_form(
-            action, incident, request.POST if posted else None, request.FILES if posted else None
-        )
+        form = form_class(request.POST if posted else None, request.FILES if posted else None, **kwargs)
 
         def act(form):
             with transaction.atomic():  # the change and the user's NHS-number confirmation together

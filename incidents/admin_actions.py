@@ -121,12 +121,7 @@ def add_action(name, title, form_class, call, *, offered):
 
 
 def offered_actions(incident):
-    """The actions the change page offers for the incident, by name."""
+    """The actions the change page offers for the incident: (name, title) pairs."""
     own = [*allowed_actions(incident, AGENT), *ALWAYS] if incident.is_open else ["note"]
-    return [*own, *(name for name, offered in ADDED.items() if offered(incident))]
-
-
-def build_form(name, incident, data=None, files=None):
-    form_class = ACTIONS[name][1]
-    kwargs = {"incident": incident} if form_class is ScheduleFixForm else {}
-    return form_class(data, files, **kwargs)
+    names = [*own, *(name for name, offered in ADDED.items() if offered(incident))]
+    return [(name, ACTIONS[name][0]) for name in names]

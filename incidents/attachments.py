@@ -161,8 +161,7 @@ def store_attachment(incident, event, checked, actor):
         size=checked.size,
         uploaded_by=actor,
     )
-    attachment.file.save("upload", checked.upload, save=False)
-    attachment.save()
+    attachment.file.save("upload", checked.upload)  # saves the attachment too
 
 
 def download_name(attachment):

@@ -131,15 +131,12 @@ class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
         return will_telephone
 
     @property
-    def shows_severity_one_notice(self):
-        return str(self["severity"].value()) == str(Severity.SYSTEM_UNAVAILABLE)
-
-    @property
     def helper(self):
         helper = FormHelper()
         helper.form_tag = False
         helper.disable_csrf = True
         fieldsets = [Fieldset(title, *names) for title, names in SECTIONS]
+        severity_one = str(self["severity"].value()) == str(Severity.SYSTEM_UNAVAILABLE)
         fieldsets[1].fields.insert(
             2,
             Div(
@@ -152,7 +149,7 @@ class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
                 "will_telephone",
                 css_id="severity-one-notice",
                 aria_live="polite",
-                css_class="alert alert-warning" + ("" if self.shows_severity_one_notice else " d-none"),
+                css_class="alert alert-warning" + ("" if severity_one else " d-none"),
             ),
         )
         extra = ["nhs_numbers_shown", *(["confirm_not_nhs_number"] if self.nhs_matches else [])]
@@ -180,8 +177,7 @@ class IncidentAdminForm(NHSNumberGuardMixin, forms.ModelForm):
         if "severity" in self.fields:  # the handbook's descriptions, wherever severity is chosen
             self.fields["severity"].widget = forms.RadioSelect()
             self.fields["severity"].choices = severity_choices()
-        if "site" in self.fields:
-            self.fields["site"].queryset = Site.objects.select_related("practice")
+        self.fields["site"].queryset = Site.objects.select_related("practice")  # never read-only
         if "reporter" in self.fields:
             self.fields["reporter"].queryset = User.objects.filter(practice__isnull=False, is_active=True)
 
@@ -255,6 +251,3 @@ class ReasonForm(NHSNumberGuardMixin):
     def __init__(self, *args, label="Reason", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["reason"].label = label
-
-    def clean_reason(self):
-        return self.cleaned_data["reason"].strip()

@@ -143,21 +143,14 @@ def _shown(value, limit=200):
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+_NOT_DETAILS = {"status", "severity", "assignee", "reference", "practice", "reporter", "channel", "logged_by"}
+
+
 def incident_correct_details(incident, *, actor, changed_fields, nhs_override_fields=()):
     """Save an agent's corrections (carried by `incident`) to its checklist details, with an internal
     timeline entry naming each field changed. Status, severity and assignee have their own functions."""
-    protected = {
-        "status",
-        "severity",
-        "assignee",
-        "reference",
-        "practice",
-        "reporter",
-        "channel",
-        "logged_by",
-    }
-    if protected.intersection(changed_fields):
-        raise ValueError(f"Not a detail: {sorted(protected.intersection(changed_fields))}")
+    if not_details := sorted(_NOT_DETAILS.intersection(changed_fields)):
+        raise ValueError(f"Not a detail: {not_details}")
     if not changed_fields:
         return incident
     with transaction.atomic():
@@ -236,19 +229,15 @@ def allowed_actions(incident, who):
     return [name for name, rule in TRANSITIONS.items() if rule.who == who and incident.status in rule.sources]
 
 
-def _check_actor(incident, actor, who):
-    if who == AGENT and not actor.is_staff:
-        raise InvalidTransition("Only the Service Desk can do that.")
-    if who == CUSTOMER and actor.practice_id != incident.practice_id:
-        raise InvalidTransition("Only staff of the incident's practice can do that.")
-
-
 def _transition(incident, action, *, actor, text="", kind=TimelineEvent.Kind.STATUS, changes=None):
     """Move `incident` along one row of TRANSITIONS, with its row locked, saving `changes` (further fields'
     new values) with the status; the locked incident and the event recorded."""
     rule = TRANSITIONS[action]
     locked = Incident.objects.select_for_update().get(pk=incident.pk)
-    _check_actor(locked, actor, rule.who)
+    if rule.who == AGENT and not actor.is_staff:
+        raise InvalidTransition("Only the Service Desk can do that.")
+    if rule.who == CUSTOMER and actor.practice_id != locked.practice_id:
+        raise InvalidTransition("Only staff of the incident's practice can do that.")
     if locked.status not in rule.sources:
         raise InvalidTransition(
             f"{rule.label} is not possible while {locked.reference} is {locked.get_status_display().lower()}."
@@ -268,26 +257,23 @@ def _transition(incident, action, *, actor, text="", kind=TimelineEvent.Kind.STA
     return locked, event
 
 
-def _required(text, what):
+def require_text(text, what):
     text = (text or "").strip()
     if not text:
         raise InvalidTransition(f"Please give {what}.")
     return text
 
 
-def _notify_practice(incident, template, event=None):
-    queue_on_commit(send_incident_email, incident.pk, template, "practice", event.pk if event else None)
-
-
-def _notify_desk(incident, template, event=None):
-    queue_on_commit(send_incident_email, incident.pk, template, "desk", event.pk if event else None)
+def _notify(incident, template, audience, event=None):
+    """Email the practice or the desk (`audience`) once the transaction commits."""
+    queue_on_commit(send_incident_email, incident.pk, template, audience, event.pk if event else None)
 
 
 @transaction.atomic
 def incident_verify(incident, *, actor, note=""):
     """The desk has checked the details: the incident is under review."""
     incident, event = _transition(incident, "verify", actor=actor, text=note.strip())
-    _notify_practice(incident, "incident_status", event)
+    _notify(incident, "incident_status", "practice", event)
     return incident
 
 
@@ -295,16 +281,16 @@ def incident_verify(incident, *, actor, note=""):
 def incident_start_investigation(incident, *, actor, note=""):
     """Work starts, or restarts once the customer has answered."""
     incident, event = _transition(incident, "start_investigation", actor=actor, text=note.strip())
-    _notify_practice(incident, "incident_status", event)
+    _notify(incident, "incident_status", "practice", event)
     return incident
 
 
 @transaction.atomic
 def incident_await_customer(incident, *, actor, question):
     """The desk needs something from the practice; the question goes on the timeline and by email."""
-    question = _required(question, "the question for the practice")
+    question = require_text(question, "the question for the practice")
     incident, event = _transition(incident, "await_customer", actor=actor, text=question)
-    _notify_practice(incident, "incident_status", event)
+    _notify(incident, "incident_status", "practice", event)
     return incident
 
 
@@ -326,14 +312,14 @@ def incident_schedule_fix(incident, *, actor, release, workaround=""):
         kind=TimelineEvent.Kind.FIX_SCHEDULED,
         changes=changes,
     )
-    _notify_practice(incident, "incident_status", event)
+    _notify(incident, "incident_status", "practice", event)
     return incident
 
 
 @transaction.atomic
 def incident_resolve(incident, *, actor, resolution, is_workaround=False):
     """A solution, or a temporary workaround, has been supplied. Only the customer can close it."""
-    resolution = _required(resolution, "the resolution")
+    resolution = require_text(resolution, "the resolution")
     changes = {
         "resolution": resolution,
         "resolution_is_workaround": is_workaround,
@@ -341,7 +327,7 @@ def incident_resolve(incident, *, actor, resolution, is_workaround=False):
         "last_reminder_at": None,
     }
     incident, event = _transition(incident, "resolve", actor=actor, text=resolution, changes=changes)
-    _notify_practice(incident, "incident_resolved", event)
+    _notify(incident, "incident_resolved", "practice", event)
     return incident
 
 
@@ -354,7 +340,7 @@ def _close_confirmed(incident, action, actor, text):
         changes={"closed_at": timezone.now()},
         text=text,
     )
-    _notify_practice(incident, "incident_status", event)
+    _notify(incident, "incident_status", "practice", event)
     return incident
 
 
@@ -367,26 +353,26 @@ def incident_confirm(incident, *, actor):
 @transaction.atomic
 def incident_confirm_by_phone(incident, *, actor, confirmed_by):
     """An agent records that the practice confirmed the resolution by telephone, and who confirmed."""
-    confirmed_by = _required(confirmed_by, "the name of the person who confirmed")
+    confirmed_by = require_text(confirmed_by, "the name of the person who confirmed")
     return _close_confirmed(incident, "confirm_by_phone", actor, f"Confirmed by telephone by {confirmed_by}.")
 
 
 @transaction.atomic
 def incident_reject(incident, *, actor, reason):
     """The practice says the resolution did not work: the incident is reopened for investigation."""
-    reason = _required(reason, "a reason")
+    reason = require_text(reason, "a reason")
     changes = {"reopened_count": F("reopened_count") + 1, "resolved_at": None}
     incident, event = _transition(
         incident, "reject", actor=actor, kind=TimelineEvent.Kind.REJECTED, text=reason, changes=changes
     )
-    _notify_desk(incident, "incident_reopened", event)
+    _notify(incident, "incident_reopened", "desk", event)
     return incident
 
 
 @transaction.atomic
 def incident_close_not_relevant(incident, *, actor, reason):
     """The practice closes an incident that no longer matters, saying why."""
-    reason = _required(reason, "a reason")
+    reason = require_text(reason, "a reason")
     incident, event = _transition(
         incident,
         "close_not_relevant",
@@ -394,14 +380,14 @@ def incident_close_not_relevant(incident, *, actor, reason):
         text=f"Closed as no longer relevant: {reason}",
         changes={"closed_at": timezone.now()},
     )
-    _notify_desk(incident, "incident_closed_by_practice", event)
+    _notify(incident, "incident_closed_by_practice", "desk", event)
     return incident
 
 
 # --- Severity, assignment, notes and requests ------------------------------------------------------
 
 
-def _lock_open(incident):
+def lock_open(incident):
     locked = Incident.objects.select_for_update().get(pk=incident.pk)
     if locked.status == Status.CLOSED:
         raise InvalidTransition(f"{locked.reference} is closed.")
@@ -413,8 +399,8 @@ def incident_change_severity(incident, *, actor, severity, reason):
     """The desk sets the severity it has verified, with a reason the practice can read."""
     if not actor.is_staff:
         raise InvalidTransition("Only the Service Desk can change the severity.")
-    reason = _required(reason, "a reason for the new severity")
-    locked = _lock_open(incident)
+    reason = require_text(reason, "a reason for the new severity")
+    locked = lock_open(incident)
     if locked.severity == severity:
         return locked
     old = locked.get_severity_display()
@@ -429,7 +415,7 @@ def incident_change_severity(incident, *, actor, severity, reason):
         new_value=locked.get_severity_display(),
         text=reason,
     )
-    _notify_practice(locked, "incident_severity", event)
+    _notify(locked, "incident_severity", "practice", event)
     if severity == Severity.SYSTEM_UNAVAILABLE:
         queue_on_commit(alert_desk_to_severity_one, locked.pk)
     return locked
@@ -440,7 +426,7 @@ def incident_assign(incident, *, actor, assignee):
     """Give the incident to an agent (or to nobody). Internal: the practice is not told."""
     if not actor.is_staff or (assignee is not None and not assignee.is_staff):
         raise InvalidTransition("Incidents are assigned by and to Service Desk staff.")
-    locked = _lock_open(incident)
+    locked = lock_open(incident)
     if locked.assignee_id == (assignee.pk if assignee else None):
         return locked
     old = str(locked.assignee or "nobody")
@@ -482,7 +468,7 @@ def incident_add_note(incident, *, actor, text, public=True, uploads=(), nhs_ove
         locked.responded_at = locked.updated_at
     locked.save(update_fields=["updated_at", "responded_at"])
     if is_desk and public:
-        _notify_practice(incident, "incident_note", event)
+        _notify(incident, "incident_note", "practice", event)
     elif not is_desk:
         _tell_desk_of_practice_note(locked, event)
     return event
@@ -498,7 +484,7 @@ def _tell_desk_of_practice_note(locked, event):
     if locked.notes_held_since is None and (told is None or told <= quiet_since):
         locked.desk_told_of_notes_at, locked.desk_told_of_notes_upto = now, event.pk
         locked.save(update_fields=["desk_told_of_notes_at", "desk_told_of_notes_upto"])
-        _notify_desk(locked, "incident_note_from_practice", event)
+        _notify(locked, "incident_note_from_practice", "desk", event)
     elif locked.notes_held_since is None:
         locked.notes_held_since = now
         locked.save(update_fields=["notes_held_since"])
@@ -546,7 +532,7 @@ PROGRESS_REQUEST_INTERVAL = timedelta(hours=4)
 def incident_request_progress(incident, *, actor):
     """The practice asks for a progress update; the assignee (or the desk) is told, but not again within
     PROGRESS_REQUEST_INTERVAL. Returns (notified, last_request_at)."""
-    locked = _lock_open(incident)
+    locked = lock_open(incident)
     if actor.practice_id != locked.practice_id:
         raise InvalidTransition("Only staff of the incident's practice can ask for progress.")
     now = timezone.now()
@@ -561,7 +547,7 @@ def incident_request_progress(incident, *, actor):
         actor=actor,
         text=f"{actor.full_name} asked for a progress update.",
     )
-    _notify_desk(locked, "incident_progress_requested", event)
+    _notify(locked, "incident_progress_requested", "desk", event)
     return True, now
 
 
@@ -630,7 +616,7 @@ def send_resolution_reminders(now=None):
                     public=False,
                     text="Reminder to confirm or reject the resolution sent.",
                 )
-                _notify_practice(incident, "incident_resolved_reminder")  # the email quotes the resolution
+                _notify(incident, "incident_resolved_reminder", "practice")  # the email quotes the resolution
                 sent += 1
     return sent
 
@@ -638,7 +624,7 @@ def send_resolution_reminders(now=None):
 def _purge_reason(actor, reason):
     if not actor.is_staff:
         raise InvalidTransition("Only the Service Desk can purge content.")
-    return _required(reason, "a reason for the purge")
+    return require_text(reason, "a reason for the purge")
 
 
 def _record_purge(purged, actor, what, reason):

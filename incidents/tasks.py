@@ -10,7 +10,8 @@ from .models import Incident, Status
 
 
 def _incident(incident_id):
-    return Incident.objects.select_related("practice", "product", "reporter", "site").get(pk=incident_id)
+    related = ["practice", "product", "reporter", "site", "assignee", "release"]
+    return Incident.objects.select_related(*related).get(pk=incident_id)
 
 
 @shared_task(**EMAIL_TASK_OPTIONS)
@@ -59,9 +60,7 @@ def _recipients(incident, audience):
 @shared_task(**EMAIL_TASK_OPTIONS)
 def send_incident_email(incident_id, kind, audience, event_id=None):
     """Tell the practice (its reporter) or the desk (the assignee, else the desk's inbox) about a change."""
-    incident = Incident.objects.select_related("practice", "product", "reporter", "assignee", "release").get(
-        pk=incident_id
-    )
+    incident = _incident(incident_id)
     if kind == "incident_resolved_reminder" and incident.status != Status.RESOLVED:
         return  # confirmed or rejected since the reminder was queued: nothing to remind of
     event = incident.events.select_related("actor").filter(pk=event_id).first() if event_id else None

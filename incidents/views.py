@@ -276,40 +276,37 @@ def confirm_resolution(request, reference):
     return redirect(incident)
 
 
-def act_with_reason(request, reference, *, prefix, service, done):
-    """Reject, close or ask for escalation: a required reason (NHS-guarded), the service, and the user's
-    confirmation."""
-    incident = get_incident_for_user(request, reference)
-    if refused := _action_limit(request):
-        return _too_many(request, incident, refused)
-    form = ReasonForm(request.POST, prefix=prefix, label=REASONS[prefix])
-    if not form.is_valid():
-        return _detail(request, incident, status=400, **{f"{prefix}_form": form})
-    try:
-        with transaction.atomic():
-            service(incident, actor=request.user, reason=form.cleaned_data["reason"])
-            services.incident_record_nhs_override(
-                incident, actor=request.user, field_labels=form.nhs_override_fields
-            )
-    except services.InvalidTransition as exc:
-        return _refused(request, incident, exc)
-    messages.success(request, done.format(reference=incident.reference))
-    return redirect(incident)
+def reason_view(prefix, service, done):
+    """The view that rejects, closes or asks for escalation: a required reason (NHS-guarded), the service,
+    and the user's confirmation, `done` (formatted with the reference)."""
 
-
-def _reason_view(prefix, service, done):
     @login_required
     @require_POST
     def view(request, reference):
-        return act_with_reason(request, reference, prefix=prefix, service=service, done=done)
+        incident = get_incident_for_user(request, reference)
+        if refused := _action_limit(request):
+            return _too_many(request, incident, refused)
+        form = ReasonForm(request.POST, prefix=prefix, label=REASONS[prefix])
+        if not form.is_valid():
+            return _detail(request, incident, status=400, **{f"{prefix}_form": form})
+        try:
+            with transaction.atomic():
+                service(incident, actor=request.user, reason=form.cleaned_data["reason"])
+                services.incident_record_nhs_override(
+                    incident, actor=request.user, field_labels=form.nhs_override_fields
+                )
+        except services.InvalidTransition as exc:
+            return _refused(request, incident, exc)
+        messages.success(request, done.format(reference=incident.reference))
+        return redirect(incident)
 
     return view
 
 
-reject_resolution = _reason_view(
+reject_resolution = reason_view(
     "reject", services.incident_reject, "{reference} is reopened and the Service Desk will investigate again."
 )
-close_incident = _reason_view("close", services.incident_close_not_relevant, "{reference} is closed.")
+close_incident = reason_view("close", services.incident_close_not_relevant, "{reference} is closed.")
 
 
 @login_required

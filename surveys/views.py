@@ -56,10 +56,6 @@ def answer(request, token):
     return render(request, "surveys/answer.html", context, status=400 if form.is_bound else 200)
 
 
-def thanks(request):
-    return render(request, "surveys/thanks.html")
-
-
 def _require_results_access(request):
     """Survey results are for managers: staff holding the permission to view responses."""
     if not (request.user.is_staff and request.user.has_perm("surveys.view_response")):

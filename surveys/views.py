@@ -62,21 +62,14 @@ def _require_results_access(request):
         raise PermissionDenied("Survey results are for service-desk managers.")
 
 
-def _filters(request):
-    form = ResultsFilterForm(request.GET or None)
-    if form.is_bound and not form.is_valid():
-        return form, None, None, False
-    data = form.cleaned_data if form.is_bound else {}
-    return form, data.get("start"), data.get("end"), True
-
-
 @login_required
 def results(request):
     _require_results_access(request)
-    form, start, end, valid = _filters(request)
+    form = ResultsFilterForm(request.GET)  # no filter is valid: every month
     context = {"filter_form": form, "form": form}
-    if not valid:
+    if not form.is_valid():
         return render(request, "surveys/results.html", context, status=400)
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     questions = scored_questions()
     page = Paginator(comments(start, end), 50).get_page(request.GET.get("page"))
     context.update(
@@ -91,9 +84,10 @@ def results(request):
 @login_required
 def results_csv(request):
     _require_results_access(request)
-    form, start, end, valid = _filters(request)
-    if not valid:
+    form = ResultsFilterForm(request.GET)
+    if not form.is_valid():
         return render(request, "surveys/results.html", {"filter_form": form, "form": form}, status=400)
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     response = StreamingHttpResponse(csv_rows(start, end), content_type="text/csv; charset=utf-8")
     name = "survey-responses"
     if start or end:

@@ -31,18 +31,14 @@ def _get_invitation_for_token(token):
     return invitation, None
 
 
-def _refuse(request, invitation, refusal):
-    template, status = refusal
-    return render(request, template, {"invitation": invitation}, status=status)
-
-
 @never_cache
 @sensitive_post_parameters()
 def answer(request, token):
     """The survey: anyone holding the emailed link may answer it, once, before it expires."""
     invitation, refusal = _get_invitation_for_token(token)
     if refusal:
-        return _refuse(request, invitation, refusal)
+        template, status = refusal
+        return render(request, template, {"invitation": invitation}, status=status)
     questions = Question.objects.filter(active=True)
     form = SurveyForm(request.POST if request.method == "POST" else None, questions=questions)
     if form.is_valid():
@@ -50,7 +46,7 @@ def answer(request, token):
             survey_answer(invitation, form.answers(), nhs_override=bool(form.nhs_override_fields))
         except AlreadyAnswered:  # a moment ago, in another tab or by a double submission
             invitation.refresh_from_db()
-            return _refuse(request, invitation, ("surveys/used.html", 410))
+            return render(request, "surveys/used.html", {"invitation": invitation}, status=410)
         return redirect("surveys:thanks")
     context = {"invitation": invitation, "form": form}
     return render(request, "surveys/answer.html", context, status=400 if form.is_bound else 200)

@@ -237,9 +237,7 @@ class Command(BaseCommand):
         for email, name, phone, code in SURVEY_CUSTOMERS:
             user = User.objects.filter(email=email).first()
             if user is None:
-                user = User(email=email, full_name=name, phone=phone, practice=practices[code])
-                user.set_unusable_password()
-                user.save()
+                user = User.objects.create_user(email, full_name=name, phone=phone, practice=practices[code])
             customers.append(user)
         last_month = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
         earlier_month = (last_month - timedelta(days=1)).replace(day=1)

@@ -17,12 +17,8 @@ GROUPINGS = {
 
 
 def _in_range(start, end, prefix=""):
-    q = Q()
-    if start:
-        q &= Q(**{f"{prefix}round__month__gte": start})
-    if end:
-        q &= Q(**{f"{prefix}round__month__lte": end})
-    return q
+    bounds = {f"{prefix}round__month__gte": start, f"{prefix}round__month__lte": end}
+    return Q(**{lookup: month for lookup, month in bounds.items() if month})
 
 
 def _label(grouping, value):

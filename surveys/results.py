@@ -120,9 +120,7 @@ def csv_rows(start=None, end=None):
         "response_id", "question_id", "score", "yes", "text"
     )
     for response_id, question_id, score, yes, text in answer_rows.iterator(chunk_size=2000):
-        value = (
-            score if score is not None else ({True: "Yes", False: "No"}.get(yes) if yes is not None else text)
-        )
+        value = score if score is not None else text if yes is None else ("Yes" if yes else "No")
         answers_by_response.setdefault(response_id, {})[question_id] = value
     for invitation in responses.iterator(chunk_size=2000):
         incident = invitation.incident

@@ -1,3 +1,5 @@
+from functools import partial
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
@@ -91,18 +93,12 @@ class AccountRequestAdmin(admin.ModelAdmin):
 
     @admin.action(description="Approve and email a set-password link", permissions=["change"])
     def approve(self, request, queryset):
-        self._decide(
-            request, queryset, lambda req: account_request_approve(req, actor=request.user), "approved"
-        )
+        self._decide(request, queryset, partial(account_request_approve, actor=request.user), "approved")
 
     @admin.action(description="Reject and tell the requester", permissions=["change"])
     def reject(self, request, queryset):
-        self._decide(
-            request,
-            queryset,
-            lambda req: account_request_reject(req, actor=request.user, reason=req.rejection_reason),
-            "rejected",
-        )
+        refuse = partial(account_request_reject, actor=request.user)
+        self._decide(request, queryset, lambda req: refuse(req, reason=req.rejection_reason), "rejected")
 
     def has_delete_permission(self, request, obj=None):
         return False  # decided requests are the record of who approved whom

@@ -199,9 +199,7 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["full_name"]
-        constraints = [
-            models.UniqueConstraint(Lower("email"), name="user_email_unique_ignoring_case"),
-        ]
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_unique_ignoring_case")]
 
     def __str__(self):
         return self.full_name or self.email

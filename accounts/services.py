@@ -54,15 +54,10 @@ def account_request_approve(account_request, *, actor):
         req = _lock_pending(account_request)
         if User.objects.filter(email__iexact=req.email).exists():
             raise AccountRequestError(f"An account for {req.email} already exists.")
-        user = User(
-            email=login_identity(req.email),
-            full_name=req.full_name,
-            phone=req.phone,
-            job_role=req.job_role,
-            practice=req.practice,
+        # No password: an unusable one until the user sets theirs through the emailed link.
+        user = User.objects.create_user(
+            req.email, full_name=req.full_name, phone=req.phone, job_role=req.job_role, practice=req.practice
         )
-        user.set_unusable_password()
-        user.save()
         _record_decision(req, AccountRequest.Status.APPROVED, actor, user=user)
         queue_on_commit(send_set_password_email, user.pk)
     return user

@@ -91,20 +91,15 @@ def _code_matches(device, code):
     return ok and totp.verify(int(code), device.tolerance)
 
 
-def _new_backup_codes(user):
-    StaticDevice.objects.filter(user=user).delete()
-    backup = StaticDevice.objects.create(user=user, name="Backup codes", confirmed=True)
-    codes = [StaticToken.random_token() for _ in range(BACKUP_CODES)]
-    StaticToken.objects.bulk_create(StaticToken(device=backup, token=code) for code in codes)
-    return codes
-
-
 def _enrol(request, device):
     """Save the confirmed app and fresh backup codes, and tell the user by email (in case it was not them)."""
     with transaction.atomic():
         TOTPDevice.objects.filter(user=request.user).delete()
         device.save()
-        codes = _new_backup_codes(request.user)
+        StaticDevice.objects.filter(user=request.user).delete()
+        backup = StaticDevice.objects.create(user=request.user, name="Backup codes", confirmed=True)
+        codes = [StaticToken.random_token() for _ in range(BACKUP_CODES)]
+        StaticToken.objects.bulk_create(StaticToken(device=backup, token=code) for code in codes)
         queue_on_commit(send_second_factor_enrolled_email, request.user.pk)
     del request.session[_ENROLMENT_KEY]
     return codes

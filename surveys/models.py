@@ -56,14 +56,6 @@ class Invitation(models.Model):
     def __str__(self):
         return f"{self.customer} in {self.round}"
 
-    @property
-    def send_status(self):
-        if self.sent_at:
-            return "sent"
-        if self.claimed_at:
-            return "interrupted"
-        return "waiting"
-
 
 class Question(models.Model):
     """A survey question, managed by administrators; the default set comes from a data migration."""

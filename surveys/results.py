@@ -17,12 +17,8 @@ GROUPINGS = {
 
 
 def _in_range(start, end, prefix=""):
-    q = Q()
-    if start:
-        q &= Q(**{f"{prefix}round__month__gte": start})
-    if end:
-        q &= Q(**{f"{prefix}round__month__lte": end})
-    return q
+    bounds = {f"{prefix}round__month__gte": start, f"{prefix}round__month__lte": end}
+    return Q(**{lookup: month for lookup, month in bounds.items() if month})
 
 
 def _label(grouping, value):
@@ -124,9 +120,7 @@ def csv_rows(start=None, end=None):
         "response_id", "question_id", "score", "yes", "text"
     )
     for response_id, question_id, score, yes, text in answer_rows.iterator(chunk_size=2000):
-        value = (
-            score if score is not None else ({True: "Yes", False: "No"}.get(yes) if yes is not None else text)
-        )
+        value = score if score is not None else text if yes is None else ("Yes" if yes else "No")
         answers_by_response.setdefault(response_id, {})[question_id] = value
     for invitation in responses.iterator(chunk_size=2000):
         incident = invitation.incident

@@ -29,19 +29,12 @@ def _add_months(day, months):
     return date(index // 12, index % 12 + 1, 1)
 
 
-def _start_of(day):
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
-def _closed_in(month):
-    return Incident.objects.filter(
-        closed_at__gte=_start_of(month), closed_at__lt=_start_of(_add_months(month, 1))
-    )
-
-
 def last_closed_incidents(month):
     """{customer id: id of their last incident closed in `month`}: the incident their survey asks about."""
-    return dict(_closed_in(month).order_by("closed_at", "pk").values_list("reporter_id", "pk"))
+    start = timezone.make_aware(datetime.combine(month, time.min))
+    end = timezone.make_aware(datetime.combine(_add_months(month, 1), time.min))
+    closed = Incident.objects.filter(closed_at__gte=start, closed_at__lt=end)
+    return dict(closed.order_by("closed_at", "pk").values_list("reporter_id", "pk"))
 
 
 def eligible(customers, round_date):

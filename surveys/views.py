@@ -31,18 +31,14 @@ def _get_invitation_for_token(token):
     return invitation, None
 
 
-def _refuse(request, invitation, refusal):
-    template, status = refusal
-    return render(request, template, {"invitation": invitation}, status=status)
-
-
 @never_cache
 @sensitive_post_parameters()
 def answer(request, token):
     """The survey: anyone holding the emailed link may answer it, once, before it expires."""
     invitation, refusal = _get_invitation_for_token(token)
     if refusal:
-        return _refuse(request, invitation, refusal)
+        template, status = refusal
+        return render(request, template, {"invitation": invitation}, status=status)
     questions = Question.objects.filter(active=True)
     form = SurveyForm(request.POST if request.method == "POST" else None, questions=questions)
     if form.is_valid():
@@ -50,14 +46,10 @@ def answer(request, token):
             survey_answer(invitation, form.answers(), nhs_override=bool(form.nhs_override_fields))
         except AlreadyAnswered:  # a moment ago, in another tab or by a double submission
             invitation.refresh_from_db()
-            return _refuse(request, invitation, ("surveys/used.html", 410))
+            return render(request, "surveys/used.html", {"invitation": invitation}, status=410)
         return redirect("surveys:thanks")
     context = {"invitation": invitation, "form": form}
     return render(request, "surveys/answer.html", context, status=400 if form.is_bound else 200)
-
-
-def thanks(request):
-    return render(request, "surveys/thanks.html")
 
 
 def _require_results_access(request):
@@ -66,21 +58,14 @@ def _require_results_access(request):
         raise PermissionDenied("Survey results are for service-desk managers.")
 
 
-def _filters(request):
-    form = ResultsFilterForm(request.GET or None)
-    if form.is_bound and not form.is_valid():
-        return form, None, None, False
-    data = form.cleaned_data if form.is_bound else {}
-    return form, data.get("start"), data.get("end"), True
-
-
 @login_required
 def results(request):
     _require_results_access(request)
-    form, start, end, valid = _filters(request)
+    form = ResultsFilterForm(request.GET)  # no filter is valid: every month
     context = {"filter_form": form, "form": form}
-    if not valid:
+    if not form.is_valid():
         return render(request, "surveys/results.html", context, status=400)
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     questions = scored_questions()
     page = Paginator(comments(start, end), 50).get_page(request.GET.get("page"))
     context.update(
@@ -95,9 +80,10 @@ def results(request):
 @login_required
 def results_csv(request):
     _require_results_access(request)
-    form, start, end, valid = _filters(request)
-    if not valid:
+    form = ResultsFilterForm(request.GET)
+    if not form.is_valid():
         return render(request, "surveys/results.html", {"filter_form": form, "form": form}, status=400)
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     response = StreamingHttpResponse(csv_rows(start, end), content_type="text/csv; charset=utf-8")
     name = "survey-responses"
     if start or end:

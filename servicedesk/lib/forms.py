@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core import signing
+from django.utils.text import capfirst
 
 from .nhs import digits, find_nhs_numbers
 
@@ -56,9 +57,8 @@ class NoNHSNumbersMixin(forms.Form):
         pass
 
     def _nhs_message(self, name, found):
-        label = self.nhs_field_names.get(name) or str(self.fields[name].label or name.replace("_", " "))
+        label = capfirst(self.nhs_field_names.get(name) or self.fields[name].label or name.replace("_", " "))
         numbers = ", ".join(f"“{number}”" for number in found)
-        label = label[0].upper() + label[1:]
         return f"{label} contains {numbers}, which looks like an NHS number. {self.nhs_advice}"
 
 

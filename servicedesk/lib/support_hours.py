@@ -121,8 +121,3 @@ def support_time_between(start, end, calendar=STANDARD):
 def support_minutes_between(start, end, calendar=STANDARD):
     """Whole minutes of support time from `start` to `end` (0 if `end` is not after `start`), for display."""
     return support_time_between(start, end, calendar) // timedelta(minutes=1)
-
-
-def next_opening(instant, calendar=STANDARD):
-    """When a clock started at `instant` starts: `instant` if the desk is open, else its next opening."""
-    return add_support_minutes(instant, 0, calendar)

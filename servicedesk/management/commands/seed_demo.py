@@ -208,11 +208,8 @@ class Command(BaseCommand):
         services.incident_verify(incident, actor=agent)
         services.incident_start_investigation(incident, actor=agent, note="We are looking into this.")
         if stage == "resolved":
-            services.incident_resolve(
-                incident,
-                actor=agent,
-                resolution="The print spooler was restarted and the driver updated. Please try again.",
-            )
+            resolution = "The print spooler was restarted and the driver updated. Please try again."
+            services.incident_resolve(incident, actor=agent, resolution=resolution)
         elif stage == "fix_scheduled":
             release, _ = Release.objects.get_or_create(
                 product=incident.product,
@@ -222,12 +219,8 @@ class Command(BaseCommand):
                     "target_date": timezone.localdate() + timedelta(days=30),
                 },
             )
-            services.incident_schedule_fix(
-                incident,
-                actor=agent,
-                release=release,
-                workaround="Use Saturday's first listing; both book the same slot.",
-            )
+            workaround = "Use Saturday's first listing; both book the same slot."
+            services.incident_schedule_fix(incident, actor=agent, release=release, workaround=workaround)
 
     def _surveys(self, practices, people, products):
         """Two survey rounds: the month before last, drawn, sent and partly answered (see the results at
@@ -237,9 +230,7 @@ class Command(BaseCommand):
         for email, name, phone, code in SURVEY_CUSTOMERS:
             user = User.objects.filter(email=email).first()
             if user is None:
-                user = User(email=email, full_name=name, phone=phone, practice=practices[code])
-                user.set_unusable_password()
-                user.save()
+                user = User.objects.create_user(email, full_name=name, phone=phone, practice=practices[code])
             customers.append(user)
         last_month = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
         earlier_month = (last_month - timedelta(days=1)).replace(day=1)

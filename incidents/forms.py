@@ -177,7 +177,8 @@ class IncidentAdminForm(NHSNumberGuardMixin, forms.ModelForm):
         if "severity" in self.fields:  # the handbook's descriptions, wherever severity is chosen
             self.fields["severity"].widget = forms.RadioSelect()
             self.fields["severity"].choices = severity_choices()
-        self.fields["site"].queryset = Site.objects.select_related("practice")  # never read-only
+        if "site" in self.fields:  # not for staff who may only view incidents: the form has no fields
+            self.fields["site"].queryset = Site.objects.select_related("practice")
         if "reporter" in self.fields:
             self.fields["reporter"].queryset = User.objects.filter(practice__isnull=False, is_active=True)
 

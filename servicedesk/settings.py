@@ -81,10 +81,10 @@ def env_url(name, default="", schemes=()):
     return value
 
 
-def required(name, value):
+def required(name, value, what):
     """`value`, which must not be empty: with DEBUG off these settings have no default."""
     if not value:
-        raise ImproperlyConfigured(f"{name} must be set when DEBUG is off (set DEBUG=1 for local use).")
+        raise ImproperlyConfigured(f"{name} must be set when DEBUG is off: {what}.")
     return value
 
 
@@ -102,14 +102,20 @@ def env_rate(name, default):
 DEBUG = env_bool("DEBUG", False)
 
 _DEBUG_SECRET_KEY = "insecure-local-development-key-only-used-with-debug-on"  # noqa: S105
-SECRET_KEY = required("SECRET_KEY", env_str("SECRET_KEY", _DEBUG_SECRET_KEY if DEBUG else ""))
+SECRET_KEY = required(
+    "SECRET_KEY", env_str("SECRET_KEY", _DEBUG_SECRET_KEY if DEBUG else ""), "a long random string"
+)
 ALLOWED_HOSTS = required(
-    "ALLOWED_HOSTS", env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+    "ALLOWED_HOSTS",
+    env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else []),
+    "the portal's host names, comma-separated",
 )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # Absolute address of the portal, for links in emails sent by background tasks.
 _site_url = env_url("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "", schemes=("http", "https"))
-SITE_URL = required("SITE_URL", _site_url.rstrip("/"))
+SITE_URL = required(
+    "SITE_URL", _site_url.rstrip("/"), "the portal's address, e.g. https://servicedesk.example.org"
+)
 
 INSTALLED_APPS = [
     "servicedesk.admin_site.ServiceDeskAdminConfig",  # django.contrib.admin, with the site's names
@@ -266,7 +272,9 @@ if env_bool("BEHIND_TLS_PROXY", False):
 # `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`.
 _DEBUG_FIELD_KEYS = ["bG9jYWwtZGV2ZWxvcG1lbnQta2V5LW9ubHktMzJieXQ="]
 FIELD_ENCRYPTION_KEYS = required(
-    "FIELD_ENCRYPTION_KEYS", env_list("FIELD_ENCRYPTION_KEYS", _DEBUG_FIELD_KEYS if DEBUG else [])
+    "FIELD_ENCRYPTION_KEYS",
+    env_list("FIELD_ENCRYPTION_KEYS", _DEBUG_FIELD_KEYS if DEBUG else []),
+    "comma-separated Fernet keys",
 )
 for _key in FIELD_ENCRYPTION_KEYS:
     try:

@@ -468,6 +468,19 @@ def test_staff_without_the_change_permission_are_refused(client, incident):
     assert snapshot(incident) == before
 
 
+def test_staff_who_may_only_view_see_the_incident_read_only(client, incident):
+    viewer = StaffFactory()
+    viewer.user_permissions.add(Permission.objects.get(codename="view_incident"))
+    client.force_login(viewer)
+
+    response = client.get(f"/admin/incidents/incident/{incident.pk}/change/")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert escape(incident.summary) in page
+    assert 'name="summary"' not in page  # shown, not editable
+
+
 # --- Bulk actions on the list ---------------------------------------------------------------------------
 
 

@@ -72,6 +72,16 @@ def test_a_bad_value_stops_start_up_naming_the_variable(variable, environment):
     assert variable in result.stderr.strip().splitlines()[-1]
 
 
+@pytest.mark.parametrize(
+    ("variable", "says"),
+    [("SITE_URL", "https://servicedesk.example.org"), ("FIELD_ENCRYPTION_KEYS", "Fernet keys")],
+)
+def test_a_missing_production_value_says_what_to_set(variable, says):
+    result = start_django(**{variable: None, "DEBUG": "0"})
+
+    assert says in result.stderr.strip().splitlines()[-1]
+
+
 def test_a_good_production_configuration_starts_cleanly():
     result = start_django(
         DEBUG="0",

@@ -14,6 +14,11 @@ def london(*args):
     return datetime(*args, tzinfo=LONDON)
 
 
+@pytest.fixture(autouse=True)
+def _fixed_clock(clock):
+    """These tests name fixed dates: each runs wholly at the stopped clock of 25 November 2026."""
+
+
 def test_a_contract_without_a_calendar_runs_on_the_standard_cover(db):
     calendar = support_calendar_for(Contract.objects.create(name="Plain").pk)
 

@@ -21,6 +21,11 @@ def london(*args):
     return datetime(*args, tzinfo=LONDON)
 
 
+@pytest.fixture(autouse=True)
+def _fixed_clock(clock):
+    """These tests name fixed dates: each runs wholly at the stopped clock of 25 November 2026."""
+
+
 def test_the_handbooks_worked_example_over_easter_2026():
     # Thursday 16:45 + 4 support hours: 45 min Thursday, Good Friday closed, Saturday 09:00-12:00,
     # Sunday closed, Easter Monday closed, 15 min on Tuesday.

@@ -108,7 +108,7 @@ def test_a_round_drawn_after_a_later_one_leaves_out_those_the_later_one_invited(
     assert list(Invitation.objects.filter(customer=customer).values_list("round", flat=True)) == [january.pk]
 
 
-def test_a_customer_with_several_closures_counts_once(practice, product):
+def test_a_customer_with_several_closures_counts_once(clock, practice, product):
     customer = UserFactory(practice=practice)
     for day in (3, 10, 20):
         closed_in(customer, product, datetime(2026, 10, day, 12, 0, tzinfo=LONDON))
@@ -119,7 +119,7 @@ def test_a_customer_with_several_closures_counts_once(practice, product):
     assert sorted(last_closed_incidents(date(2026, 10, 1))) == [customer.pk]
 
 
-def test_closures_are_counted_by_london_month(practice, product):
+def test_closures_are_counted_by_london_month(clock, practice, product):
     # 00:30 on 1 June in London (summer time) is still 31 May in UTC: it belongs to June.
     june = UserFactory(practice=practice)
     closed_in(june, product, datetime(2026, 6, 1, 0, 30, tzinfo=LONDON))

@@ -11,7 +11,7 @@ from accounts.models import SupportCalendar
 from incidents.exceptions import InvalidTransition
 from incidents.models import Incident, Status, TimelineEvent
 from incidents.services import lock_open, require_text
-from incidents.sla import CLOCK_RUNS, sla_terms
+from incidents.sla import CLOCK_RUNS, sla_calendar
 from incidents.tasks import send_incident_email
 from servicedesk.lib.support_hours import STANDARD, support_minutes_between, support_time_between
 from servicedesk.outbox import queue_on_commit
@@ -120,7 +120,7 @@ def _escalate_if_missed(incident_id, now, per_practice):
     if incident.practice_id not in per_practice:
         per_practice[incident.practice_id] = (
             ladder_for(incident.practice.contract),
-            sla_terms(incident.practice.contract_id)[0],
+            sla_calendar(incident.practice.contract_id),
         )
     ladder, calendar = per_practice[incident.practice_id]
     # Support time the clock has run, exactly: paused time (awaiting the customer...) excluded.

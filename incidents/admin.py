@@ -18,14 +18,13 @@ from django.utils.text import smart_split, unescape_string_literal
 from accounts.models import Practice
 from servicedesk.lib.admin import act_on_each
 from servicedesk.lib.forms import NoNHSNumbersMixin
-from servicedesk.lib.pagination import EstimatedCountPaginator, page_number
+from servicedesk.lib.pagination import EstimatedCountPaginator, newest_page, page_number
 
 from . import admin_actions, services
 from .attachments import attachment_response
 from .forms import CHECKLIST_FIELDS, IncidentAdminForm
 from .models import Attachment, Incident, Product, Release, SlaTarget, Status, TimelineEvent
 from .services import InvalidTransition, incident_correct_details, incident_log
-from .views import newest_page
 
 
 @admin.register(Product)

@@ -25,13 +25,18 @@ from .models import SlaTarget, Status
 DEFAULT_TARGETS = {1: (30, 240), 2: (60, 510), 3: (240, 2550), 4: (510, 10200), 5: (510, 5100)}
 
 
+def sla_calendar(contract_id):
+    """The support calendar a contract's clocks run on (None: a practice without a contract)."""
+    try:
+        return support_calendar_for(contract_id)
+    except SupportCalendar.DoesNotExist:  # no standard calendar stored: the handbook's cover
+        return STANDARD
+
+
 def sla_terms(contract_id):
     """(calendar, {severity: (response minutes, resolution minutes)}) for a contract, or for a practice
     without one (None)."""
-    try:
-        calendar = support_calendar_for(contract_id)
-    except SupportCalendar.DoesNotExist:
-        calendar = STANDARD
+    calendar = sla_calendar(contract_id)
     targets = dict(DEFAULT_TARGETS)
     # The standard rows first, then the contract's own, which replace them severity by severity.
     rows = SlaTarget.objects.filter(Q(contract__isnull=True) | Q(contract_id=contract_id))

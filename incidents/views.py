@@ -11,7 +11,7 @@ from django.utils.http import urlencode
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from servicedesk.lib.pagination import page_number
+from servicedesk.lib.pagination import newest_page, page_number
 from servicedesk.lib.ratelimit import over_limit
 
 from . import services
@@ -148,14 +148,6 @@ def _latest_question(incident):
     """The desk's question that put the incident in awaiting-customer: the last such status event."""
     questions = incident.events.filter(kind=TimelineEvent.Kind.STATUS, new_value=Status.AWAITING_CUSTOMER)
     return questions.filter(public=True).last()  # by the events' ordering: created_at, id
-
-
-def newest_page(newest_first, number, size):
-    """Page `number` (1: the newest) of `size` rows, and whether older rows exist: one query and no count,
-    so that a page never grows with the number of rows."""
-    start = (number - 1) * size
-    rows = list(newest_first[start : start + size + 1])
-    return rows[:size], len(rows) > size
 
 
 def _timeline(incident, page):

@@ -62,7 +62,7 @@ def _require_results_access(request):
 def results(request):
     _require_results_access(request)
     form = ResultsFilterForm(request.GET)  # no filter is valid: every month
-    context = {"filter_form": form, "form": form}
+    context = {"form": form}
     if not form.is_valid():
         return render(request, "surveys/results.html", context, status=400)
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
@@ -82,7 +82,7 @@ def results_csv(request):
     _require_results_access(request)
     form = ResultsFilterForm(request.GET)
     if not form.is_valid():
-        return render(request, "surveys/results.html", {"filter_form": form, "form": form}, status=400)
+        return render(request, "surveys/results.html", {"form": form}, status=400)
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     response = StreamingHttpResponse(csv_rows(start, end), content_type="text/csv; charset=utf-8")
     name = "survey-responses"

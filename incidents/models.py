@@ -173,7 +173,10 @@ class Incident(models.Model):
     contact_number = models.CharField(
         max_length=30, validators=[phone_validator], help_text="The telephone number we can call you back on."
     )
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="incidents")
+    # Empty only while an emailed incident waits for the practice to complete its checklist.
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, null=True, blank=True, related_name="incidents"
+    )
     version = models.CharField("version in use", max_length=50, blank=True)
     on_current_version = _yes_no_unknown("on the current version?")
     machine_name = models.CharField(

@@ -137,6 +137,7 @@ INSTALLED_APPS = [
     "incidents",
     "escalation",
     "surveys",
+    "inbound",
     "servicedesk",
 ]
 
@@ -415,6 +416,46 @@ SERVICE_DESK = {
         "Monday to Friday 09:00–17:30 and Saturday 09:00–12:00, excluding English and Irish public holidays",
     ),
 }
+# The desk's own notifications (a practice's note on an unassigned incident, digests) go to an internal
+# address that must differ from the intake's, or the intake would read the portal's own mail (inbound.checks).
+SERVICE_DESK_NOTIFY_EMAIL = env_emails("SERVICE_DESK_NOTIFY_EMAIL", ["desk@servicedesk.example.org"])[0]
+
+# --- Incidents by email (inbound/; the README's "Email intake" says how to run it) -------------------
+# The address practices write to (the handbook's); every incident email's Reply-To.
+INBOUND_EMAIL_ADDRESS = SERVICE_DESK["incidents_email"]
+INBOUND_MAX_BYTES = env_int("INBOUND_MAX_BYTES", 25 * 1024 * 1024, minimum=64 * 1024)
+# Refuse mail whose receiving server recorded a failing DMARC check (Authentication-Results). Only the
+# results added by INBOUND_AUTHSERV_ID are trusted when it is set (a sender can write the header too).
+INBOUND_CHECK_DMARC = env_bool("INBOUND_CHECK_DMARC", True)
+INBOUND_AUTHSERV_ID = env_str("INBOUND_AUTHSERV_ID", "")
+# An unknown sender hears how to ask for an account at most once in this many hours.
+INBOUND_UNKNOWN_SENDER_REPLY_HOURS = env_int("INBOUND_UNKNOWN_SENDER_REPLY_HOURS", 24, minimum=1)
+# Held messages (an NHS number) are removed, from the server too, after this many days.
+INBOUND_HELD_RETENTION_DAYS = env_int("INBOUND_HELD_RETENTION_DAYS", 14, minimum=1)
+# Where a message that came through the mail-server pipe waits while held (encrypted; never under MEDIA_ROOT).
+INBOUND_HELD_DIR = Path(env_str("INBOUND_HELD_DIR", str(BASE_DIR / "var" / "held-mail")))
+# The IMAP mailbox the poller reads (Celery beat, every INBOUND_POLL_SECONDS); no host, no poller.
+INBOUND_IMAP_HOST = env_str("INBOUND_IMAP_HOST", "")
+INBOUND_IMAP_PORT = env_int("INBOUND_IMAP_PORT", 993, minimum=1)
+INBOUND_IMAP_USER = env_str("INBOUND_IMAP_USER", "")
+# "password", or "xoauth2" (Microsoft 365, Google): an access token from the OAuth refresh token below.
+INBOUND_IMAP_AUTH = env_matching("INBOUND_IMAP_AUTH", "password", "password|xoauth2", "password or xoauth2")
+INBOUND_IMAP_PASSWORD = env_str("INBOUND_IMAP_PASSWORD", "")
+INBOUND_IMAP_OAUTH_TOKEN_URL = env_url("INBOUND_IMAP_OAUTH_TOKEN_URL", "", schemes=("https", "http"))
+INBOUND_IMAP_OAUTH_CLIENT_ID = env_str("INBOUND_IMAP_OAUTH_CLIENT_ID", "")
+INBOUND_IMAP_OAUTH_CLIENT_SECRET = env_str("INBOUND_IMAP_OAUTH_CLIENT_SECRET", "")
+INBOUND_IMAP_OAUTH_REFRESH_TOKEN = env_str("INBOUND_IMAP_OAUTH_REFRESH_TOKEN", "")
+INBOUND_IMAP_OAUTH_SCOPE = env_str("INBOUND_IMAP_OAUTH_SCOPE", "")
+# A CA bundle for a server whose certificate is not in the system's store (a test or in-house server).
+INBOUND_IMAP_CA_FILE = env_str("INBOUND_IMAP_CA_FILE", "")
+INBOUND_IMAP_FOLDER = env_str("INBOUND_IMAP_FOLDER", "INBOX")
+INBOUND_IMAP_FOLDERS = {
+    "processed": env_str("INBOUND_IMAP_PROCESSED_FOLDER", "processed"),
+    "refused": env_str("INBOUND_IMAP_REFUSED_FOLDER", "refused"),
+    "held": env_str("INBOUND_IMAP_HELD_FOLDER", "held"),
+}
+INBOUND_POLL_SECONDS = env_int("INBOUND_POLL_SECONDS", 60, minimum=10)
+
 # Where severity 1 alerts go the moment such an incident is logged.
 SERVICE_DESK_ALERT_EMAILS = env_emails("SERVICE_DESK_ALERT_EMAILS", ["alerts@servicedesk.example.org"])
 
@@ -448,12 +489,19 @@ CELERY_BEAT_SCHEDULE = {
     "note-digests": {"task": "incidents.tasks.send_note_digests_task", "schedule": 60.0},
     "remove-orphan-files": {"task": "incidents.tasks.remove_orphan_files_task", "schedule": 24 * 3600.0},
     "escalate-overdue": {"task": "escalation.tasks.escalate_overdue_task", "schedule": 300.0},
+    "remove-expired-held-mail": {"task": "inbound.tasks.remove_expired_held_task", "schedule": 3600.0},
     # CELERY_TIMEZONE is Europe/London, so this is 02:00 London time on the 1st.
     "survey-sample": {
         "task": "surveys.tasks.sample_previous_month",
         "schedule": crontab(minute=0, hour=2, day_of_month=1),
     },
 }
+
+if INBOUND_IMAP_HOST:
+    CELERY_BEAT_SCHEDULE["poll-mailbox"] = {
+        "task": "inbound.tasks.poll_mailbox_task",
+        "schedule": float(INBOUND_POLL_SECONDS),
+    }
 
 # --- Logging --------------------------------------------------------------------------------------
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")

@@ -6,56 +6,160 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('incidents', '0010_alter_incident_product'),
+        ("incidents", "0010_alter_incident_product"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='IntakeHealth',
+            name="IntakeHealth",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('lease_until', models.DateTimeField(blank=True, null=True)),
-                ('lease_owner', models.CharField(blank=True, max_length=64)),
-                ('last_poll_started_at', models.DateTimeField(blank=True, null=True)),
-                ('last_poll_finished_at', models.DateTimeField(blank=True, null=True)),
-                ('last_poll_messages', models.PositiveIntegerField(default=0)),
-                ('last_error', models.TextField(blank=True)),
-                ('last_error_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("lease_until", models.DateTimeField(blank=True, null=True)),
+                ("lease_owner", models.CharField(blank=True, max_length=64)),
+                ("last_poll_started_at", models.DateTimeField(blank=True, null=True)),
+                ("last_poll_finished_at", models.DateTimeField(blank=True, null=True)),
+                ("last_poll_messages", models.PositiveIntegerField(default=0)),
+                ("last_error", models.TextField(blank=True)),
+                ("last_error_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'verbose_name': 'intake health',
-                'verbose_name_plural': 'intake health',
+                "verbose_name": "intake health",
+                "verbose_name_plural": "intake health",
             },
         ),
         migrations.CreateModel(
-            name='InboundMessage',
+            name="InboundMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('message_id', models.CharField(blank=True, help_text='The Message-ID header, if any.', max_length=255)),
-                ('sha256', models.CharField(max_length=64, unique=True, verbose_name="hash of the message's bytes")),
-                ('source', models.CharField(choices=[('imap', 'IMAP mailbox'), ('pipe', 'Mail server pipe')], max_length=10)),
-                ('received_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('sender', models.CharField(blank=True, help_text='The From address, in lower case.', max_length=254)),
-                ('subject', models.CharField(blank=True, help_text='Any NHS-number-like digits masked.', max_length=200)),
-                ('size', models.PositiveIntegerField(help_text='Bytes.')),
-                ('outcome', models.CharField(choices=[('logged', 'Incident logged'), ('note', 'Note added'), ('automated', 'Ignored: automatic reply or bounce'), ('unknown_sender', 'Refused: not a portal user'), ('refused', 'Refused'), ('held', 'Held: looks like an NHS number'), ('discarded', 'Held, then discarded')], max_length=20)),
-                ('reason', models.CharField(blank=True, max_length=300)),
-                ('refused_files', models.JSONField(blank=True, default=list, help_text='Attachments refused, and why.')),
-                ('held_match', models.CharField(blank=True, max_length=100)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('incident', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='inbound_messages', to='incidents.incident')),
-                ('sender_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "message_id",
+                    models.CharField(blank=True, help_text="The Message-ID header, if any.", max_length=255),
+                ),
+                (
+                    "sha256",
+                    models.CharField(max_length=64, unique=True, verbose_name="hash of the message's bytes"),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("imap", "IMAP mailbox"), ("pipe", "Mail server pipe")], max_length=10
+                    ),
+                ),
+                ("received_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "sender",
+                    models.CharField(
+                        blank=True, help_text="The From address, in lower case.", max_length=254
+                    ),
+                ),
+                (
+                    "subject",
+                    models.CharField(
+                        blank=True, help_text="Any NHS-number-like digits masked.", max_length=200
+                    ),
+                ),
+                ("size", models.PositiveIntegerField(help_text="Bytes.")),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("logged", "Incident logged"),
+                            ("note", "Note added"),
+                            ("automated", "Ignored: automatic reply or bounce"),
+                            ("unknown_sender", "Refused: not a portal user"),
+                            ("refused", "Refused"),
+                            ("held", "Held: looks like an NHS number"),
+                            ("discarded", "Held, then discarded"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, max_length=300)),
+                (
+                    "refused_files",
+                    models.JSONField(blank=True, default=list, help_text="Attachments refused, and why."),
+                ),
+                ("held_match", models.CharField(blank=True, max_length=100)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="inbound_messages",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "sender_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-received_at', '-id'],
-                'indexes': [models.Index(condition=models.Q(('outcome', 'held')), fields=['outcome', 'received_at'], name='inbound_held'), models.Index(fields=['sender', 'outcome', 'received_at'], name='inbound_sender_outcome')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('message_id', ''), _negated=True), fields=('message_id',), name='inbound_message_id_once'), models.CheckConstraint(condition=models.Q(('outcome__in', ['logged', 'note', 'automated', 'unknown_sender', 'refused', 'held', 'discarded'])), name='inbound_outcome_valid')],
+                "ordering": ["-received_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("outcome", "held")),
+                        fields=["outcome", "received_at"],
+                        name="inbound_held",
+                    ),
+                    models.Index(fields=["sender", "outcome", "received_at"], name="inbound_sender_outcome"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("message_id", ""), _negated=True),
+                        fields=("message_id",),
+                        name="inbound_message_id_once",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "outcome__in",
+                                [
+                                    "logged",
+                                    "note",
+                                    "automated",
+                                    "unknown_sender",
+                                    "refused",
+                                    "held",
+                                    "discarded",
+                                ],
+                            )
+                        ),
+                        name="inbound_outcome_valid",
+                    ),
+                ],
             },
         ),
     ]

@@ -5,15 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0009_sla_targets_from_escalation'),
+        ("incidents", "0009_sla_targets_from_escalation"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='incident',
-            name='product',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='incidents', to='incidents.product'),
+            model_name="incident",
+            name="product",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="incidents",
+                to="incidents.product",
+            ),
         ),
     ]

@@ -21,6 +21,9 @@ _AGENT_PERMISSIONS = [
     "incidents.add_release",
     "incidents.change_release",
     "incidents.view_attachment",
+    "inbound.view_inboundmessage",
+    "inbound.change_inboundmessage",  # release or discard a held email
+    "inbound.view_intakehealth",
 ]
 
 ROLES = {

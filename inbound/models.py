@@ -54,6 +54,7 @@ class InboundMessage(models.Model):
     incident = models.ForeignKey(
         "incidents.Incident", on_delete=models.PROTECT, null=True, blank=True, related_name="inbound_messages"
     )
+    replied = models.BooleanField(default=False, help_text="Whether the intake answered the sender.")
     refused_files = models.JSONField(default=list, blank=True, help_text="Attachments refused, and why.")
     # A held message: what matched (digits masked) and where; who released or discarded it.
     held_match = models.CharField(max_length=100, blank=True)

@@ -34,6 +34,9 @@ ACCEPTED_DESCRIPTION = "PNG, JPEG or GIF screenshots, PDF documents and plain-te
 _MARKUP = re.compile(rb"<\s*(\?xml|!doctype|html|svg|script|body|head|iframe|object)\b", re.IGNORECASE)
 
 
+NHS_NUMBER = "nhs_number"  # the code of a refusal for patient data, which the email intake holds instead
+
+
 def attachment_limits():
     return (
         f"{ACCEPTED_DESCRIPTION}; at most {settings.ATTACHMENT_MAX_PER_NOTE} files of "
@@ -87,7 +90,8 @@ def check_upload(upload):
     if found := find_nhs_numbers(name):
         raise ValidationError(
             f"The file name {name} contains “{found[0]}”, which looks like an NHS number. Patient-"
-            "identifiable data must not be sent to the Service Desk: rename the file and attach it again."
+            "identifiable data must not be sent to the Service Desk: rename the file and attach it again.",
+            code=NHS_NUMBER,
         )
     upload.seek(0)
     whole = upload.read()
@@ -104,7 +108,8 @@ def check_upload(upload):
             raise ValidationError(
                 f"{name} contains “{found[0]}”{_WHERE[where]}, which looks like an NHS number. "
                 "Patient-identifiable data must not be sent to the Service Desk: remove it from the file and "
-                "attach it again."
+                "attach it again.",
+                code=NHS_NUMBER,
             )
     return CheckedUpload(upload=upload, name=name, content_type=content_type, size=upload.size)
 

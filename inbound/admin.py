@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -59,14 +60,16 @@ class InboundMessageAdmin(BoundedQueries, admin.ModelAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
-            path("<int:pk>/<str:action>/", view(self.decide_view), name="inbound_inboundmessage_decide"),
+            path(
+                "<int:pk>/decide/<str:action>/", view(self.decide_view), name="inbound_inboundmessage_decide"
+            ),
             *super().get_urls(),
         ]
 
     def decide_view(self, request, pk, action):
         """Release or discard a held email: a page that says what will happen, then a POST that does it."""
         if action not in _ACTIONS:
-            return redirect("admin:inbound_inboundmessage_change", pk)
+            raise Http404("No such decision.")
         row = get_object_or_404(InboundMessage.objects.select_related("sender_user"), pk=pk)
         if not self.has_change_permission(request, row):
             raise PermissionDenied

@@ -87,7 +87,10 @@ def _recorded(digest, message_id):
     rows = InboundMessage.objects.filter(sha256=digest)
     if message_id:
         rows = rows | InboundMessage.objects.filter(message_id=message_id)
-    return rows.first()
+    row = rows.first()
+    if row is not None:
+        row.seen_before = True
+    return row
 
 
 def masked(text):

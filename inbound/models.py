@@ -87,6 +87,8 @@ class InboundMessage(models.Model):
             f"{self.get_outcome_display()}: {self.sender or 'no sender'} at {self.received_at:%Y-%m-%d %H:%M}"
         )
 
+    seen_before = False  # set on a row found again by the intake: the message was read once already
+
     @property
     def folder(self):
         return FOLDER_OF[self.outcome]

@@ -25,4 +25,5 @@ class Command(BaseCommand):
         except TryLater as exc:
             self.stderr.write(f"Could not record the message now; the mail server should try again: {exc}")
             sys.exit(EX_TEMPFAIL)
-        self.stdout.write(f"{row.get_outcome_display()}. {row.reason}".strip())
+        already = f"Already read on {row.received_at:%d %b %Y %H:%M}: " if row.seen_before else ""
+        self.stdout.write(f"{already}{row.get_outcome_display()}. {row.reason}".strip())

@@ -225,3 +225,27 @@ def test_the_notification_address_must_differ_from_the_intake(settings):
     settings.SERVICE_DESK_NOTIFY_EMAIL = settings.INBOUND_EMAIL_ADDRESS.upper()
     with pytest.raises(SystemCheckError, match="inbound.E001"):
         call_command("check")
+
+
+def test_refused_attachments_are_listed_in_the_reply_and_the_rest_kept(sam, take, settings):
+    settings.ATTACHMENT_MAX_PER_NOTE = 2
+    message = compose(subject="Report crashes", body="Logs attached.")
+    message.add_attachment(b"report line 1\n", maintype="text", subtype="plain", filename="report.log")
+    message.add_attachment(
+        b"<html><script>x()</script></html>", maintype="text", subtype="html", filename="p.html"
+    )
+    message.add_attachment(
+        b"MZ\x90\x00\x03binary", maintype="application", subtype="octet-stream", filename="a.exe"
+    )
+    message.add_attachment(b"second log\n", maintype="text", subtype="plain", filename="second.log")
+    message.add_attachment(b"third log\n", maintype="text", subtype="plain", filename="third.log")
+
+    row = take(message)
+
+    incident = row.incident
+    assert sorted(a.original_name for a in incident.attachments.all()) == ["report.log", "second.log"]
+    assert [file["name"] for file in row.refused_files] == ["p.html", "a.exe", "third.log"]
+    [reply] = mail.outbox
+    for name in ("p.html", "a.exe", "third.log"):
+        assert name in reply.body
+    assert "not a file we accept" in reply.body and "Only 2 files are kept" in reply.body

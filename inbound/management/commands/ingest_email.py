@@ -4,6 +4,7 @@ delivery), handled exactly as the IMAP poller handles it."""
 import sys
 
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from inbound.intake import TryLater, ingest
 from inbound.models import Source
@@ -25,5 +26,6 @@ class Command(BaseCommand):
         except TryLater as exc:
             self.stderr.write(f"Could not record the message now; the mail server should try again: {exc}")
             sys.exit(EX_TEMPFAIL)
-        already = f"Already read on {row.received_at:%d %b %Y %H:%M}: " if row.seen_before else ""
+        when = timezone.localtime(row.received_at)
+        already = f"Already read on {when:%d %b %Y %H:%M}: " if row.seen_before else ""
         self.stdout.write(f"{already}{row.get_outcome_display()}. {row.reason}".strip())

@@ -150,6 +150,10 @@ def decide(row, mail, *, released_by=None):
     if user.practice_id is None:
         row.outcome, row.reason = Outcome.REFUSED, "From a Service Desk account: the desk works in admin."
         return
+    if released_by is None and _looping(row.sender):
+        limit = settings.INBOUND_SENDER_HOURLY_LIMIT
+        row.outcome, row.reason = Outcome.REFUSED, f"More than {limit} emails from this address in an hour."
+        return
     files, refused, found = _checked_files(mail.files)
     if released_by is None:
         found = found or _nhs_number(mail)
@@ -176,6 +180,14 @@ def _act(row, incident, user, mail, files, released_by):
         _add_note(row, incident, user, mail.reply_text, files, released_by)
     else:
         _log(row, user, mail, files, released_by)
+
+
+def _looping(sender):
+    """A person does not send the desk dozens of emails an hour; a forwarding rule caught in a loop does."""
+    since = timezone.now() - timedelta(hours=1)
+    acted = [Outcome.LOGGED, Outcome.NOTE, Outcome.HELD]
+    recent = InboundMessage.objects.filter(sender=sender, outcome__in=acted, received_at__gte=since)
+    return recent.count() >= settings.INBOUND_SENDER_HOURLY_LIMIT
 
 
 def _unknown_sender(row):

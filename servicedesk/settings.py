@@ -430,6 +430,8 @@ INBOUND_CHECK_DMARC = env_bool("INBOUND_CHECK_DMARC", True)
 INBOUND_AUTHSERV_ID = env_str("INBOUND_AUTHSERV_ID", "")
 # An unknown sender hears how to ask for an account at most once in this many hours.
 INBOUND_UNKNOWN_SENDER_REPLY_HOURS = env_int("INBOUND_UNKNOWN_SENDER_REPLY_HOURS", 24, minimum=1)
+# More emails than this from one address in an hour are refused without a reply: a mail loop, not a person.
+INBOUND_SENDER_HOURLY_LIMIT = env_int("INBOUND_SENDER_HOURLY_LIMIT", 30, minimum=1)
 # Held messages (an NHS number) are removed, from the server too, after this many days.
 INBOUND_HELD_RETENTION_DAYS = env_int("INBOUND_HELD_RETENTION_DAYS", 14, minimum=1)
 # Where a message that came through the mail-server pipe waits while held (encrypted; never under MEDIA_ROOT).

@@ -249,3 +249,11 @@ def test_refused_attachments_are_listed_in_the_reply_and_the_rest_kept(sam, take
     for name in ("p.html", "a.exe", "third.log"):
         assert name in reply.body
     assert "not a file we accept" in reply.body and "Only 2 files are kept" in reply.body
+
+
+def test_a_mail_loop_from_one_address_is_cut_off_without_replies(sam, take, settings):
+    settings.INBOUND_SENDER_HOURLY_LIMIT = 3
+    rows = [take(compose(subject=f"Forwarded copy {n}", body=f"Copy {n}")) for n in range(5)]
+    assert [row.outcome for row in rows] == [Outcome.LOGGED] * 3 + [Outcome.REFUSED] * 2
+    assert "in an hour" in rows[-1].reason
+    assert Incident.objects.count() == 3 and len(mail.outbox) == 3  # the three logged, nothing more

@@ -25,9 +25,12 @@ from incidents.services import incident_add_note, incident_log, incident_record_
 from servicedesk.lib.nhs import find_nhs_numbers, normalise
 from servicedesk.outbox import queue_on_commit
 
+from .held import keep
 from .models import InboundMessage, Outcome
 from .parse import headers_only, read_mail
+from .replies import send_intake_reply
 
+_ALL_BUT_LAST_TWO_DIGITS = re.compile(r"\d(?=(?:\D*\d){2})")
 _REPLY_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|wg|antw)\s*:\s*)+", re.IGNORECASE)
 
 
@@ -74,8 +77,6 @@ def _once(digest, message_id, size, source, mail, raw, sender="", subject=""):
             else:
                 decide(row, mail)
                 if row.outcome == Outcome.HELD:
-                    from .held import keep
-
                     keep(row, raw)
             row.save()
     except DatabaseError as exc:
@@ -97,14 +98,7 @@ def masked(text):
     """`text` as a person reads it, with the digits of anything like an NHS number hidden but the last two."""
     text = normalise(text or "")
     for found in find_nhs_numbers(text):
-        kept = 2
-        hidden = []
-        for ch in reversed(found):
-            if ch.isdigit():
-                ch = ch if kept > 0 else "*"
-                kept -= 1
-            hidden.append(ch)
-        text = text.replace(found, "".join(reversed(hidden)))
+        text = text.replace(found, _ALL_BUT_LAST_TWO_DIGITS.sub("*", found))
     return text
 
 
@@ -115,8 +109,6 @@ def _too_large(row):
 
 
 def _reply(row, kind):
-    from .replies import send_intake_reply
-
     row.replied = True
     queue_on_commit(send_intake_reply, row.pk, kind)
 

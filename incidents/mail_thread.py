@@ -11,8 +11,12 @@ import secrets
 from django.conf import settings
 from django.core import signing
 
-_SIGNER = signing.Signer(salt="incidents.mail_thread", sep=".")
 _ID = re.compile(r"<([^<>@\s]+)@[^<>\s]+>")
+
+
+def _signer():
+    # Made when used, not at import, so that it signs with the SECRET_KEY (and its fallbacks) in force.
+    return signing.Signer(salt="incidents.mail_thread", sep=".")
 
 
 def _domain():
@@ -20,7 +24,7 @@ def _domain():
 
 
 def _message_id(reference, nonce):
-    return f"<{_SIGNER.sign(f'{reference}.{nonce}')}@{_domain()}>"
+    return f"<{_signer().sign(f'{reference}.{nonce}')}@{_domain()}>"
 
 
 def thread_root_id(reference):
@@ -41,11 +45,11 @@ def thread_headers(reference, *, first=False):
 
 def reference_of(message_id):
     """The incident reference a Message-ID we sent encodes, or None if it is not ours (or forged)."""
-    match = _ID.fullmatch(message_id.strip())
+    match = _ID.fullmatch((message_id or "").strip())
     if not match:
         return None
     try:
-        value = _SIGNER.unsign(match.group(1))
+        value = _signer().unsign(match.group(1))
     except signing.BadSignature:
         return None
     return value.partition(".")[0]

@@ -6,7 +6,19 @@ from django.conf import settings
 from servicedesk.lib.mail import send_templated_email
 from servicedesk.outbox import EMAIL_TASK_OPTIONS
 
+from .mail_thread import thread_headers
 from .models import Incident, Status
+
+
+def _threaded(incident, audience, *, first=False):
+    """Every email about an incident joins its thread (the logged email is the first). The practice's
+    replies go to the intake, which adds them as notes; the desk's go to its own inbox, never the intake, so
+    that an agent's reply cannot become a practice's note."""
+    practice = audience == "practice"
+    return {
+        "headers": thread_headers(incident.reference, first=first),
+        "reply_to": settings.INBOUND_EMAIL_ADDRESS if practice else settings.SERVICE_DESK_NOTIFY_EMAIL,
+    }
 
 
 def _incident(incident_id):
@@ -18,7 +30,10 @@ def _incident(incident_id):
 def send_incident_logged_email(incident_id):
     """Confirm a newly logged incident to its reporter, with its reference."""
     incident = _incident(incident_id)
-    send_templated_email("incident_logged", [incident.reporter.email], {"incident": incident})
+    context = {"incident": incident, "audience": "practice"}
+    send_templated_email(
+        "incident_logged", [incident.reporter.email], context, **_threaded(incident, "practice", first=True)
+    )
 
 
 @shared_task(**EMAIL_TASK_OPTIONS)
@@ -26,22 +41,28 @@ def alert_desk_to_severity_one(incident_id):
     """Severity 1 means a practice cannot work: tell the desk at once, whatever the time."""
     incident = _incident(incident_id)
     if settings.SERVICE_DESK_ALERT_EMAILS:
-        send_templated_email("severity_one_alert", settings.SERVICE_DESK_ALERT_EMAILS, {"incident": incident})
+        send_templated_email(
+            "severity_one_alert",
+            settings.SERVICE_DESK_ALERT_EMAILS,
+            {"incident": incident},
+            **_threaded(incident, "desk"),
+        )
 
 
-# What each kind of incident email says; all share templates/emails/incident_update.*.
+# What each kind of incident email says; all share templates/emails/incident_update.*. The subject puts
+# the reference first, in brackets ("[PC000123] Now closed"), where the intake looks for it in a reply.
 UPDATES = {
-    "incident_status": "{incident.reference} is now {status}",
-    "incident_severity": "{incident.reference}: severity changed to {event.new_value}",
-    "incident_resolved": "{incident.reference} is resolved: please confirm or reject the solution",
-    "incident_resolved_reminder": "Reminder: please confirm or reject the solution for {incident.reference}",
-    "incident_note": "New note from the Service Desk on {incident.reference}",
-    "incident_note_from_practice": "The practice added a note to {incident.reference}",
-    "incident_reopened": "{incident.reference} reopened: the practice rejected the resolution",
-    "incident_closed_by_practice": "{incident.reference} closed by the practice as no longer relevant",
-    "incident_progress_requested": "Progress update requested on {incident.reference}",
-    "incident_escalated": "{incident.reference} escalated to {event.new_value}",
-    "incident_deescalated": "{incident.reference} de-escalated to {event.new_value}",
+    "incident_status": "Now {status}",
+    "incident_severity": "Severity changed to {event.new_value}",
+    "incident_resolved": "Resolved: please confirm or reject the solution",
+    "incident_resolved_reminder": "Reminder: please confirm or reject the solution",
+    "incident_note": "New note from the Service Desk",
+    "incident_note_from_practice": "The practice added a note",
+    "incident_reopened": "Reopened: the practice rejected the resolution",
+    "incident_closed_by_practice": "Closed by the practice as no longer relevant",
+    "incident_progress_requested": "Progress update requested",
+    "incident_escalated": "Escalated to {event.new_value}",
+    "incident_deescalated": "De-escalated to {event.new_value}",
 }
 
 
@@ -54,12 +75,12 @@ def _recipients(incident, audience):
             return contacts
     if incident.assignee_id:
         return [incident.assignee.email]
-    return [settings.SERVICE_DESK["incidents_email"]]
+    return [settings.SERVICE_DESK_NOTIFY_EMAIL]
 
 
 @shared_task(**EMAIL_TASK_OPTIONS)
 def send_incident_email(incident_id, kind, audience, event_id=None):
-    """Tell the practice (its reporter) or the desk (the assignee, else the desk's inbox) about a change."""
+    """Tell the practice (its reporter) or the desk (the assignee, else the desk's own inbox) of a change."""
     incident = _incident(incident_id)
     if kind == "incident_resolved_reminder" and incident.status != Status.RESOLVED:
         return  # confirmed or rejected since the reminder was queued: nothing to remind of
@@ -67,9 +88,11 @@ def send_incident_email(incident_id, kind, audience, event_id=None):
     # The status the event moved to, not the incident's current one: a retried email must not run ahead.
     status = dict(Status.choices).get(event.new_value) if event and event.new_value else None
     status = (status or incident.get_status_display()).lower()
-    subject = UPDATES[kind].format(incident=incident, status=status, event=event)
-    context = {"incident": incident, "event": event, "kind": kind, "subject": subject, "audience": audience}
-    send_templated_email("incident_update", _recipients(incident, audience), context)
+    headline = UPDATES[kind].format(incident=incident, status=status, event=event)
+    context = {"incident": incident, "event": event, "kind": kind, "headline": headline, "audience": audience}
+    send_templated_email(
+        "incident_update", _recipients(incident, audience), context, **_threaded(incident, audience)
+    )
 
 
 DIGEST_NOTES_SHOWN = 20  # a digest quotes this many notes; the rest are on the incident's page
@@ -89,7 +112,9 @@ def send_note_digest(incident_id, after_event_id, upto_event_id):
         "notes": notes.select_related("actor").prefetch_related("attachments")[:DIGEST_NOTES_SHOWN],
         "characters": DIGEST_NOTE_CHARACTERS,
     }
-    send_templated_email("incident_notes_digest", _recipients(incident, "desk"), context)
+    send_templated_email(
+        "incident_notes_digest", _recipients(incident, "desk"), context, **_threaded(incident, "desk")
+    )
 
 
 @shared_task

@@ -117,4 +117,4 @@ def test_de_escalation_tells_the_level_now_holding_it(
         incident_deescalate(incident, actor=agent, reason="Team leader can handle it")
 
     assert mailoutbox[-1].to == ["manager@servicedesk.example"]
-    assert "de-escalated to Customer Service Team Leader" in mailoutbox[-1].subject
+    assert mailoutbox[-1].subject == f"[{incident.reference}] De-escalated to Customer Service Team Leader"

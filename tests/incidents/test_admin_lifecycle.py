@@ -17,7 +17,7 @@ from tests.sample_files import png
 
 CHANGELIST = "/admin/incidents/incident/"
 RELEASES = "/admin/incidents/release/"
-DESK_INBOX = settings.SERVICE_DESK["incidents_email"]
+DESK_INBOX = settings.SERVICE_DESK_NOTIFY_EMAIL
 
 
 def change_url(incident):
@@ -151,7 +151,7 @@ def test_verify(act, incident, practice_user, agent, mailoutbox):
     assert (event.actor, event.old_value, event.new_value) == (agent, Status.LOGGED, Status.UNDER_REVIEW)
     assert event.text == "Checked the details with the practice."
     assert [m.to for m in mailoutbox] == [[practice_user.email]]
-    assert f"{incident.reference} is now under review" in mailoutbox[0].subject
+    assert mailoutbox[0].subject == f"[{incident.reference}] Now under review"
 
 
 def test_the_success_message_names_the_incident(agent_client, incident, django_capture_on_commit_callbacks):
@@ -268,7 +268,8 @@ def test_resolve_saves_the_solution_and_asks_the_practice_to_confirm(
     assert incident.resolution_is_workaround is workaround
     assert [m.to for m in mailoutbox] == [[practice_user.email]]
     assert "please confirm or reject" in mailoutbox[0].subject
-    assert f"{incident.get_absolute_url()}#resolution" in mailoutbox[0].body
+    assert f"{incident.get_absolute_url()}#confirm" in mailoutbox[0].body
+    assert f"{incident.get_absolute_url()}#reject" in mailoutbox[0].body
     assert ("temporary workaround" in mailoutbox[0].body) is workaround
 
 
@@ -370,7 +371,7 @@ def test_a_public_note_is_emailed_and_shown_to_the_practice(act, client, inciden
     assert_done(response, incident)
     assert incident.events.last().public is True
     assert [m.to for m in mailoutbox] == [[practice_user.email]]
-    assert f"New note from the Service Desk on {incident.reference}" == mailoutbox[0].subject
+    assert mailoutbox[0].subject == f"[{incident.reference}] New note from the Service Desk"
     assert "Please restart the print spooler." in mailoutbox[0].body
     client.force_login(practice_user)
     assert "Please restart the print spooler." in text_of(client.get(incident.get_absolute_url()))
@@ -626,7 +627,7 @@ def test_a_severity_change_is_named_in_the_email_and_on_the_practice_page(
 ):
     act(incident, "change_severity", {"severity": "2", "reason": "Affects every prescription"})
 
-    assert mailoutbox[-1].subject == f"{incident.reference}: severity changed to 2 – Major fault"
+    assert mailoutbox[-1].subject == f"[{incident.reference}] Severity changed to 2 – Major fault"
     assert "3 – Minor fault → 2 – Major fault" in mailoutbox[-1].body
     practice = Client()
     practice.force_login(practice_user)

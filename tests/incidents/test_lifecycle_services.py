@@ -349,7 +349,7 @@ def test_each_transition_emails_the_other_side_with_the_reference_and_desk_phone
         perform(action, incident, actor=actor_for(action, agent=agent, customer=practice_user))
 
     (message,) = mailoutbox
-    desk = settings.SERVICE_DESK["incidents_email"]
+    desk = settings.SERVICE_DESK_NOTIFY_EMAIL
     assert message.to == ([desk] if action in DESK_NOTIFIED else [practice_user.email])
     assert_carries_reference_and_desk_contact(message, incident)
 
@@ -535,7 +535,7 @@ def test_first_progress_request_notifies_the_desk(
     assert event.actor == practice_user
     assert "Alex Morgan asked for a progress update" in event.text
     (message,) = mailoutbox
-    assert message.to == [settings.SERVICE_DESK["incidents_email"]]
+    assert message.to == [settings.SERVICE_DESK_NOTIFY_EMAIL]
     assert_carries_reference_and_desk_contact(message, incident)
 
 
@@ -624,7 +624,7 @@ def test_a_practice_note_is_always_public_and_emails_the_desk(
     assert (event.kind, event.actor, event.public) == (TimelineEvent.Kind.NOTE, colleague, True)
     assert event.text == "It fails on every PC."
     (message,) = mailoutbox
-    assert message.to == [settings.SERVICE_DESK["incidents_email"]]
+    assert message.to == [settings.SERVICE_DESK_NOTIFY_EMAIL]
     assert "It fails on every PC." in message.body
     assert_carries_reference_and_desk_contact(message, incident)
 

@@ -20,7 +20,7 @@ from incidents.models import Attachment, Status, TimelineEvent
 from tests.incidents.helpers import DETAIL_QUERIES
 from tests.incidents.lifecycle_helpers import drive_to, make_release, snapshot
 
-DESK_INBOX = settings.SERVICE_DESK["incidents_email"]
+DESK_INBOX = settings.SERVICE_DESK_NOTIFY_EMAIL
 OPEN_STATES = [s for s in Status if s != Status.CLOSED]
 CHANGE_URLS = ["notes", "progress", "confirm", "reject", "close"]
 
@@ -113,7 +113,7 @@ def test_confirming_a_resolution_closes_the_incident(post, member, practice_user
     assert (event.kind, event.actor, event.public) == (TimelineEvent.Kind.CONFIRMED, member, True)
     assert f"Confirmed in the portal by {member.full_name}." in text_of(response)
     assert [m.to for m in mailoutbox] == [[practice_user.email]]
-    assert f"{resolved.reference} is now closed" in mailoutbox[0].subject
+    assert mailoutbox[0].subject == f"[{resolved.reference}] Now closed"
 
 
 def test_rejecting_a_resolution_with_a_reason_reopens_it_and_tells_the_desk(
@@ -234,7 +234,7 @@ def test_closing_as_no_longer_relevant_from_any_open_state(post, member, inciden
     assert (event.actor, event.old_value, event.new_value) == (member, status, Status.CLOSED)
     assert "We replaced the printer." in event.text
     assert [m.to for m in mailoutbox] == [[DESK_INBOX]]
-    assert "closed by the practice as no longer relevant" in mailoutbox[0].subject
+    assert "Closed by the practice as no longer relevant" in mailoutbox[0].subject
 
 
 def test_closing_without_a_reason_is_refused(post, member, incident, mailoutbox):
@@ -271,7 +271,7 @@ def test_asking_for_progress_tells_the_desk_once_and_a_repeat_says_when(post, me
         assert first.redirect_chain == [(page_url(incident), 302)]
         assert "We have asked the Service Desk for a progress update." in text_of(first)
         assert [m.to for m in mailoutbox] == [[DESK_INBOX]]
-        assert f"Progress update requested on {incident.reference}" == mailoutbox[0].subject
+        assert mailoutbox[0].subject == f"[{incident.reference}] Progress update requested"
         assert f"{member.full_name} asked for a progress update." in text_of(first)
 
         traveller.shift(dt.timedelta(hours=3, minutes=59))
@@ -322,7 +322,7 @@ def test_adding_a_note_puts_it_on_the_timeline_and_tells_the_desk(post, member, 
     assert (note.kind, note.actor, note.public) == (TimelineEvent.Kind.NOTE, member, True)
     assert note.text == "The printer now shows error 42."
     assert [m.to for m in mailoutbox] == [[DESK_INBOX]]
-    assert f"The practice added a note to {incident.reference}" == mailoutbox[0].subject
+    assert mailoutbox[0].subject == f"[{incident.reference}] The practice added a note"
     assert "The printer now shows error 42." in mailoutbox[0].body
 
 

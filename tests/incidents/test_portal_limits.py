@@ -250,7 +250,7 @@ def test_a_burst_of_notes_reaches_the_desk_as_one_email_then_one_digest(
         for n in range(30):
             user_client.post(note_url(incident), {"text": f"Burst note {n}"})
     assert [m.subject for m in _desk_emails(mailoutbox, incident)] == [
-        f"The practice added a note to {incident.reference}"
+        f"[{incident.reference}] The practice added a note"
     ]
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -265,11 +265,11 @@ def test_a_burst_of_notes_reaches_the_desk_as_one_email_then_one_digest(
     emails = _desk_emails(mailoutbox, incident)
     assert len(emails) == 2
     digest = emails[1]
-    assert digest.subject == f"The practice added 29 notes to {incident.reference}"
+    assert digest.subject == f"[{incident.reference}] The practice added 29 notes"
     assert "Burst note 1\n" in digest.body and "Burst note 20\n" in digest.body
     assert "Burst note 21\n" not in digest.body  # quoted up to 20; the rest are on the page
     assert "The first 20 of the 29 are quoted here" in digest.body
-    assert digest.to == [settings.SERVICE_DESK["incidents_email"]]
+    assert digest.to == [settings.SERVICE_DESK_NOTIFY_EMAIL]
 
 
 def test_a_note_after_a_quiet_spell_is_emailed_at_once_again(

@@ -63,8 +63,9 @@ def test_the_reporter_is_reminded_once_the_days_have_passed(
     assert sent == 1
     (message,) = mailoutbox
     assert message.to == [practice_user.email]
-    assert message.subject.startswith("Reminder: please confirm or reject")
-    assert f"{settings.SITE_URL}{resolved.get_absolute_url()}#resolution" in message.body
+    assert message.subject == f"[{resolved.reference}] Reminder: please confirm or reject the solution"
+    assert f"{settings.SITE_URL}{resolved.get_absolute_url()}#confirm" in message.body
+    assert f"{settings.SITE_URL}{resolved.get_absolute_url()}#reject" in message.body
     assert_carries_reference_and_desk_contact(message, resolved)
     (event,) = reminders(resolved)
     assert event.actor is None

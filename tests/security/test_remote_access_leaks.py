@@ -193,7 +193,7 @@ def test_no_email_of_an_incidents_whole_life_carries_the_details(
         services.incident_close_not_relevant(logged, actor=practice_user, reason="Working now")
 
     subjects = " ".join(m.subject for m in mailoutbox)
-    for expected in ["logged", "SEVERITY 1", "escalated", "Reminder", "reopened", "closed by the practice"]:
+    for expected in ["logged", "SEVERITY 1", "Escalated", "Reminder", "Reopened", "Closed by the practice"]:
         assert expected in subjects
     for message in mailoutbox:
         parts = [message.subject, message.body, *(body for body, _ in message.alternatives)]

@@ -60,6 +60,14 @@ class PracticeIdFilter(admin.SimpleListFilter):
         }
 
 
+class ProductFilter(admin.RelatedFieldListFilter):
+    """Products, and the emailed incidents still waiting for theirs."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.empty_value_display = "Not yet given"
+
+
 class SlaFilter(admin.SimpleListFilter):
     title = "SLA"
     parameter_name = "sla"
@@ -183,7 +191,7 @@ class IncidentAdmin(admin.ModelAdmin):
         "resolution_due",
     ]  # fmt: skip
     list_display_links = ["reference", "summary"]
-    list_filter = ["status", "severity", SlaFilter, "product", "channel", PracticeIdFilter]
+    list_filter = ["status", "severity", SlaFilter, ("product", ProductFilter), "channel", PracticeIdFilter]
     list_select_related = ["practice", "assignee"]
     search_fields = list(INDEXED_SEARCH_FIELDS)
     show_full_result_count = False

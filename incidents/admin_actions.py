@@ -29,9 +29,17 @@ class ScheduleFixForm(NHSNumberGuardMixin):
 
     def __init__(self, *args, incident, **kwargs):
         super().__init__(*args, **kwargs)
+        self.incident = incident
         self.fields["release"].queryset = Release.objects.filter(
             product=incident.product, shipped_on__isnull=True
         ).select_related("product")
+        if incident.product_id is None:  # emailed, and its checklist not yet completed
+            self.fields["release"].help_text = services.NO_PRODUCT_TO_SCHEDULE
+
+    def clean(self):
+        if self.incident.product_id is None:
+            raise forms.ValidationError(services.NO_PRODUCT_TO_SCHEDULE)
+        return super().clean()
 
 
 class ResolveForm(NHSNumberGuardMixin):

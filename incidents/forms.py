@@ -3,6 +3,7 @@ from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from accounts.models import Site, User
 from servicedesk.lib.forms import BootstrapBoundField, NHSNumberGuardMixin
@@ -105,6 +106,8 @@ class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = Site.objects.filter(practice=practice)
         self.fields["site"].empty_label = "Not site-specific"
+        # The model lets an emailed incident wait for its product; a form that asks for it always needs it.
+        self.fields["product"].required = True
         self.fields["product"].queryset = Product.objects.filter(is_active=True)
         self.fields["product"].label_from_instance = lambda p: (
             f"{p.name} (current version {p.current_version})"
@@ -132,9 +135,6 @@ class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
 
     @property
     def helper(self):
-        helper = FormHelper()
-        helper.form_tag = False
-        helper.disable_csrf = True
         fieldsets = [Fieldset(title, *names) for title, names in SECTIONS]
         severity_one = str(self["severity"].value()) == str(Severity.SYSTEM_UNAVAILABLE)
         fieldsets[1].fields.insert(
@@ -152,9 +152,48 @@ class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
                 css_class="alert alert-warning" + ("" if severity_one else " d-none"),
             ),
         )
+        return self._helper(fieldsets, "Log incident")
+
+    def _helper(self, fieldsets, submit):
+        helper = FormHelper()
+        helper.form_tag = False
+        helper.disable_csrf = True
         extra = ["nhs_numbers_shown", *(["confirm_not_nhs_number"] if self.nhs_matches else [])]
-        helper.layout = Layout(*fieldsets, *extra, Submit("submit", "Log incident"))
+        helper.layout = Layout(*fieldsets, *extra, Submit("submit", submit))
         return helper
+
+
+class IncidentDetailsForm(IncidentForm):
+    """The log form's checklist, for a practice completing an incident it emailed in. The severity stays
+    the desk's to verify and files go with a note. Remote-access details may be given but are never shown
+    back: only authorised Service Desk staff read them, and each reading is recorded."""
+
+    severity = None
+    files = None
+    will_telephone = None
+
+    class Meta(IncidentForm.Meta):
+        fields = [name for name in IncidentForm.Meta.fields if name != "severity"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # An agent may have chosen a product since withdrawn: it stays a valid answer for this incident.
+        self.fields["product"].queryset = Product.objects.filter(
+            Q(is_active=True) | Q(pk=self.instance.product_id)
+        )
+        self.initial["remote_access_details"] = ""  # so only details typed now count as a change
+        if self.instance.remote_access_details:
+            self.fields["remote_access_details"].help_text = (
+                "Connection details were given already; leave this empty to keep them, or type new ones "
+                "to replace them. Kept encrypted; only authorised Service Desk staff can read them."
+            )
+
+    @property
+    def helper(self):
+        fieldsets = [
+            Fieldset(title, *(name for name in names if name in self.fields)) for title, names in SECTIONS
+        ]
+        return self._helper(fieldsets, "Save the details")
 
 
 class IncidentAdminForm(NHSNumberGuardMixin, forms.ModelForm):
@@ -181,6 +220,10 @@ class IncidentAdminForm(NHSNumberGuardMixin, forms.ModelForm):
             self.fields["site"].queryset = Site.objects.select_related("practice")
         if "reporter" in self.fields:
             self.fields["reporter"].queryset = User.objects.filter(practice__isnull=False, is_active=True)
+        if "product" in self.fields:
+            # Required when logging; on the change page an emailed incident may still be waiting for its
+            # product, but one given is never taken away.
+            self.fields["product"].required = self.instance.pk is None or self.instance.product_id is not None
 
     def clean(self):
         cleaned_data = super().clean()

@@ -60,6 +60,13 @@ class Channel(models.TextChoices):
     EMAIL = "email", "Email"
 
 
+CHANNEL_PHRASES = {
+    Channel.PORTAL: "through the portal",
+    Channel.PHONE: "by telephone",
+    Channel.EMAIL: "by email",
+}
+
+
 class YesNoUnknown(models.TextChoices):
     YES = "yes", "Yes"
     NO = "no", "No"
@@ -326,6 +333,26 @@ class Incident(models.Model):
     @property
     def is_open(self):
         return self.status != Status.CLOSED
+
+    @property
+    def logged_how(self):
+        return f"Logged {CHANNEL_PHRASES[self.channel]}"
+
+    @property
+    def checklist_missing(self):
+        """What an email seldom says and the desk needs first, not yet given."""
+        wanted = [
+            (self.product_id, "the product"),
+            (self.version.strip(), "the version in use"),
+            (self.contact_number.strip(), "a number to call you back on"),
+        ]
+        return [label for value, label in wanted if not value]
+
+    @property
+    def awaits_checklist(self):
+        """An emailed incident, while open and missing any of checklist_missing: the practice is asked to
+        complete its checklist."""
+        return self.channel == Channel.EMAIL and self.is_open and bool(self.checklist_missing)
 
 
 class EventKind(models.TextChoices):

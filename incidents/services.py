@@ -29,12 +29,6 @@ from .models import (
 from .sla import sla_after_change, sla_after_severity_change, sla_start
 from .tasks import alert_desk_to_severity_one, send_incident_email, send_incident_logged_email
 
-_CHANNEL_PHRASES = {
-    Channel.PORTAL: "through the portal",
-    Channel.PHONE: "by telephone",
-    Channel.EMAIL: "by email",
-}
-
 
 def _next_reference():
     """The next incident reference, e.g. PC000123. The counter row stays locked by the UPDATE until the
@@ -103,6 +97,13 @@ def _make_room(practice_id, incident, uploads):
             )
 
 
+def _judge_current_version(incident):
+    """A stated version answers "is it the current one?" better than a guess (once there is a product)."""
+    if incident.product is not None and incident.version.strip():
+        current = incident.version.strip().lower() == incident.product.current_version.strip().lower()
+        incident.on_current_version = YesNoUnknown.YES if current else YesNoUnknown.NO
+
+
 def incident_log(incident, *, actor, nhs_override_fields=(), uploads=(), notify=True):
     """Log a new incident built by a form (not yet saved) and give it its reference. `actor` is who typed
     it in; the emails are queued for after the commit unless `notify` is false (demo data)."""
@@ -113,9 +114,7 @@ def incident_log(incident, *, actor, nhs_override_fields=(), uploads=(), notify=
     incident.practice = incident.reporter.practice  # already loaded when the reporter is the signed-in user
     incident.logged_by = actor
     incident.status = Status.LOGGED
-    if incident.version.strip():  # a stated version answers "is it the current one?" better than a guess
-        current = incident.version.strip().lower() == incident.product.current_version.strip().lower()
-        incident.on_current_version = YesNoUnknown.YES if current else YesNoUnknown.NO
+    _judge_current_version(incident)
     with transaction.atomic():
         _make_room(incident.practice_id, None, uploads)
         sla_start(incident, timezone.now())
@@ -126,7 +125,7 @@ def incident_log(incident, *, actor, nhs_override_fields=(), uploads=(), notify=
             kind=TimelineEvent.Kind.LOGGED,
             actor=actor,
             new_value=Status.LOGGED,
-            text=f"Logged {_CHANNEL_PHRASES[incident.channel]}, severity {incident.severity}.",
+            text=f"{incident.logged_how}, severity {incident.severity}.",
         )
         for upload in uploads:
             store_attachment(incident, logged, upload, actor)
@@ -143,18 +142,54 @@ def _shown(value, limit=200):
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _shown_value(field, value):
+    """A choice by its label, as the practice chose it."""
+    return _shown(dict(field.flatchoices).get(value, value) if field.choices else value)
+
+
 _NOT_DETAILS = {"status", "severity", "assignee", "reference", "practice", "reporter", "channel", "logged_by"}
 
 
+def details_refusal(incident, actor):
+    """Why `actor` may not change the incident's checklist details, or None. The desk corrects any
+    incident's; a practice user only completes the checklist of their own practice's emailed incident,
+    while it is open (an incident logged in the portal or by telephone was given its checklist then)."""
+    if actor.is_staff:
+        return None
+    if actor.practice_id != incident.practice_id:
+        return "Only staff of the incident's practice can change its details."
+    if incident.channel != Channel.EMAIL:
+        return (
+            f"{incident.reference} was {incident.logged_how.lower()} with its checklist. If a detail is "
+            "wrong, add a note to say so."
+        )
+    if not incident.is_open:
+        return f"{incident.reference} is closed, so its details can no longer be changed."
+    return None
+
+
 def incident_correct_details(incident, *, actor, changed_fields, nhs_override_fields=()):
-    """Save an agent's corrections (carried by `incident`) to its checklist details, with an internal
-    timeline entry naming each field changed. Status, severity and assignee have their own functions."""
+    """Save corrections (carried by `incident`) to its checklist details, with a timeline entry naming who
+    changed each field: internal for the desk's corrections, public for a practice completing the checklist
+    of an incident it emailed in (details_refusal says who may). Status, severity and assignee have their
+    own functions."""
     if not_details := sorted(_NOT_DETAILS.intersection(changed_fields)):
         raise ValueError(f"Not a detail: {not_details}")
+    if refusal := details_refusal(incident, actor):
+        raise InvalidTransition(refusal)
     if not changed_fields:
         return incident
+    changed_fields = list(changed_fields)
+    judged = {"product", "version", "on_current_version"}.intersection(changed_fields)
+    if judged:  # as when logging
+        _judge_current_version(incident)
     with transaction.atomic():
         current = Incident.objects.select_for_update().get(pk=incident.pk)
+        if refusal := details_refusal(current, actor):  # closed meanwhile
+            raise InvalidTransition(refusal)
+        judged_anew = current.on_current_version != incident.on_current_version
+        if judged and judged_anew and "on_current_version" not in changed_fields:
+            changed_fields.append("on_current_version")
         lines = []
         for name in changed_fields:
             field = Incident._meta.get_field(name)
@@ -163,7 +198,7 @@ def incident_correct_details(incident, *, actor, changed_fields, nhs_override_fi
                 # Free text is not copied: a correction often removes what must not be kept.
                 lines.append(f"{label}: changed")
             else:
-                old, new = _shown(getattr(current, name)), _shown(getattr(incident, name))
+                old, new = (_shown_value(field, getattr(each, name)) for each in (current, incident))
                 lines.append(f"{label}: “{old}” → “{new}”")
             setattr(current, name, getattr(incident, name))
         current.save(update_fields=[*changed_fields, "updated_at"])
@@ -171,7 +206,7 @@ def incident_correct_details(incident, *, actor, changed_fields, nhs_override_fi
             incident=current,
             kind=TimelineEvent.Kind.DETAILS,
             actor=actor,
-            public=False,
+            public=not actor.is_staff,
             text="\n".join(lines),
         )
         incident_record_nhs_override(current, actor=actor, field_labels=nhs_override_fields)
@@ -294,9 +329,17 @@ def incident_await_customer(incident, *, actor, question):
     return incident
 
 
+NO_PRODUCT_TO_SCHEDULE = (
+    "Set the product first: a fix is scheduled into a release of the incident's product, and this incident "
+    "has none yet."
+)
+
+
 @transaction.atomic
 def incident_schedule_fix(incident, *, actor, release, workaround=""):
     """A software fault: schedule it into a planned or emergency release of its product."""
+    if incident.product_id is None:
+        raise InvalidTransition(NO_PRODUCT_TO_SCHEDULE)
     release = Release.objects.select_for_update().select_related("product").get(pk=release.pk)  # not stale
     if release.product_id != incident.product_id:
         raise InvalidTransition(f"{release} is not a release of {incident.product.name}.")

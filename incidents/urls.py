@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.incident_list, name="list"),
     path("new/", views.incident_new, name="new"),
     path("<str:reference>/", views.incident_detail, name="detail"),
+    path("<str:reference>/details/", views.complete_details, name="complete_details"),
     path("<str:reference>/notes/", views.add_note, name="add_note"),
     path("<str:reference>/progress/", views.request_progress, name="request_progress"),
     path("<str:reference>/confirm/", views.confirm_resolution, name="confirm"),

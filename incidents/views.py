@@ -17,7 +17,7 @@ from servicedesk.lib.ratelimit import over_limit
 from . import services
 from .attachments import attachment_response
 from .exceptions import StorageFull
-from .forms import IncidentFilterForm, IncidentForm, NoteForm, ReasonForm
+from .forms import IncidentDetailsForm, IncidentFilterForm, IncidentForm, NoteForm, ReasonForm
 from .models import Attachment, Channel, Incident, Status, TimelineEvent
 from .services import CUSTOMER, allowed_actions, incident_log
 
@@ -137,6 +137,45 @@ def incident_new(request):
         )
         return redirect(incident)
     return render(request, "incidents/new.html", {"form": form}, status=400 if form.is_bound else 200)
+
+
+@login_required
+@sensitive_post_parameters("remote_access_details")
+def complete_details(request, reference):
+    """The practice completes the checklist of an incident it emailed in (the intake's reply links here),
+    or corrects it while the incident is open."""
+    incident = get_incident_for_user(request, reference)
+    if refusal := services.details_refusal(incident, request.user):
+        messages.error(request, refusal)
+        return _detail(request, incident, status=409)
+    posted = request.method == "POST"
+    if posted and (refused := _action_limit(request)):
+        messages.error(request, refused)
+        form = IncidentDetailsForm(
+            instance=incident, initial=request.POST.dict(), practice=request.user.practice
+        )
+        return _details_page(request, incident, form, status=429)
+    form = IncidentDetailsForm(
+        request.POST if posted else None, instance=incident, practice=request.user.practice
+    )
+    if not (posted and form.is_valid()):
+        return _details_page(request, incident, form, status=400 if posted else 200)
+    changed = [name for name in form.changed_data if name in IncidentDetailsForm.Meta.fields]
+    try:
+        services.incident_correct_details(
+            incident, actor=request.user, changed_fields=changed, nhs_override_fields=form.nhs_override_fields
+        )
+    except services.InvalidTransition as exc:  # closed while the form was open
+        return _refused(request, incident, exc)
+    if changed:
+        messages.success(request, f"Thank you: the details of {incident.reference} are saved.")
+    else:
+        messages.info(request, f"Nothing was changed in the details of {incident.reference}.")
+    return redirect(incident)
+
+
+def _details_page(request, incident, form, status):
+    return render(request, "incidents/details.html", {"incident": incident, "form": form}, status=status)
 
 
 def _initial_for(user):

@@ -131,7 +131,7 @@ def csv_rows(start=None, end=None):
                 f"{invitation.round.month:%Y-%m}",
                 incident.reference if incident else "",
                 incident.practice.practice_id if incident else "",
-                incident.product.name if incident else "",
+                incident.product.name if incident and incident.product else "",
                 incident.get_severity_display() if incident else "",
                 f"{timezone.localtime(invitation.response.submitted_at):%Y-%m-%d %H:%M}",
                 "Yes" if invitation.response.nhs_override else "No",

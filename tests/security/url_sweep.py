@@ -26,7 +26,7 @@ from escalation.models import EscalationLevel
 from escalation.services import incident_escalate
 from incidents import services
 from incidents.attachments import check_uploads
-from incidents.models import Attachment, Incident
+from incidents.models import Attachment, Channel, Incident
 from surveys.models import Invitation, SurveyRound
 from surveys.services import send_invitation
 from tests.factories import IncidentFactory, ProductFactory, SiteFactory, incident_form_data
@@ -90,6 +90,9 @@ PORTAL = {
     "surveys:results_csv": Spec(STAFF, "survey results as CSV, for staff holding surveys.view_response"),
     # An object of one practice in the path.
     "incidents:detail": Spec(PRACTICE_OBJECT, "an incident"),
+    "incidents:complete_details": Spec(
+        PRACTICE_OBJECT, "completing the checklist of an emailed incident", changes=True
+    ),
     "incidents:add_note": Spec(PRACTICE_OBJECT, "a note on an incident", post_only=True, changes=True),
     "incidents:request_progress": Spec(PRACTICE_OBJECT, "chasing an incident", post_only=True, changes=True),
     "incidents:confirm": Spec(PRACTICE_OBJECT, "confirming a resolution", post_only=True, changes=True),
@@ -204,8 +207,9 @@ class World:
 
 
 def build_world(user, agent, label):
-    """A resolved incident of `user`'s practice with a public note and file, an internal note and file, a
-    survey invitation, remote-access details, and an escalation to the first ladder level."""
+    """A resolved incident of `user`'s practice, which came by email (so that its checklist may still be
+    completed), with a public note and file, an internal note and file, a survey invitation, remote-access
+    details, and an escalation to the first ladder level."""
     ensure_ladder()
     summary = f"Confidential summary of {label}"
     note_text = f"Public note of {label}"
@@ -213,6 +217,7 @@ def build_world(user, agent, label):
     remote = f"AnyDesk 555 {label} password Hunter2-{label}"
     incident = IncidentFactory(
         reporter=user,
+        channel=Channel.EMAIL,
         product=ProductFactory(name=f"Product used by {label}"),
         summary=summary,
         remote_access_allowed=True,
@@ -351,6 +356,12 @@ def post_data(route, world):
         return {"text": "A note posted by the security sweep"}
     if name == "incidents:new":
         return incident_form_data(world.user, world.incident.product)
+    if name == "incidents:complete_details":
+        return {
+            name: value
+            for name, value in incident_form_data(world.user, world.incident.product).items()
+            if name != "severity"
+        }
     if route.admin and "act/<str:action>" in route.pattern:
         return {"text": "A desk note posted by the security sweep", "public": "on"}
     if route.admin and ("purge-event" in route.pattern or "purge-attachment" in route.pattern):

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models.functions import Lower
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from incidents.attachments import NHS_NUMBER, check_upload, safe_name
@@ -103,7 +104,8 @@ def masked(text):
 
 
 def _too_large(row):
-    row.reason = f"Larger than the {settings.INBOUND_MAX_BYTES // (1024 * 1024)} MB accepted."
+    limit = filesizeformat(settings.INBOUND_MAX_BYTES)
+    row.reason = f"Too large: {filesizeformat(row.size)}, over the {limit} accepted."
     if _active_user(row.sender):
         _reply(row, "too_large")
 

@@ -27,7 +27,7 @@ def send_intake_reply(row_id, kind):
         "row": row,
         "incident": row.incident,
         "kind": kind,
-        "max_megabytes": settings.INBOUND_MAX_BYTES // (1024 * 1024),
+        "max_bytes": settings.INBOUND_MAX_BYTES,
         "retention_days": settings.INBOUND_HELD_RETENTION_DAYS,
         "unknown_reply_hours": settings.INBOUND_UNKNOWN_SENDER_REPLY_HOURS,
         "attachment_limits": attachment_limits(),

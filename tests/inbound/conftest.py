@@ -19,6 +19,8 @@ from inbound.models import Source
 from incidents.mail_thread import thread_headers
 from tests.factories import IncidentFactory, PracticeFactory, UserFactory
 
+from .dovecot import DOVECOT, Dovecot
+
 MAIL = Path(__file__).parent / "mail"
 INTAKE = "incidents@servicedesk.example.org"
 SAM = "sam.okafor@oakfield-surgery.example"
@@ -104,3 +106,34 @@ def take(django_capture_on_commit_callbacks):
             return ingest(raw if isinstance(raw, bytes) else bytes(raw), source=Source.PIPE)
 
     return take
+
+
+@pytest.fixture(scope="session")
+def dovecot_server():
+    """One Dovecot for this test process (tests/inbound/dovecot.py); CI installs dovecot-imapd."""
+    if not DOVECOT.exists():
+        pytest.skip(f"needs Dovecot at {DOVECOT} (apt-get install dovecot-imapd)")
+    server = Dovecot()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def imap(dovecot_server, settings):
+    """The intake mailbox on Dovecot, emptied, and the poller's settings pointing at it (password login)."""
+    for name, value in dovecot_server.settings().items():
+        setattr(settings, name, value)
+    dovecot_server.empty()
+    return dovecot_server
+
+
+@pytest.fixture
+def poll(django_capture_on_commit_callbacks):
+    """One run of the IMAP poller; what the intake queues for after each commit (its replies) runs too."""
+    from inbound.imap import poll as run_poll
+
+    def poll(**kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return run_poll(**kwargs)
+
+    return poll

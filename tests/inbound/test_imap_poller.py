@@ -333,3 +333,22 @@ def test_a_real_celery_worker_polls_the_mailbox(celery_worker_on_redis, sam, ima
 
     assert _wait_until(lambda: imap.count() == {"processed": 1}), imap.count()
     assert Incident.objects.get().reporter == sam
+
+
+@pytest.mark.parametrize(
+    ("auth", "unset", "named"),
+    [
+        ("password", "INBOUND_IMAP_PASSWORD", "INBOUND_IMAP_PASSWORD"),
+        ("password", "INBOUND_IMAP_USER", "INBOUND_IMAP_USER"),
+        ("xoauth2", "INBOUND_IMAP_OAUTH_REFRESH_TOKEN", "INBOUND_IMAP_OAUTH_REFRESH_TOKEN"),
+    ],
+)
+def test_a_mailbox_without_a_way_to_log_in_fails_the_system_check(imap, settings, auth, unset, named):
+    from django.core.management.base import SystemCheckError
+
+    for name, value in imap.settings(auth=auth).items():
+        setattr(settings, name, value)
+    call_command("check")  # complete settings pass
+    setattr(settings, unset, "")
+    with pytest.raises(SystemCheckError, match=f"inbound.E002.*{named}"):
+        call_command("check")

@@ -105,6 +105,14 @@ class InboundMessageAdmin(BoundedQueries, admin.ModelAdmin):
                 messages.ERROR,
             )
             return redirect("admin:inbound_inboundmessage_change", row.pk)
+        except held.HeldMailUnreachable as exc:
+            self.message_user(
+                request,
+                f"The mail server could not be reached, so nothing was done and the email is still held. Try "
+                f"again later. ({exc})",
+                messages.ERROR,
+            )
+            return redirect("admin:inbound_inboundmessage_change", row.pk)
         self.message_user(request, done, messages.SUCCESS)
         return redirect("admin:inbound_inboundmessage_change", row.pk)
 

@@ -7,6 +7,7 @@ never in MEDIA_ROOT or a database row.
 """
 
 import contextlib
+import logging
 from datetime import timedelta
 
 from cryptography.fernet import Fernet, MultiFernet
@@ -16,9 +17,25 @@ from django.utils import timezone
 
 from .models import InboundMessage, Outcome, Source
 
+logger = logging.getLogger(__name__)
+
 
 class HeldMailGone(Exception):
     """The held copy is no longer where it was kept (removed from the server by hand, say)."""
+
+
+class HeldMailUnreachable(Exception):
+    """The mail server that keeps the held copy could not be reached: nothing was changed; try again later."""
+
+
+@contextlib.contextmanager
+def _on_the_server():
+    from . import imap
+
+    try:
+        yield imap
+    except imap.MailboxUnavailable as exc:
+        raise HeldMailUnreachable(str(exc)) from exc
 
 
 def _fernet():
@@ -43,9 +60,8 @@ def read(row):
             return _fernet().decrypt(_path(row).read_bytes())
         except FileNotFoundError:
             raise HeldMailGone from None
-    from . import imap
-
-    raw = imap.fetch_held(row.message_id, row.sha256)
+    with _on_the_server() as imap:
+        raw = imap.fetch_held(row.message_id, row.sha256)
     if raw is None:
         raise HeldMailGone
     return raw
@@ -56,12 +72,11 @@ def forget(row, to):
     if row.source == Source.PIPE:
         _path(row).unlink(missing_ok=True)
         return
-    from . import imap
-
-    if to is None:
-        imap.delete_held(row.message_id, row.sha256)
-    else:
-        imap.move_held(row.message_id, row.sha256, to)
+    with _on_the_server() as imap:
+        if to is None:
+            imap.delete_held(row.message_id, row.sha256)
+        else:
+            imap.move_held(row.message_id, row.sha256, to)
 
 
 def release(row, actor):
@@ -97,4 +112,11 @@ def remove_expired(now=None):
     cutoff = (now or timezone.now()) - timedelta(days=settings.INBOUND_HELD_RETENTION_DAYS)
     expired = InboundMessage.objects.filter(outcome=Outcome.HELD, received_at__lt=cutoff)
     days = settings.INBOUND_HELD_RETENTION_DAYS
-    return sum(discard(row, None, reason=f"Removed after {days} days held.") for row in expired)
+    removed = 0
+    for row in expired:
+        try:
+            removed += discard(row, None, reason=f"Removed after {days} days held.")
+        except HeldMailUnreachable as exc:
+            logger.warning("Expired held mail stays until the server answers: %s", exc)
+            break
+    return removed

@@ -205,6 +205,26 @@ def test_the_admin_release_page_releases_mail_held_on_the_server(sam, imap, poll
     assert Incident.objects.count() == 1 and imap.count() == {"processed": 1}
 
 
+def test_while_the_mail_server_is_down_held_mail_stays_held(sam, imap, poll, agent_client, settings):
+    imap.deliver(mail_fixture("nhs_number.eml"))
+    poll()
+    row = InboundMessage.objects.get()
+    settings.INBOUND_IMAP_PORT = 1  # nothing listens there
+
+    url = reverse("admin:inbound_inboundmessage_decide", args=[row.pk, "release"])
+    response = agent_client.post(url, follow=True)
+
+    assert "The mail server could not be reached" in response.content.decode()
+    row.refresh_from_db()
+    assert row.outcome == Outcome.HELD and not Incident.objects.exists()
+    later = timezone.now() + timedelta(days=settings.INBOUND_HELD_RETENTION_DAYS, hours=1)
+    with time_machine.travel(later, tick=False):
+        assert held.remove_expired() == 0
+    assert InboundMessage.objects.get().outcome == Outcome.HELD
+    settings.INBOUND_IMAP_PORT = imap.port
+    assert imap.count() == {"held": 1}
+
+
 def test_mail_removed_from_the_held_folder_by_hand_cannot_be_released(sam, imap, poll, agent):
     imap.deliver(mail_fixture("nhs_number.eml"))
     poll()

@@ -176,6 +176,77 @@ def deliver(dovecot, raws):
     return time.perf_counter() - started
 
 
+class Measured:
+    """One poll, with the time spent inside `ingest` and the SQL statements it ran (count and time)."""
+
+    def __init__(self, profile):
+        self.profile = cProfile.Profile() if profile else None
+        self.in_ingest = 0.0
+        self.queries = 0
+        self.by_statement = Counter()
+
+    def timing(self, ingest):
+        def timed_ingest(raw, *, source):
+            started = time.perf_counter()
+            try:
+                return ingest(raw, source=source)
+            finally:
+                self.in_ingest += time.perf_counter() - started
+
+        return timed_ingest
+
+    def __call__(self, execute, sql, params, many, context):
+        self.queries += 1
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.by_statement[sql[:150]] += time.perf_counter() - started
+
+    def poll(self):
+        from django.db import connection
+
+        import inbound.imap
+
+        ingest = inbound.imap.ingest
+        inbound.imap.ingest = self.timing(ingest)
+        started = time.perf_counter()
+        try:
+            with connection.execute_wrapper(self):
+                if self.profile:
+                    self.profile.enable()
+                result = inbound.imap.poll()
+                if self.profile:
+                    self.profile.disable()
+        finally:
+            inbound.imap.ingest = ingest
+        self.elapsed = time.perf_counter() - started
+        return result
+
+
+def report(args, measured, result, dovecot):
+    from django.core import mail
+
+    from inbound.models import InboundMessage
+
+    elapsed = measured.elapsed
+    print(f"\nPoll: {result}")
+    print(f"  {result.read:,} messages in {elapsed:.1f} s: {result.read / elapsed:,.0f} messages/s")
+    print(
+        f"  in ingest (parse, checks, database): {measured.in_ingest:.1f} s; "
+        f"IMAP fetch and move: {elapsed - measured.in_ingest:.1f} s"
+    )
+    print(f"  SQL queries: {measured.queries:,} ({measured.queries / max(result.read, 1):.1f} per message)")
+    print(f"  replies: {len(mail.outbox)} sent" if args.eager else "  replies: queued on Redis (purged)")
+    print(f"  mailbox afterwards: {dovecot.count()}")
+    print(f"  recorded: {dict(Counter(InboundMessage.objects.values_list('outcome', flat=True)))}")
+    if measured.profile:
+        print("  slowest statements, by total time:")
+        for statement, seconds in measured.by_statement.most_common(12):
+            print(f"    {seconds:6.2f} s  {statement}")
+        pstats.Stats(measured.profile).sort_stats(args.profile_sort).print_stats(30)
+
+
 def main():
     args = parse_args()
     rng = random.Random(args.seed)  # noqa: S311 (made-up mail, not secrets)
@@ -186,10 +257,7 @@ def main():
 
     from django.conf import settings
     from django.core import mail
-    from django.db import connection
 
-    import inbound.imap
-    from inbound.models import InboundMessage
     from tests.inbound.dovecot import DOVECOT, Dovecot
 
     if not DOVECOT.exists():
@@ -208,55 +276,9 @@ def main():
             f"{dict(Counter(kind for kind, _raw in made))}) "
             f"in {delivered:.1f} s (not timed)."
         )
-
-        in_ingest = [0.0]
-        ingest, queries = inbound.imap.ingest, [0]
-
-        def timed_ingest(raw, *, source):
-            started = time.perf_counter()
-            try:
-                return ingest(raw, source=source)
-            finally:
-                in_ingest[0] += time.perf_counter() - started
-
-        by_statement = Counter()
-
-        def count(execute, sql, params, many, context):
-            queries[0] += 1
-            started = time.perf_counter()
-            try:
-                return execute(sql, params, many, context)
-            finally:
-                by_statement[sql[:150]] += time.perf_counter() - started
-
-        inbound.imap.ingest = timed_ingest
-        started = time.perf_counter()
-        profile = cProfile.Profile() if args.profile else None
-        with connection.execute_wrapper(count):
-            if profile:
-                profile.enable()
-            result = inbound.imap.poll()
-            if profile:
-                profile.disable()
-        elapsed = time.perf_counter() - started
-        inbound.imap.ingest = ingest
-
-        print(f"\nPoll: {result}")
-        print(f"  {result.read:,} messages in {elapsed:.1f} s: {result.read / elapsed:,.0f} messages/s")
-        print(
-            f"  in ingest (parse, checks, database): {in_ingest[0]:.1f} s; "
-            f"IMAP fetch and move: {elapsed - in_ingest[0]:.1f} s"
-        )
-        print(f"  SQL queries: {queries[0]:,} ({queries[0] / max(result.read, 1):.1f} per message)")
-        print(f"  replies: {len(mail.outbox)} sent" if args.eager else "  replies: queued on Redis (purged)")
-        print(f"  mailbox afterwards: {dovecot.count()}")
-        print(f"  recorded: {dict(Counter(InboundMessage.objects.values_list('outcome', flat=True)))}")
-        if args.profile:
-            print("  slowest statements, by total time:")
-            for statement, seconds in by_statement.most_common(12):
-                print(f"    {seconds:6.2f} s  {statement}")
-        if profile:
-            pstats.Stats(profile).sort_stats(args.profile_sort).print_stats(30)
+        measured = Measured(args.profile)
+        result = measured.poll()
+        report(args, measured, result, dovecot)
     finally:
         dovecot.stop()
         if not args.eager:

@@ -237,8 +237,8 @@ def _read_all(box, owner, result):
             _recorded(result, ingest(raw, source=Source.IMAP), uid, to_move)
         if sum(map(len, to_move.values())) >= MOVE_BATCH:
             _move(box, to_move)
-            if not _renew_lease(owner):
-                raise MailboxUnavailable("Another poll took over the mailbox.")
+        if not _renew_lease(owner):
+            raise MailboxUnavailable("Another poll took over the mailbox.")
     _move(box, to_move)
 
 

@@ -301,6 +301,15 @@ def test_a_second_poller_does_nothing_while_the_first_holds_the_mailbox(sam, ima
     assert Incident.objects.count() == 1
 
 
+def test_an_empty_mailbox_is_a_quiet_poll(db, imap, poll):
+    result = poll()
+
+    assert result.ran and result.read == 0 and not result.error
+    health = IntakeHealth.objects.get()
+    assert health.last_poll_finished_at is not None and health.last_poll_messages == 0
+    assert set(imap.contents()) == {"INBOX", "processed", "refused", "held"}, "the folders are made"
+
+
 def test_the_beat_task_polls_the_mailbox(sam, imap, django_capture_on_commit_callbacks):
     imap.deliver(mail_fixture("plain.eml"))
 

@@ -17,11 +17,9 @@ from servicedesk.celery import app as celery_app
 from surveys.models import Invitation, SurveyRound
 from surveys.tasks import sample_previous_month, send_survey_invitation
 from tests.factories import IncidentFactory, UserFactory
-from tests.servicedesk import conftest as servicedesk_conftest
 from tests.servicedesk import test_celery_worker as worker_helpers
 
-# The real-worker fixtures and helpers of tests/servicedesk, used here as they are.
-celery_worker_on_redis = servicedesk_conftest.celery_worker_on_redis
+# The real-worker helpers of tests/servicedesk, used here as they are (the worker is tests/conftest.py's).
 tasks_run = worker_helpers.tasks_run
 needs_redis_broker = worker_helpers.needs_redis_broker
 WAIT_SECONDS = worker_helpers.WAIT_SECONDS

@@ -53,8 +53,13 @@ class InboundMessageAdmin(BoundedQueries, admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', url, row.incident.reference)
 
     def changelist_view(self, request, extra_context=None):
-        context = {"health": IntakeHealth.objects.first(), **(extra_context or {})}
-        context["held_count"] = InboundMessage.objects.filter(outcome=Outcome.HELD).count()
+        # Nothing here is edited (each message is a record of what the intake did), so not "to change".
+        context = {
+            "health": IntakeHealth.objects.first(),
+            "title": "Inbound messages",
+            "held_count": InboundMessage.objects.filter(outcome=Outcome.HELD).count(),
+            **(extra_context or {}),
+        }
         return super().changelist_view(request, extra_context=context)
 
     def get_urls(self):

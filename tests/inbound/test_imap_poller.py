@@ -261,8 +261,15 @@ def test_a_refused_token_leaves_the_mail_in_the_inbox_and_says_why_in_admin(
     assert imap.count() == {"INBOX": 1} and not Incident.objects.exists()
     health = IntakeHealth.objects.get()
     assert "token" in health.last_error and health.last_error_at and health.lease_until is None
-    page = agent_client.get(reverse("admin:inbound_inboundmessage_changelist")).content.decode()
-    assert "token" in page
+    changelist = reverse("admin:inbound_inboundmessage_changelist")
+    page = agent_client.get(changelist).content.decode()
+    assert "That poll stopped" in page and "The OAuth token endpoint" in page
+
+    settings.INBOUND_IMAP_OAUTH_REFRESH_TOKEN = imap.oauth.refresh_token
+    poll()
+    page = agent_client.get(changelist).content.decode()
+    assert "That poll stopped" not in page, "an error is shown only while it is the last poll's"
+    assert "(1 message read)" in page
 
 
 def test_a_wrong_password_leaves_the_mail_in_the_inbox(sam, imap, poll, settings):

@@ -371,7 +371,13 @@ def _emails(world):
     )
     world.held = ingest(raw.encode(), source=Source.PIPE)
     assert world.held.outcome == Outcome.HELD, world.held.reason
-    IntakeHealth.objects.create(last_error=P["IntakeHealth.last_error"])
+    now = timezone.now()
+    IntakeHealth.objects.create(
+        last_poll_started_at=now,
+        last_poll_finished_at=now,
+        last_error_at=now,
+        last_error=P["IntakeHealth.last_error"],
+    )
 
 
 def _surveys(world, practice_user, colleague):

@@ -1,11 +1,19 @@
+from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from accounts.models import User
 from escalation.models import EscalationLevel
+from incidents.models import SEVERITY_DESCRIPTIONS, Severity
+from incidents.sla import sla_terms
+from servicedesk.lib.support_hours import closures, weekly_hours
+
+# How far ahead "Your service" lists the days the desk is closed.
+CLOSURES_AHEAD_DAYS = 183
 
 
 @never_cache
@@ -18,6 +26,48 @@ def healthz(request):
     except DatabaseError:
         return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
     return HttpResponse("ok\n", content_type="text/plain")
+
+
+def _support_time(minutes):
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{hours} hour{'s' if hours != 1 else ''}"] * bool(hours)
+    parts += [f"{minutes} minute{'s' if minutes != 1 else ''}"] * bool(minutes)
+    return " ".join(parts) or "0 minutes"
+
+
+def _ladder(contract):
+    active = User.objects.filter(is_active=True).order_by("full_name")
+    levels = EscalationLevel.objects.prefetch_related(Prefetch("contacts", queryset=active))
+    if not (contract and contract.managed_service):
+        levels = levels.filter(managed_service_only=False)
+    return levels
+
+
+@login_required
+def your_service(request):
+    """What the practice can expect of the desk under its own contract: hours, closures, SLA targets per
+    severity and the escalation ladder. Desk staff without a practice see the standard terms."""
+    practice = request.user.practice
+    contract = practice.contract if practice else None
+    calendar, targets = sla_terms(contract.pk if contract else None)
+    severities = [
+        {
+            "label": severity.label,
+            "description": SEVERITY_DESCRIPTIONS[severity],
+            "response": _support_time(targets[severity][0]),
+            "resolution": _support_time(targets[severity][1]),
+        }
+        for severity in Severity
+    ]
+    context = {
+        "practice": practice,
+        "contract": contract,
+        "hours": weekly_hours(calendar),
+        "closures": closures(calendar, timezone.localdate(), CLOSURES_AHEAD_DAYS),
+        "severities": severities,
+        "levels": _ladder(contract),
+    }
+    return render(request, "help/your_service.html", context)
 
 
 def contact(request):

@@ -21,6 +21,7 @@ HOLIDAY_REGIONS = {
     "england": ("GB", "ENG"),
     "ireland": ("IE", None),
 }
+REGION_NAMES = {"england": "England", "ireland": "Ireland"}
 
 
 @dataclass(frozen=True)
@@ -121,3 +122,45 @@ def support_time_between(start, end, calendar=STANDARD):
 def support_minutes_between(start, end, calendar=STANDARD):
     """Whole minutes of support time from `start` to `end` (0 if `end` is not after `start`), for display."""
     return support_time_between(start, end, calendar) // timedelta(minutes=1)
+
+
+def closures(calendar, start, days):
+    """The public holidays on which the calendar's desk is closed, from the local date `start` for `days`
+    days: sorted (date, description) pairs, e.g. "Christmas Day (England and Ireland)"."""
+    end = start + timedelta(days=days)
+    found = {}
+    for region in calendar.closed_on:
+        for year in range(start.year, end.year + 1):
+            for day, name in _holidays(region, year).items():
+                if start <= day < end:
+                    found.setdefault(day, {}).setdefault(name, []).append(REGION_NAMES[region])
+    return [
+        (day, "; ".join(f"{name} ({' and '.join(regions)})" for name, regions in names.items()))
+        for day, names in sorted(found.items())
+    ]
+
+
+def weekly_hours(calendar):
+    """The opening hours as lines a person reads: [(days, hours)], consecutive days with the same hours
+    together ("Monday to Friday", "09:00 to 17:30"); closed days are left out."""
+    names = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+    def hours_of(weekday):
+        spans = calendar.hours.get(weekday, ())
+        return ", ".join(
+            "all day"
+            if opens == closes == MIDNIGHT
+            else f"{opens:%H:%M} to {'24:00' if closes == MIDNIGHT else f'{closes:%H:%M}'}"
+            for opens, closes in spans
+        )
+
+    lines, weekday = [], 0
+    while weekday < 7:
+        hours, last = hours_of(weekday), weekday
+        while last + 1 < 7 and hours_of(last + 1) == hours:
+            last += 1
+        if hours:
+            days = names[weekday] if last == weekday else f"{names[weekday]} to {names[last]}"
+            lines.append((days, hours))
+        weekday = last + 1
+    return lines

@@ -72,6 +72,11 @@ class Mouse:
     def upload(self, locator, files):
         locator.set_input_files(files)
 
+    def menu(self, name, item, *, backwards=False):
+        """Open the header's drop-down menu `name` and follow its link `item`."""
+        self.page.get_by_role("button", name=name).click()
+        self.page.get_by_role("link", name=item).click()
+
 
 class Keyboard:
     """Keys only: never a click, fill, check or select_option."""
@@ -135,6 +140,17 @@ class Keyboard:
     def press(self, locator, **kwargs):
         """Enter on a button or link."""
         self.focus(locator, **kwargs)
+        self.page.keyboard.press("Enter")
+
+    def menu(self, name, item, *, backwards=False):
+        """Tab to the menu's button, Enter opens it, the arrow keys reach the link `item`, Enter follows."""
+        self.press(self.page.get_by_role("button", name=name), backwards=backwards)
+        link = self.page.get_by_role("link", name=item)
+        for _ in range(10):
+            self.page.keyboard.press("ArrowDown")
+            if is_focused(link):
+                break
+        expect(link).to_be_focused()
         self.page.keyboard.press("Enter")
 
     def upload(self, locator, files):

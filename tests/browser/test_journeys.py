@@ -154,6 +154,11 @@ class Journey:
         with self.page.expect_navigation():
             self.hands.press(locator, backwards=backwards)
 
+    def menu(self, name, item, *, backwards=False):
+        """Follow a link of one of the header's drop-down menus (Help, the account menu)."""
+        with self.page.expect_navigation():
+            self.hands.menu(name, item, backwards=backwards)
+
     def button(self, name):
         self.press(self.page.get_by_role("button", name=name, exact=True))
 
@@ -456,10 +461,10 @@ def test_a_practice_user_resets_a_forgotten_password(mode, journey, audit, brows
     user.sign_in(practice_user.email, NEW_PASSWORD, lands_on=r"/incidents/$")
     user.arrive("incident list, empty")
     # The header's links come before the skip link's target: Shift+Tab back to them from the main content.
-    user.press(page.get_by_role("link", name="Contact us"), backwards=True)
+    user.menu("Help", "Contact us", backwards=True)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Contact the")
     user.arrive("contact")
-    user.press(page.get_by_role("link", name="Change password"), backwards=True)
+    user.menu(f"Your account: {practice_user.full_name}", "Change password", backwards=True)
     expect(page.get_by_role("heading", level=1)).to_contain_text("password")
     user.arrive("change password", skip_link=False)
     expect(page.get_by_label("Old password")).to_be_focused()  # autofocus: the keyboard starts there

@@ -82,6 +82,7 @@ PORTAL = {
     "incidents:list": Spec(SIGNED_IN, "the user's own practice's incidents"),
     "incidents:new": Spec(SIGNED_IN, "logging an incident for the user's own practice", changes=True),
     "password_change": Spec(SIGNED_IN, "the user's own password", changes=True),
+    "your_service": Spec(SIGNED_IN, "the user's own practice's contract: hours, targets, ladder"),
     "password_change_done": Spec(SIGNED_IN, "the 'password changed' page"),
     "two_factor": Spec(SIGNED_IN, "the staff second factor for the user's own account", changes=True),
     # Staff only, no object.

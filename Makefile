@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint clean
+.PHONY: run test install lint clean guide
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: set PYTHON=/path/to/python3.11"; exit 1; }
@@ -24,6 +24,12 @@ run: $(STAMP)
 ## make test: the whole suite (DATABASE_URL and CELERY_BROKER_URL from the environment, else SQLite and eager)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make guide: retake the portal guide's pictures and tutorial video (static/guide/) from the real pages,
+## in headless Chromium (apt-get install chromium ffmpeg)
+guide: $(STAMP)
+	GUIDE_DIR=static/guide $(BIN)/python -m pytest tests/browser/test_guide.py -q
+	$(BIN)/python -m tests.browser.guide_video static/guide
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("contact/", views.contact, name="contact"),
+    path("help/", views.help_guide, name="help"),
     path("help/your-service/", views.your_service, name="your_service"),
     path("accounts/", include("accounts.urls")),
     path("incidents/", include("incidents.urls")),

@@ -43,6 +43,14 @@ def _ladder(contract):
     return levels
 
 
+def help_guide(request):
+    """The portal guide for practice staff, with screenshots and the tutorial video (`make guide`)."""
+    severities = [
+        {"label": severity.label, "description": SEVERITY_DESCRIPTIONS[severity]} for severity in Severity
+    ]
+    return render(request, "help/guide.html", {"severities": severities})
+
+
 @login_required
 def your_service(request):
     """What the practice can expect of the desk under its own contract: hours, closures, SLA targets per

@@ -78,6 +78,9 @@ PORTAL = {
     "password_reset_done": Spec(PUBLIC, "the 'check your email' page"),
     "password_reset_complete": Spec(PUBLIC, "the 'password set' page"),
     "surveys:thanks": Spec(PUBLIC, "the page after answering a survey"),
+    "help": Spec(
+        PUBLIC, "the portal guide: how to log and follow incidents, for people not yet signed in too"
+    ),
     # Signed in, no object: the user's own practice or account is implied.
     "incidents:list": Spec(SIGNED_IN, "the user's own practice's incidents"),
     "incidents:new": Spec(SIGNED_IN, "logging an incident for the user's own practice", changes=True),

@@ -21,6 +21,7 @@ _AGENT_PERMISSIONS = [
     "incidents.add_release",
     "incidents.change_release",
     "incidents.view_attachment",
+    "incidents.view_severitywording",  # a contract's own severity words, shown with the standard ones
     "inbound.view_inboundmessage",
     "inbound.change_inboundmessage",  # release or discard a held email
     "inbound.view_intakehealth",

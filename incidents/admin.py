@@ -23,8 +23,11 @@ from servicedesk.lib.pagination import EstimatedCountPaginator, newest_page, pag
 from . import admin_actions, services
 from .attachments import attachment_response
 from .forms import CHECKLIST_FIELDS, IncidentAdminForm
-from .models import Attachment, Incident, Product, Release, SlaTarget, Status, TimelineEvent
+from .models import Attachment, Incident, Product, Release, SeverityWording, SlaTarget, Status, TimelineEvent
 from .services import InvalidTransition, incident_correct_details, incident_log
+from .wording import severity_wordings
+
+PRACTICE_WORDS = "severity_as_the_practice_reads_it"  # IncidentAdmin's field beside the severity
 
 
 @admin.register(Product)
@@ -245,16 +248,24 @@ class IncidentAdmin(admin.ModelAdmin):
             return "closed" if incident.status == Status.CLOSED else "paused"
         return _due(incident.resolution_due_at)
 
+    @admin.display(description="Severity in the practice's words")
+    def severity_as_the_practice_reads_it(self, incident):
+        """The contract's own wording beside the standard one: what the practice was shown and chose."""
+        wording = severity_wordings(incident.practice.contract_id)[incident.severity]
+        return f"{wording.label}: {wording.description}" if wording.own else "The standard wording (above)."
+
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        return [*self.readonly_fields, "reporter", "channel", "severity", "assignee"]
+        return [*self.readonly_fields, "reporter", "channel", "severity", PRACTICE_WORDS, "assignee"]
 
     def get_fields(self, request, obj=None):
         fields = [*self.form.Meta.fields, "confirm_not_nhs_number", "nhs_numbers_shown"]
         if obj is None:
             return fields
-        return [*self.readonly_fields, *(f for f in fields if f not in self.readonly_fields)]
+        fields = [*self.readonly_fields, *(f for f in fields if f not in self.readonly_fields)]
+        after_severity = fields.index("severity") + 1
+        return [*fields[:after_severity], PRACTICE_WORDS, *fields[after_severity:]]
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -450,6 +461,17 @@ class ReleaseAdmin(admin.ModelAdmin):
                 request,
                 f"{release} shipped: {len(resolved)} incident(s) resolved, their practices asked to confirm.",
             )
+
+
+@admin.register(SeverityWording)
+class SeverityWordingAdmin(admin.ModelAdmin):
+    """A contract's own name and description for a severity; practices of that contract see these words."""
+
+    list_display = ["contract", "severity", "name"]
+    list_filter = ["severity"]
+    list_select_related = ["contract"]
+    autocomplete_fields = ["contract"]
+    search_fields = ["contract__name", "name"]
 
 
 @admin.register(SlaTarget)

@@ -476,3 +476,29 @@ class SlaTarget(models.Model):
     def __str__(self):
         whose = self.contract.name if self.contract_id else "Standard"
         return f"{whose}: severity {self.severity}"
+
+
+class SeverityWording(models.Model):
+    """A contract's own name and description for one severity. The handbook: "the actual severity levels in
+    your contract may differ slightly from these standard definitions". Without a row: the standard words."""
+
+    contract = models.ForeignKey(
+        "accounts.Contract", on_delete=models.CASCADE, related_name="severity_wordings"
+    )
+    severity = models.PositiveSmallIntegerField(choices=Severity.choices)
+    name = models.CharField(max_length=80, help_text="In place of the standard name, e.g. 'Major fault'.")
+    description = models.TextField(help_text="In place of the standard description.")
+
+    class Meta:
+        ordering = ["contract__name", "severity"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "severity"], name="one_wording_per_contract_and_severity"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(severity__gte=1, severity__lte=5), name="wording_severity_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.contract.name}: severity {self.severity}, {self.name}"

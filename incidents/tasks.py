@@ -8,6 +8,7 @@ from servicedesk.outbox import EMAIL_TASK_OPTIONS
 
 from .mail_thread import thread_headers
 from .models import Incident, Status
+from .wording import severity_wordings
 
 
 def _threaded(incident, audience, *, first=False):
@@ -30,7 +31,8 @@ def _incident(incident_id):
 def send_incident_logged_email(incident_id):
     """Confirm a newly logged incident to its reporter, with its reference."""
     incident = _incident(incident_id)
-    context = {"incident": incident, "audience": "practice"}
+    severity = severity_wordings(incident.practice.contract_id)[incident.severity]  # the contract's words
+    context = {"incident": incident, "severity": severity, "audience": "practice"}
     send_templated_email(
         "incident_logged", [incident.reporter.email], context, **_threaded(incident, "practice", first=True)
     )

@@ -8,8 +8,8 @@ from django.views.decorators.cache import never_cache
 
 from accounts.models import User
 from escalation.models import EscalationLevel
-from incidents.models import SEVERITY_DESCRIPTIONS, Severity
 from incidents.sla import sla_terms
+from incidents.wording import severity_wordings
 from servicedesk.lib.support_hours import closures, weekly_hours
 
 # How far ahead "Your service" lists the days the desk is closed.
@@ -43,12 +43,17 @@ def _ladder(contract):
     return levels
 
 
+def _contract_of(user):
+    practice = getattr(user, "practice", None)
+    return practice.contract if practice else None
+
+
 def help_guide(request):
-    """The portal guide for practice staff, with screenshots and the tutorial video (`make guide`)."""
-    severities = [
-        {"label": severity.label, "description": SEVERITY_DESCRIPTIONS[severity]} for severity in Severity
-    ]
-    return render(request, "help/guide.html", {"severities": severities})
+    """The portal guide for practice staff, with screenshots and the tutorial video (`make guide`). The
+    severities are in the words of the reader's contract, once signed in."""
+    contract = _contract_of(request.user) if request.user.is_authenticated else None
+    wordings = severity_wordings(contract.pk if contract else None)
+    return render(request, "help/guide.html", {"severities": wordings.values(), "contract": contract})
 
 
 @login_required
@@ -56,16 +61,15 @@ def your_service(request):
     """What the practice can expect of the desk under its own contract: hours, closures, SLA targets per
     severity and the escalation ladder. Desk staff without a practice see the standard terms."""
     practice = request.user.practice
-    contract = practice.contract if practice else None
+    contract = _contract_of(request.user)
     calendar, targets = sla_terms(contract.pk if contract else None)
     severities = [
         {
-            "label": severity.label,
-            "description": SEVERITY_DESCRIPTIONS[severity],
+            "wording": wording,
             "response": _support_time(targets[severity][0]),
             "resolution": _support_time(targets[severity][1]),
         }
-        for severity in Severity
+        for severity, wording in severity_wordings(contract.pk if contract else None).items()
     ]
     context = {
         "practice": practice,

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from accounts.models import Contract, SupportCalendar, SupportHours
 from escalation.models import EscalationLevel
-from incidents.models import SlaTarget
+from incidents.models import SeverityWording, SlaTarget
 from servicedesk.lib.support_hours import LONDON
 from tests.conftest import login
 from tests.factories import PracticeFactory, StaffFactory, UserFactory
@@ -103,6 +103,23 @@ def test_the_page_reads_a_fixed_number_of_queries(client, extended_contract, dja
     for level in EscalationLevel.objects.all():
         level.contacts.add(StaffFactory())
 
-    # the signed-in user; the contract, its calendar, its SLA targets; the ladder and its contacts
-    with django_assert_num_queries(6):
+    # the signed-in user; the contract, its calendar, its SLA targets, its severity wording; the ladder and
+    # its contacts
+    with django_assert_num_queries(7):
         assert client.get(URL).status_code == 200
+
+
+def test_a_contract_with_its_own_severity_words_is_shown_them(client, extended_contract):
+    SeverityWording.objects.create(
+        contract=extended_contract, severity=2, name="Serious fault", description="A key task cannot be done."
+    )
+    user = UserFactory(practice=PracticeFactory(contract=extended_contract))
+
+    page = _page(client, user)
+    guide = client.get("/help/").content.decode()
+
+    for shown in (page, guide):
+        assert "2 – Serious fault" in shown and "A key task cannot be done." in shown
+        assert "2 – Major fault" not in shown
+        assert "3 – Minor fault" in shown, "the standard words where the contract has none"
+    assert "These are the words of your contract, Extended hours." in guide

@@ -338,6 +338,7 @@ CONTENT_SECURITY_POLICY = {
 # --- Internationalisation -------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
+FORMAT_MODULE_PATH = ["servicedesk.formats"]  # the 24-hour clock (servicedesk/formats/en_GB/formats.py)
 
 # --- Static and uploaded files --------------------------------------------------------------------
 STATIC_URL = "static/"

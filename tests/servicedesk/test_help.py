@@ -31,3 +31,12 @@ def test_the_guides_pictures_and_video_are_committed_in_static_guide(client, db)
 
     assert {"guide/tutorial.webm", "guide/incident-list.png", "guide/resolved.png"} <= used
     assert all(finders.find(name) for name in used)
+
+
+def test_the_guide_reads_no_more_than_the_users_contract(client, practice_user, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert client.get("/help/").status_code == 200
+    login(client, practice_user)
+    # the signed-in user (with their practice), the contract and its severity wording
+    with django_assert_num_queries(3):
+        assert client.get("/help/").status_code == 200

@@ -198,6 +198,12 @@ def _empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def _held_mail_dir(settings, tmp_path):
+    """Held emails (inbound.held) of each test in its own temporary folder, never the project's var/."""
+    settings.INBOUND_HELD_DIR = tmp_path / "held-mail"
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 

@@ -28,11 +28,6 @@ SAM = "sam.okafor@oakfield-surgery.example"
 DANA = "dana.reyes@riverside-practice.example"
 
 
-@pytest.fixture(autouse=True)
-def _held_dir(settings, tmp_path):
-    settings.INBOUND_HELD_DIR = tmp_path / "held-mail"
-
-
 @pytest.fixture
 def sam(db):
     practice = PracticeFactory(name="Oakfield Surgery")

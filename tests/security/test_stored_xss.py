@@ -31,7 +31,7 @@ from inbound.intake import ingest
 from inbound.models import IntakeHealth, Outcome, Source
 from incidents import services
 from incidents.forms import IncidentAdminForm, IncidentForm
-from incidents.models import Incident, Release
+from incidents.models import Incident, Release, SeverityWording
 from servicedesk.models import PendingTask
 from surveys.models import Invitation, Question, SurveyRound
 from surveys.services import send_invitation
@@ -79,6 +79,8 @@ P = {
     "Site.name": xss("Site.name"),
     "Contract.name": xss("Contract.name"),
     "SupportCalendar.name": xss("SupportCalendar.name"),
+    "SeverityWording.name": xss("SeverityWording.name"),
+    "SeverityWording.description": xss("SeverityWording.description"),
     "Product.name": xss("Product.name", _limit("incidents.Product.name")),
     "Product.current_version": xss("Product.current_version", _limit("incidents.Product.current_version")),
     "Release.version": xss("Release.version", _limit("incidents.Release.version")),
@@ -139,6 +141,8 @@ COVERED = {
     "accounts.Site.name": ["Site.name"],
     "accounts.Contract.name": ["Contract.name"],
     "accounts.SupportCalendar.name": ["SupportCalendar.name"],
+    "incidents.SeverityWording.name": ["SeverityWording.name"],
+    "incidents.SeverityWording.description": ["SeverityWording.description"],
     "accounts.User.full_name": ["User.full_name", "agent.full_name", "leader.full_name"],
     "accounts.User.email": ["email.approved"],
     "accounts.User.job_role": ["AccountRequest.job_role"],  # copied from the approved request
@@ -233,6 +237,12 @@ def _configure(practice, product, agent, team_leader, practice_user):
     practice.save()
     practice.sites.filter(is_main=True).update(name=P["Site.name"])
     SupportCalendar.objects.create(name=P["SupportCalendar.name"])
+    SeverityWording.objects.create(
+        contract_id=practice.contract_id,
+        severity=2,
+        name=P["SeverityWording.name"],
+        description=P["SeverityWording.description"],
+    )
     product.name, product.current_version = P["Product.name"], P["Product.current_version"]
     product.save()
     for user, tag in [(practice_user, "User.full_name"), (agent, "agent.full_name"),
@@ -504,6 +514,13 @@ def test_the_survey_page_shows_a_questions_help_text_escaped(world):
     page = html_of(Client(), f"/surveys/{world.open_invitation.token}/")
 
     assert_shown_as_text(page, tags("Question.help_text"), "survey help text")
+
+
+def test_the_help_pages_show_the_contracts_severity_words_escaped(world):
+    for url in ("/help/", "/help/your-service/"):
+        page = html_of(world.clients["practice"], url)
+        assert_shown_as_text(page, tags("SeverityWording.name", "SeverityWording.description"), url)
+        assert_no_injected_markup(page, ALL_PAYLOADS, url)
 
 
 def test_the_contact_page_shows_the_ladder_escaped(world):

@@ -4,8 +4,12 @@ from django.db import connection
 
 # The pages, pinned, whatever the number of incidents, events or attachments. The session comes from the
 # cache (cached_db sessions) once the test has made one request.
-# The practice's list: user with practice, products for the filter, count, the page of incidents.
-LIST_QUERIES = 4
+# The practice's list as it opens: user with practice, products for the filter, the counts of its groups
+# (with the greeting's "updated since your last visit"), the page of incidents (each with its last public
+# update and group), and the user's last visit, saved.
+LIST_QUERIES = 5
+# Searched: the same without the greeting's save, and with the page's visible timeline texts, for excerpts.
+LIST_SEARCH_QUERIES = 5
 # An incident's page: user with practice, the incident with its product, site and reporter, one page of
 # its public timeline with actors, their attachments.
 DETAIL_QUERIES = 4

@@ -60,6 +60,13 @@ def register(request):
     return render(request, "accounts/register.html", {"form": form}, status=400 if form.is_bound else 200)
 
 
+def signed_out(request):
+    """Where signing out lands: says it is done (on a shared practice PC, that matters)."""
+    if request.user.is_authenticated:
+        return redirect("home")
+    return render(request, "registration/signed_out.html")
+
+
 def register_done(request):
     return render(request, "accounts/register_done.html")
 

@@ -253,7 +253,7 @@ class IncidentFilterForm(forms.Form):
         label="Search",
         required=False,
         max_length=100,
-        help_text="Words from the summary, description, messages or notes, a computer's name, or a reference.",
+        help_text="Words from the summary, description, messages or notes, a computer name or a reference.",
     )
     status = forms.ChoiceField(choices=[("", "Any status"), *Status.choices], required=False)
     severity = forms.TypedChoiceField(

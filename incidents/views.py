@@ -177,6 +177,8 @@ def incident_list(request):
         "found": found,
         "query": urlencode(kept),
         "sections": sections,
+        # The filters' panel stays open while any of them applies.
+        "filtered": bool({"status", "severity", "product"} & filters.keys()) or sort != DEFAULT_SORT,
         "tab_query": {
             t: urlencode([*[(n, v) for n, v in kept if n not in ("show", "status")], ("show", t)])
             for t in TABS

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Subquery, TextField, Value, When
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -81,11 +81,18 @@ def _practice_incidents(practice_id, filters):
     `filters` come from a validated form, so only its allow-listed keys and values reach the database.
     """
     latest = _public_events().filter(incident=OuterRef("pk")).order_by("-created_at", "-id")
+    # As the incident's page finds it (_latest_question): the status change to awaiting-customer.
+    questions = latest.filter(kind=TimelineEvent.Kind.STATUS, new_value=Status.AWAITING_CUSTOMER)
     incidents = (
         Incident.objects.filter(practice_id=practice_id)
         .select_related("product", "reporter")
         .annotate(
             last_update=Coalesce(Subquery(latest.values("created_at")[:1]), F("created_at")),
+            question=Case(
+                When(status=Status.AWAITING_CUSTOMER, then=Subquery(questions.values("text")[:1])),
+                default=Value(""),
+                output_field=TextField(),
+            ),
             group=Case(
                 When(status__in=WAITING_FOR_YOU, then=Value(0)),
                 When(status=Status.CLOSED, then=Value(2)),

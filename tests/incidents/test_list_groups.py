@@ -73,7 +73,7 @@ def test_list_opens_on_what_waits_for_the_practice_then_what_is_with_the_desk(
     ]
     assert shown["With the Service Desk"] == [practice_incidents["with_desk"].reference]
     html = response.content.decode()
-    assert "The desk has asked you a question" in html
+    assert "<strong>The desk has asked you a question</strong>: “Which printer model do you use?”" in html
     assert "Confirm or reject the solution" in html
     assert practice_incidents["closed"].reference not in html
 
@@ -189,6 +189,18 @@ def test_the_next_visit_says_what_others_changed_since_the_last(
     )
     practice_user.refresh_from_db()
     assert practice_user.last_list_visit == START + dt.timedelta(hours=7)
+
+
+def test_a_visit_with_nothing_new_says_so(user_client, practice_incidents):
+    with at(5):
+        user_client.get("/incidents/")
+    with at(6):
+        response = user_client.get("/incidents/")
+
+    assert (
+        greeting(response)
+        == "Hello Alex. Since your last visit (3 Mar, 14:00): no updates, 2 waiting for you."
+    )
 
 
 def test_a_searched_or_filtered_list_has_no_greeting_and_keeps_the_last_visit(

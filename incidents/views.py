@@ -16,7 +16,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from accounts.models import User
+from accounts.list_visits import last_list_visit, note_list_visit
 from servicedesk.lib.pagination import newest_page, page_number
 from servicedesk.lib.ratelimit import over_limit
 
@@ -150,7 +150,7 @@ def incident_list(request):
     greeting = (
         not {"q", "status", "severity", "product", "show"} & filters.keys() and "page" not in request.GET
     )
-    since = request.user.last_list_visit if greeting else None
+    since = last_list_visit(request) if greeting else None
     counts = _group_counts(incidents, request.user, since)
     tab = _tab(filters)
     sort = filters.get("sort", DEFAULT_SORT)
@@ -170,7 +170,7 @@ def incident_list(request):
         for group, rows in groupby(page.object_list, key=attrgetter("group"))
     ]
     if greeting:
-        User.objects.filter(pk=request.user.pk).update(last_list_visit=timezone.now())
+        note_list_visit(request)
     # The pages' links carry the filters the form knows, and nothing else from the address.
     kept = [(name, form.data[name]) for name in form.fields if form.data.get(name)]
     context = {

@@ -187,8 +187,28 @@ def test_the_next_visit_says_what_others_changed_since_the_last(
         greeting(response)
         == "Hello Alex. Since your last visit (3 Mar, 14:00): 2 incidents updated, 2 waiting for you."
     )
+
+
+def test_signing_out_keeps_the_last_visit_for_the_next_session(
+    client, practice_user, agent, practice_incidents
+):
+    client.force_login(practice_user)
+    with at(5):
+        client.get("/incidents/")
+    with at(6):
+        client.post("/accounts/logout/")
+        incident_add_note(practice_incidents["with_desk"], actor=agent, text="Spooler fixed?")
     practice_user.refresh_from_db()
-    assert practice_user.last_list_visit == START + dt.timedelta(hours=7)
+    assert practice_user.last_list_visit == START + dt.timedelta(hours=5)
+
+    client.force_login(practice_user)
+    with at(7):
+        response = client.get("/incidents/")
+
+    assert (
+        greeting(response)
+        == "Hello Alex. Since your last visit (3 Mar, 14:00): 1 incident updated, 2 waiting for you."
+    )
 
 
 def test_a_visit_with_nothing_new_says_so(user_client, practice_incidents):
@@ -210,8 +230,7 @@ def test_a_searched_or_filtered_list_has_no_greeting_and_keeps_the_last_visit(
         response = user_client.get("/incidents/", {"q": "problem"})
 
     assert greeting(response) is None
-    practice_user.refresh_from_db()
-    assert practice_user.last_list_visit is None
+    assert "incident_list_seen" not in user_client.session
 
 
 # --- Query count --------------------------------------------------------------------------------

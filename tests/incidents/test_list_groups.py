@@ -251,3 +251,14 @@ def test_list_with_groups_and_greeting_keeps_its_query_count(
         response = user_client.get("/incidents/")
 
     assert len(re.findall(r'<td><a href="/incidents/', response.content.decode())) == min(count, 25)
+
+
+def test_another_practices_incidents_count_nowhere(user_client, outsider, agent, product, practice_incidents):
+    with at(4.5):
+        theirs = drive_to(IncidentFactory(reporter=outsider, product=product), "resolved", agent=agent)
+
+    with at(5):
+        response = user_client.get("/incidents/")
+
+    assert greeting(response) == "Hello Alex. 2 incidents are waiting for you."
+    assert theirs.reference not in response.content.decode()

@@ -190,6 +190,8 @@ class User(AbstractUser):
     practice = models.ForeignKey(
         Practice, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
     )
+    # When the user last opened their practice's incident list: its greeting says what changed since.
+    last_list_visit = models.DateTimeField(null=True, blank=True, editable=False)
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

@@ -1,11 +1,11 @@
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import two_factor, views
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("signed-out/", views.signed_out, name="signed_out"),
     path("two-factor/", two_factor.two_factor, name="two_factor"),
     path("register/", views.register, name="register"),
     path("register/done/", views.register_done, name="register_done"),

@@ -9,6 +9,7 @@ from servicedesk.lib.ratelimit import over_limit
 
 from .forms import LoginForm, PasswordResetForm, RegistrationForm
 from .identity import login_identity
+from .list_visits import keep_list_visit
 from .services import account_request_submit
 
 
@@ -21,6 +22,12 @@ class LoginView(auth_views.LoginView):
         if self.request.user.is_staff:
             return resolve_url("admin:index")
         return super().get_default_redirect_url()
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request, *args, **kwargs):
+        keep_list_visit(request)  # before the session, which holds it, ends
+        return super().post(request, *args, **kwargs)
 
 
 class SetPasswordView(SuccessMessageMixin, auth_views.PasswordResetConfirmView):
@@ -58,6 +65,13 @@ def register(request):
         )
         return redirect("register_done")
     return render(request, "accounts/register.html", {"form": form}, status=400 if form.is_bound else 200)
+
+
+def signed_out(request):
+    """Where signing out lands: says it is done (on a shared practice PC, that matters)."""
+    if request.user.is_authenticated:
+        return redirect("home")
+    return render(request, "registration/signed_out.html")
 
 
 def register_done(request):

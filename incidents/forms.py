@@ -235,10 +235,26 @@ class IncidentAdminForm(NHSNumberGuardMixin, forms.ModelForm):
         return cleaned_data
 
 
+# The list's orders, by the key in the address: what the user sees; incidents/views.py maps each to the ORM.
+LIST_SORTS = {
+    "-updated": "Last update, newest first",
+    "updated": "Last update, oldest first",
+    "severity": "Severity, most severe first",
+    "-severity": "Severity, least severe first",
+    "-reference": "Reference, newest first",
+    "reference": "Reference, oldest first",
+}
+
+
 class IncidentFilterForm(forms.Form):
     """Filters and search for the practice's incident list. Only these keys reach the database."""
 
-    q = forms.CharField(label="Reference or summary", required=False, max_length=100)
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=100,
+        help_text="Words from the summary, description, messages or notes, a computer name or a reference.",
+    )
     status = forms.ChoiceField(choices=[("", "Any status"), *Status.choices], required=False)
     severity = forms.TypedChoiceField(
         choices=[("", "Any severity"), *Severity.choices], coerce=int, empty_value=None, required=False
@@ -246,12 +262,17 @@ class IncidentFilterForm(forms.Form):
     product = forms.ModelChoiceField(
         queryset=Product.objects.all(), required=False, empty_label="Any product"
     )
+    # Which tab, and the order within each group: allow-lists, never passed to the ORM as typed.
+    show = forms.ChoiceField(choices=[("open", "Open"), ("closed", "Closed")], required=False)
+    sort = forms.ChoiceField(choices=list(LIST_SORTS.items()), required=False, label="Sort by")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
             field.widget.attrs["class"] = "form-control" if name == "q" else "form-select"
         self.fields["q"].widget.input_type = "search"
+        self.fields["q"].widget.attrs["aria-describedby"] = "id_q_helptext"
+        self.fields["show"].widget = forms.HiddenInput()
 
     @property
     def valid_filters(self):

@@ -1,16 +1,22 @@
+from itertools import groupby
+from operator import attrgetter
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Subquery, TextField, Value, When
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from accounts.list_visits import last_list_visit, note_list_visit
 from servicedesk.lib.pagination import newest_page, page_number
 from servicedesk.lib.ratelimit import over_limit
 
@@ -19,6 +25,7 @@ from .attachments import attachment_response
 from .exceptions import StorageFull
 from .forms import IncidentDetailsForm, IncidentFilterForm, IncidentForm, NoteForm, ReasonForm
 from .models import Attachment, Channel, Incident, Status, TimelineEvent
+from .search import excerpt, highlight, search, words
 from .services import CUSTOMER, allowed_actions, incident_log
 
 PAGE_SIZE = 25
@@ -48,36 +55,196 @@ def _staff_elsewhere(request):
     return render(request, "incidents/staff_elsewhere.html", status=403)
 
 
+# The practice's attention first: the desk waits for its answer, or for its confirmation of a solution.
+WAITING_FOR_YOU = (Status.AWAITING_CUSTOMER, Status.RESOLVED)
+GROUPS = {0: "Waiting for you", 1: "With the Service Desk", 2: "Closed"}
+# The allow-list of orders within a group (forms.LIST_SORTS says them in words); ties newest first.
+ORDERINGS = {
+    "-updated": ["-last_update", "-id"],
+    "updated": ["last_update", "id"],
+    "severity": ["severity", "-last_update", "-id"],
+    "-severity": ["-severity", "-last_update", "-id"],
+    "-reference": ["-reference"],
+    "reference": ["reference"],
+}
+DEFAULT_SORT = "-updated"
+
+
+def _public_events():
+    return TimelineEvent.objects.filter(public=True)
+
+
 def _practice_incidents(practice_id, filters):
-    """The practice's incidents for its list, newest first: the one place this queryset is built.
+    """The practice's incidents for its list, each with its group and last public update: the one place
+    this queryset is built. Not yet split by tab, nor ordered.
 
     `filters` come from a validated form, so only its allow-listed keys and values reach the database.
     """
-    incidents = Incident.objects.filter(practice_id=practice_id).select_related("product", "reporter")
-    if q := filters.get("q", "").strip():
-        incidents = incidents.filter(Q(reference__iexact=q) | Q(summary__icontains=q))
+    latest = _public_events().filter(incident=OuterRef("pk")).order_by("-created_at", "-id")
+    # As the incident's page finds it (_latest_question): the status change to awaiting-customer.
+    questions = latest.filter(kind=TimelineEvent.Kind.STATUS, new_value=Status.AWAITING_CUSTOMER)
+    incidents = (
+        Incident.objects.filter(practice_id=practice_id)
+        .select_related("product", "reporter")
+        .annotate(
+            last_update=Coalesce(Subquery(latest.values("created_at")[:1]), F("created_at")),
+            question=Case(
+                When(status=Status.AWAITING_CUSTOMER, then=Subquery(questions.values("text")[:1])),
+                default=Value(""),
+                output_field=TextField(),
+            ),
+            group=Case(
+                When(status__in=WAITING_FOR_YOU, then=Value(0)),
+                When(status=Status.CLOSED, then=Value(2)),
+                default=Value(1),
+            ),
+        )
+    )
+    if "q" in filters:
+        incidents = search(incidents, filters["q"])
     for name in ("status", "severity", "product"):
         if name in filters:
             incidents = incidents.filter(**{name: filters[name]})
-    return incidents.order_by("-created_at", "-id")
+    return incidents
+
+
+def _group_counts(incidents, user, since):
+    """How many incidents are in each group and, with `since`, how many others have updated since then."""
+    counts = {
+        "waiting": Count("pk", filter=Q(status__in=WAITING_FOR_YOU)),
+        "with_desk": Count("pk", filter=~Q(status__in=[*WAITING_FOR_YOU, Status.CLOSED])),
+        "closed": Count("pk", filter=Q(status=Status.CLOSED)),
+    }
+    if since:
+        by_others = _public_events().filter(incident=OuterRef("pk"), created_at__gt=since)
+        by_others = by_others.exclude(actor=user)
+        counts["updated"] = Count("pk", filter=Q(Exists(by_others)))
+    return incidents.order_by().aggregate(**counts)
+
+
+class _CountedPaginator(Paginator):
+    """A paginator told its count, which the group counts have already read."""
+
+    def __init__(self, object_list, per_page, count):
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count  # Paginator.count is a cached_property
+
+
+def _tab(filters):
+    """The tab to show: the one holding the status filtered for, else the one chosen, else Open."""
+    if "status" in filters:
+        return "closed" if filters["status"] == Status.CLOSED else "open"
+    return filters.get("show", "open")
 
 
 @login_required
 def incident_list(request):
-    """Every incident of the user's practice, newest first, filtered and paginated."""
+    """The practice's incidents: those waiting for it first, then those with the desk, newest update
+    first; closed ones on their own tab. Filtered, searched, sorted on an allow-list, paginated."""
     if not request.user.practice_id:
         return _staff_elsewhere(request)
     form = IncidentFilterForm(request.GET or None)
-    incidents = _practice_incidents(request.user.practice_id, form.valid_filters)
+    filters = form.valid_filters
+    incidents = _practice_incidents(request.user.practice_id, filters)
+    # The greeting says what changed since the last visit, on the list as it opens; it is then seen.
+    greeting = (
+        not {"q", "status", "severity", "product", "show"} & filters.keys() and "page" not in request.GET
+    )
+    since = last_list_visit(request) if greeting else None
+    counts = _group_counts(incidents, request.user, since)
+    tab = _tab(filters)
+    sort = filters.get("sort", DEFAULT_SORT)
+    if tab == "closed":
+        shown = incidents.filter(status=Status.CLOSED)
+        total = counts["closed"]
+    else:
+        shown = incidents.exclude(status=Status.CLOSED)
+        total = counts["waiting"] + counts["with_desk"]
+    shown = shown.order_by("group", *ORDERINGS[sort])
+    page = _CountedPaginator(shown, PAGE_SIZE, total).get_page(request.GET.get("page"))
+    found = words(filters.get("q", ""))
+    if found:
+        _add_excerpts(page.object_list, found)
+    sections = [
+        (group, GROUPS[group], counts[GROUP_COUNTS[group]], list(rows))
+        for group, rows in groupby(page.object_list, key=attrgetter("group"))
+    ]
+    if greeting:
+        note_list_visit(request)
     # The pages' links carry the filters the form knows, and nothing else from the address.
-    shown = [(name, form.data[name]) for name in form.fields if form.data.get(name)]
+    kept = [(name, form.data[name]) for name in form.fields if form.data.get(name)]
     context = {
         "form": form,
-        "page": Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page")),
-        "query": urlencode(shown),
+        "page": page,
+        "tab": tab,
+        "sort": sort,
+        "counts": counts,
+        "greeting": greeting,
+        "since": since,
+        "found": found,
+        "query": urlencode(kept),
+        "sections": sections,
+        # The filters' panel stays open while any of them applies.
+        "filtered": bool({"status", "severity", "product"} & filters.keys()) or sort != DEFAULT_SORT,
+        "tab_query": {
+            t: urlencode([*[(n, v) for n, v in kept if n not in ("show", "status")], ("show", t)])
+            for t in TABS
+        },
+        "headings": _sortable_headings(kept, sort),
         "detail_prefix": reverse("incidents:list"),  # rows link to PREFIX + reference: one reverse()
     }
     return render(request, "incidents/list.html", context)
+
+
+TABS = ("open", "closed")
+GROUP_COUNTS = {0: "waiting", 1: "with_desk", 2: "closed"}
+# The list's columns: heading, and the sort keys its link offers (first: when it is not the sort already).
+COLUMNS = [
+    ("Reference", ("-reference", "reference")),
+    ("Summary", ()),
+    ("Status", ()),
+    ("Severity", ("severity", "-severity")),
+    ("Last update", ("-updated", "updated")),
+]
+
+
+def _sortable_headings(kept, sort):
+    """Each column's heading with, for a sortable one, the link that sorts by it (or reverses it) and its
+    aria-sort ("ascending", "descending") when the list is sorted by it."""
+    others = [(name, value) for name, value in kept if name not in ("sort", "page")]
+    headings = []
+    for label, keys in COLUMNS:
+        heading = {"label": label, "href": "", "aria_sort": ""}
+        if keys:
+            current = sort in keys
+            target = keys[1] if sort == keys[0] else keys[0]
+            heading["href"] = "?" + urlencode([*others, ("sort", target)])
+            if current:
+                heading["aria_sort"] = "descending" if sort.startswith("-") else "ascending"
+        headings.append(heading)
+    return headings
+
+
+def _add_excerpts(incidents, found):
+    """Each listed incident's summary highlighted and, when a word was found elsewhere, where: from the
+    incident's own texts, else from its visible timeline (one query for the page)."""
+    incidents = list(incidents)
+    timeline = {}
+    for incident_id, text in (
+        _public_events()
+        .filter(incident__in=incidents, purged_at__isnull=True)
+        .exclude(text="")
+        .order_by("-created_at", "-id")
+        .values_list("incident_id", "text")
+    ):
+        timeline.setdefault(incident_id, []).append(text)
+    for incident in incidents:
+        incident.summary_marked = highlight(incident.summary, found)
+        texts = [incident.description, incident.onscreen_messages, *timeline.get(incident.pk, [])]
+        incident.excerpt = next((marked for text in texts if (marked := excerpt(text, found))), "")
+        incident.machine_marked = highlight(incident.machine_name, found) if incident.machine_name else ""
+        whole = incident.reference.lower() in found  # a reference is found only whole
+        incident.reference_marked = mark_safe(f"<mark>{incident.reference}</mark>") if whole else None  # noqa: S308
 
 
 def _rate_refusal(request, *limits):

@@ -90,7 +90,8 @@ def contact(request):
 
 
 def home(request):
-    """Practice staff start at their incidents, desk staff in admin, everyone else at sign-in."""
+    """Practice staff start at their incidents, desk staff in admin; anyone else reads what the portal is
+    for, when to telephone instead, and how to get an account or sign in."""
     if not request.user.is_authenticated:
-        return redirect("login")
+        return render(request, "landing.html")
     return redirect("admin:index" if request.user.is_staff else "incidents:list")

@@ -111,7 +111,7 @@ def test_logout_by_post_ends_the_session(user_client):
     response = user_client.post("/accounts/logout/")
 
     assert response.status_code == 302
-    assert response["Location"] == LOGIN_URL
+    assert response["Location"] == "/accounts/signed-out/"
     assert signed_in_email(user_client) is None
     after = user_client.get("/incidents/")
     assert after.status_code == 302

@@ -133,7 +133,7 @@ def test_signing_out_never_leaves_the_portal(client, practice_user, target):
     response = client.post("/accounts/logout/", {"next": target})
 
     assert_stays_on_the_portal(response)
-    assert response["Location"] == "/accounts/login/"
+    assert response["Location"] == "/accounts/signed-out/"
     assert "_auth_user_id" not in client.session
 
 
@@ -142,7 +142,7 @@ def test_signing_out_with_a_next_in_the_query_string_never_leaves_the_portal(cli
 
     response = client.post("/accounts/logout/?next=//evil.example")
 
-    assert response["Location"] == "/accounts/login/"
+    assert response["Location"] == "/accounts/signed-out/"
 
 
 @pytest.fixture

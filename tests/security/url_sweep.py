@@ -65,7 +65,8 @@ class Spec:
 # Every portal (non-admin) pattern, by name. An entry says what kind of access it needs and why.
 PORTAL = {
     # Public pages: the allow-list of what an anonymous visitor may see.
-    "home": Spec(PUBLIC, "sends a visitor to sign in, a signed-in user to their start page"),
+    "home": Spec(PUBLIC, "the landing page for a visitor; a signed-in user is sent to their start page"),
+    "signed_out": Spec(PUBLIC, "the 'you have signed out' page"),
     "healthz": Spec(PUBLIC, "load balancers and monitoring; says only ok or database unavailable"),
     "contact": Spec(PUBLIC, "the desk's numbers and the escalation contacts, for people who cannot sign in"),
     "login": Spec(PUBLIC, "signing in", changes=True),

@@ -8,7 +8,7 @@ from django.db.models import Q
 from accounts.models import Site, User
 from servicedesk.lib.forms import BootstrapBoundField, NHSNumberGuardMixin
 
-from .attachments import attachment_limits, check_uploads
+from .attachments import attachment_limits, check_upload
 from .models import SEVERITY_DESCRIPTIONS, Channel, Incident, Product, Severity, Status
 
 SECTIONS = [
@@ -50,17 +50,60 @@ class MultipleFileField(forms.FileField):
     def clean(self, data, initial=None):
         files = data if isinstance(data, list | tuple) else [data] if data else []
         files = [super(MultipleFileField, self).clean(item, initial) for item in files]
-        try:
-            return check_uploads([f for f in files if f])  # by content, size and count; all or none
-        except ValidationError as exc:
-            raise forms.ValidationError(exc.messages) from None
+        if len(files) > settings.ATTACHMENT_MAX_PER_NOTE:  # before reading any of them
+            raise ValidationError(f"Attach at most {settings.ATTACHMENT_MAX_PER_NOTE} files at a time.")
+        # Each file is checked by content and size; those that pass are kept aside even when another is
+        # refused, so that the view can hold them for the corrected form (incidents/held_uploads.py).
+        self.passed, errors = [], []
+        for upload in filter(None, files):
+            try:
+                self.passed.append(check_upload(upload))
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+        if errors:
+            raise forms.ValidationError(errors)
+        return self.passed
+
+
+class HeldFilesMixin(forms.Form):
+    """Files kept from an earlier, refused submission of this form (`held`, resolved by the view from the
+    signed handles it posted back) count with the new ones; `held_lost` handles found nothing."""
+
+    def __init__(self, *args, held=(), held_lost=0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.held, self.held_lost = list(held), held_lost
+
+    @property
+    def passed_uploads(self):
+        """The new files of this submission that passed their checks, whatever else was refused."""
+        return getattr(self.fields["files"], "passed", [])
+
+    def clean_files(self):
+        files = [*self.held, *self.cleaned_data["files"]]
+        if self.held_lost:
+            raise ValidationError(
+                f"{self.held_lost} file{'s' if self.held_lost > 1 else ''} attached earlier "
+                f"{'are' if self.held_lost > 1 else 'is'} no longer kept (we keep them for "
+                f"{settings.HELD_UPLOAD_HOURS} hours while you are signed in): attach "
+                f"{'them' if self.held_lost > 1 else 'it'} again."
+            )
+        if len(files) > settings.ATTACHMENT_MAX_PER_NOTE:
+            raise ValidationError(f"Attach at most {settings.ATTACHMENT_MAX_PER_NOTE} files at a time.")
+        return files
+
+
+def _with_held_files(name):
+    """The files field comes with the list of files kept from a refused submission, above it."""
+    if name != "files":
+        return name
+    return Div(HTML('{% include "incidents/snippets/held_files.html" %}'), "files")
 
 
 def severity_choices():
     return [(value, f"{label}: {SEVERITY_DESCRIPTIONS[value]}") for value, label in Severity.choices]
 
 
-class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
+class IncidentForm(HeldFilesMixin, NHSNumberGuardMixin, forms.ModelForm):
     """The handbook's checklist, for logging an incident in the portal."""
 
     severity = forms.TypedChoiceField(
@@ -73,7 +116,7 @@ class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
     files = MultipleFileField(
         label="Screenshots or logs",
         required=False,
-        help_text=f"Optional: {attachment_limits()}. If the form shows an error, attach them again.",
+        help_text=f"Optional: {attachment_limits()}.",
     )
     will_telephone = forms.BooleanField(
         required=False,
@@ -135,7 +178,7 @@ class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
 
     @property
     def helper(self):
-        fieldsets = [Fieldset(title, *names) for title, names in SECTIONS]
+        fieldsets = [Fieldset(title, *map(_with_held_files, names)) for title, names in SECTIONS]
         severity_one = str(self["severity"].value()) == str(Severity.SYSTEM_UNAVAILABLE)
         fieldsets[1].fields.insert(
             2,
@@ -262,7 +305,7 @@ class IncidentFilterForm(forms.Form):
         return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
 
 
-class NoteForm(NHSNumberGuardMixin, forms.Form):
+class NoteForm(HeldFilesMixin, NHSNumberGuardMixin, forms.Form):
     bound_field_class = BootstrapBoundField
 
     text = forms.CharField(

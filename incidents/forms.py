@@ -92,6 +92,20 @@ class HeldFilesMixin(forms.Form):
         return files
 
 
+def _insert_after(layout_objects, name, new):
+    """Put the field `new` right after the field `name`, wherever it is in the (nested) layout."""
+    for item in layout_objects:
+        fields = getattr(item, "fields", None)
+        if fields is None:
+            continue
+        if name in fields:
+            fields.insert(fields.index(name) + 1, new)
+            return True
+        if _insert_after(fields, name, new):
+            return True
+    return False
+
+
 def _with_held_files(name):
     """The files field comes with the list of files kept from a refused submission, above it."""
     if name != "files":
@@ -105,6 +119,8 @@ def severity_choices():
 
 class IncidentForm(HeldFilesMixin, NHSNumberGuardMixin, forms.ModelForm):
     """The handbook's checklist, for logging an incident in the portal."""
+
+    nhs_confirm_beside = True
 
     severity = forms.TypedChoiceField(
         choices=severity_choices,
@@ -201,8 +217,9 @@ class IncidentForm(HeldFilesMixin, NHSNumberGuardMixin, forms.ModelForm):
         helper = FormHelper()
         helper.form_tag = False
         helper.disable_csrf = True
-        extra = ["nhs_numbers_shown", *(["confirm_not_nhs_number"] if self.nhs_matches else [])]
-        helper.layout = Layout(*fieldsets, *extra, Submit("submit", submit))
+        if self.nhs_matches:  # the confirmation goes right under the first field it concerns
+            _insert_after(fieldsets, self.nhs_confirm_after, "confirm_not_nhs_number")
+        helper.layout = Layout(*fieldsets, "nhs_numbers_shown", Submit("submit", submit))
         return helper
 
 
@@ -307,6 +324,7 @@ class IncidentFilterForm(forms.Form):
 
 class NoteForm(HeldFilesMixin, NHSNumberGuardMixin, forms.Form):
     bound_field_class = BootstrapBoundField
+    nhs_confirm_beside = True
 
     text = forms.CharField(
         label="Add a note",
@@ -330,6 +348,7 @@ class ReasonForm(NHSNumberGuardMixin):
     """A reason, required: for rejecting a resolution or closing an incident as no longer relevant."""
 
     bound_field_class = BootstrapBoundField
+    nhs_confirm_beside = True
 
     nhs_field_names = {"reason": "the reason"}
 

@@ -7,7 +7,7 @@ from django.urls import reverse_lazy
 
 from servicedesk.lib.ratelimit import over_limit
 
-from .forms import LoginForm, PasswordChangeForm, PasswordResetForm, RegistrationForm, SetPasswordForm
+from .forms import LoginForm, PasswordResetForm, RegistrationForm, SetPasswordForm
 from .identity import login_identity
 from .services import account_request_submit
 

@@ -97,8 +97,8 @@ class NHSNumberGuardMixin(NoNHSNumbersMixin):
         where = "below" if name == host else f"under {self._nhs_label(host).lower()}"
         numbers = ", ".join(f"“{number}”" for number in found)
         return (
-            f"{self._nhs_label(name)} contains {numbers}, which looks like an NHS number. Patient-identifiable "
-            "data must not be sent to the Service Desk: remove it, or, if it is not an NHS number, tick "
+            f"{self._nhs_label(name)} contains {numbers}, which looks like an NHS number. "
+            "Patient-identifiable data must not be sent to the Service Desk: remove it, or, if it is not an NHS number, tick "
             f"“It is not an NHS number” {where}."
         )
 

@@ -113,10 +113,8 @@ class NewPasswordErrorsMixin:
     """Django reports a password that breaks the policy under its confirmation; people look for it under
     the new password they chose, so it goes there. A mismatch still shows under the confirmation."""
 
-    new_password_field = "new_password1"
-
     def validate_password_for_user(self, user, password_field_name=None):
-        super().validate_password_for_user(user, password_field_name=self.new_password_field)
+        super().validate_password_for_user(user, "new_password1")
 
 
 class SetPasswordForm(NewPasswordErrorsMixin, DjangoSetPasswordForm):

@@ -98,7 +98,8 @@ class NHSNumberGuardMixin(NoNHSNumbersMixin):
         numbers = ", ".join(f"“{number}”" for number in found)
         return (
             f"{self._nhs_label(name)} contains {numbers}, which looks like an NHS number. "
-            "Patient-identifiable data must not be sent to the Service Desk: remove it, or, if it is not an NHS number, tick "
+            "Patient-identifiable data must not be sent to the Service Desk: remove it, or, if it is not "
+            "an NHS number, tick "
             f"“It is not an NHS number” {where}."
         )
 

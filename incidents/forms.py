@@ -11,31 +11,79 @@ from servicedesk.lib.forms import BootstrapBoundField, NHSNumberGuardMixin
 from .attachments import attachment_limits, check_upload
 from .models import SEVERITY_DESCRIPTIONS, Channel, Incident, Product, Severity, Status
 
+# The log form's sections: (legend, the handbook's words for it, fields). The product comes first in
+# "What happened", since the rest of the answers are about it.
 SECTIONS = [
-    ("Who to contact", ["contact_name", "contact_number", "site"]),
-    ("The problem", ["summary", "severity", "urgency", "impact", "description"]),
-    ("Product and computer", ["product", "version", "on_current_version", "machine_name"]),
+    (
+        "About you and the practice",
+        "The incident contact should be available to approve remote access or system downtime, and to "
+        "confirm that the incident is resolved. Give a number we can call you back on.",
+        ["contact_name", "contact_number", "site"],
+    ),
     (
         "What happened",
+        "Include as much detail as possible: any messages that appeared on screen, what was running when "
+        "the error occurred or the last thing you tried, and any recent upgrades to your system, hardware "
+        "or other software. Do not include any patient-identifiable data.",
         [
+            "product",
+            "version",
+            "on_current_version",
+            "summary",
+            "description",
             "onscreen_messages",
-            "files",
             "what_was_running",
-            "process",
+            "recent_upgrades",
+        ],
+    ),
+    (
+        "The checklist",
+        "The handbook's checks before logging an incident. Answer what you can; the Service Desk starts "
+        "work sooner with them.",
+        [
+            "machine_name",
             "worked_before",
             "worked_before_when",
             "what_changed",
-            "recent_upgrades",
+            "process",
+            "impact",
+            "severity",
+            "urgency",
+            "more_than_one_pc",
+            "repeatable",
+            "users_affected",
+            "sites_affected",
         ],
-    ),  # fmt: skip
-    ("How widespread", ["more_than_one_pc", "repeatable", "users_affected", "sites_affected"]),
-    ("Remote access", ["remote_access_allowed", "remote_access_details", "remote_access_constraints"]),
+    ),
+    (
+        "Files",
+        "Attach screenshots of any messages on screen, or logs. Files must not show or contain any "
+        "patient-identifiable data: every file is checked before it is kept.",
+        ["files"],
+    ),
+    (
+        "Remote access",
+        "To investigate, we often need to connect to your system. All details of remote access and "
+        "passwords are treated in the strictest confidence. Tell us of any time constraints.",
+        ["remote_access_allowed", "remote_access_details", "remote_access_constraints"],
+    ),
 ]
-# The checklist's model fields that agents see and correct in admin: the files are not a model field, and
-# remote-access details never appear in admin.
+# The checklist's model fields that agents see and correct in admin, in admin's order: the files are not a
+# model field, and remote-access details never appear in admin.
 CHECKLIST_FIELDS = [
-    name for _, names in SECTIONS for name in names if name not in ("files", "remote_access_details")
+    *("contact_name", "contact_number", "site", "summary", "severity", "urgency", "impact", "description"),
+    *("product", "version", "on_current_version", "machine_name", "onscreen_messages", "what_was_running"),
+    *("process", "worked_before", "worked_before_when", "what_changed", "recent_upgrades"),
+    *("more_than_one_pc", "repeatable", "users_affected", "sites_affected"),
+    *("remote_access_allowed", "remote_access_constraints"),
 ]
+SEVERITY_AND_URGENCY = (
+    '<div class="severity-urgency-intro" id="severity-urgency-intro">'
+    '<h3 class="h6 mb-1">Severity and urgency: two different questions</h3>'
+    '<p class="mb-0"><strong>Severity</strong> is how much of the clinical system is affected, in the '
+    "handbook's standard definitions below; the Service Desk verifies it. <strong>Urgency</strong> is how "
+    "soon your practice needs it working again: a minor fault can still be needed today.</p></div>"
+)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -106,13 +154,6 @@ def _insert_after(layout_objects, name, new):
     return False
 
 
-def _with_held_files(name):
-    """The files field comes with the list of files kept from a refused submission, above it."""
-    if name != "files":
-        return name
-    return Div(HTML('{% include "incidents/snippets/held_files.html" %}'), "files")
-
-
 def severity_choices():
     return [(value, f"{label}: {SEVERITY_DESCRIPTIONS[value]}") for value, label in Severity.choices]
 
@@ -127,7 +168,8 @@ class IncidentForm(HeldFilesMixin, NHSNumberGuardMixin, forms.ModelForm):
         coerce=int,
         widget=forms.RadioSelect,
         label="Severity",
-        help_text="Your contract's wording may differ slightly from these standard definitions.",
+        help_text="How much of the system is affected. Your contract's wording may differ slightly from "
+        "these standard definitions.",
     )
     files = MultipleFileField(
         label="Screenshots or logs",
@@ -172,6 +214,7 @@ class IncidentForm(HeldFilesMixin, NHSNumberGuardMixin, forms.ModelForm):
             f"{p.name} (current version {p.current_version})"
         )
         self.fields["site"].label_from_instance = lambda site: site.name
+        self.fields["urgency"].help_text = "How soon your practice needs it working again."
         self.fields["users_affected"].min_value = 1
         self.fields["users_affected"].widget.attrs["min"] = 1
 
@@ -194,24 +237,42 @@ class IncidentForm(HeldFilesMixin, NHSNumberGuardMixin, forms.ModelForm):
 
     @property
     def helper(self):
-        fieldsets = [Fieldset(title, *map(_with_held_files, names)) for title, names in SECTIONS]
+        return self._helper(self._fieldsets(), "Log incident")
+
+    def _fieldsets(self):
+        fieldsets = []
+        for title, words, names in SECTIONS:
+            items = [item for name in names if name in self.fields and (item := self._layout_item(name))]
+            if items:
+                fieldsets.append(Fieldset(title, HTML(f'<p class="section-intro">{words}</p>'), *items))
+        return fieldsets
+
+    def _layout_item(self, name):
+        if name == "files":  # with the files kept from a refused submission, above it
+            return Div(HTML('{% include "incidents/snippets/held_files.html" %}'), "files")
+        if name == "severity":  # explained with the urgency, so that the two are not confused
+            notice = self._severity_one_notice()
+            return Div(
+                HTML(SEVERITY_AND_URGENCY), "severity", notice, "urgency", css_class="severity-urgency"
+            )
+        if name == "urgency" and "severity" in self.fields:
+            return None  # with the severity, above
+        return name
+
+    def _severity_one_notice(self):
         severity_one = str(self["severity"].value()) == str(Severity.SYSTEM_UNAVAILABLE)
-        fieldsets[1].fields.insert(
-            2,
-            Div(
-                HTML(
-                    '<p class="fw-bold mb-1">Severity 1: please telephone as well.</p>'
-                    "<p>The Service Desk treats severity 1 by telephone. After submitting, call "
-                    '<a href="tel:{{ service_desk.phone|cut:" " }}">{{ service_desk.phone }}</a> '
-                    "so that an agent starts work at once.</p>"
-                ),
-                "will_telephone",
-                css_id="severity-one-notice",
-                aria_live="polite",
-                css_class="alert alert-warning" + ("" if severity_one else " d-none"),
+        return Div(
+            HTML(
+                '<p class="fw-bold mb-1">Severity 1: please telephone as well.</p>'
+                "<p>The Service Desk treats severity 1 by telephone. After submitting, call "
+                '<a href="tel:{{ service_desk.phone|cut:" " }}">{{ service_desk.phone }}</a> '
+                "so that an agent starts work at once.</p>"
             ),
+            "will_telephone",
+            css_id="severity-one-notice",
+            aria_live="polite",
+            css_class="alert alert-warning" + ("" if severity_one else " d-none"),
         )
-        return self._helper(fieldsets, "Log incident")
 
     def _helper(self, fieldsets, submit):
         helper = FormHelper()
@@ -250,10 +311,7 @@ class IncidentDetailsForm(IncidentForm):
 
     @property
     def helper(self):
-        fieldsets = [
-            Fieldset(title, *(name for name in names if name in self.fields)) for title, names in SECTIONS
-        ]
-        return self._helper(fieldsets, "Save the details")
+        return self._helper(self._fieldsets(), "Save the details")
 
 
 class IncidentAdminForm(NHSNumberGuardMixin, forms.ModelForm):

@@ -194,7 +194,7 @@ class IncidentForm(HeldFilesMixin, NHSNumberGuardMixin, forms.ModelForm):
             "what_was_running": forms.Textarea(attrs={"rows": 2}),
             "recent_upgrades": forms.Textarea(attrs={"rows": 2}),
             "remote_access_details": forms.Textarea(
-                attrs={"rows": 2, "autocomplete": "off", "spellcheck": "false"}
+                attrs={"rows": 2, "autocomplete": "off", "spellcheck": "false", "data-draft-skip": "true"}
             ),
             "on_current_version": forms.RadioSelect,
             "worked_before": forms.RadioSelect,
@@ -279,7 +279,8 @@ class IncidentForm(HeldFilesMixin, NHSNumberGuardMixin, forms.ModelForm):
         helper.form_tag = False
         helper.disable_csrf = True
         if self.nhs_matches:  # the confirmation goes right under the first field it concerns
-            _insert_after(fieldsets, self.nhs_confirm_after, "confirm_not_nhs_number")
+            confirm = Div("confirm_not_nhs_number", css_class="nhs-confirm", css_id="nhs-confirm")
+            _insert_after(fieldsets, self.nhs_confirm_after, confirm)
         helper.layout = Layout(*fieldsets, "nhs_numbers_shown", Submit("submit", submit))
         return helper
 

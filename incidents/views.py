@@ -168,6 +168,7 @@ def incident_new(request):
             request,
             f"Your incident has been logged. Its reference is {incident.reference}: please keep it for "
             "progress checks. We have emailed it to you as well.",
+            extra_tags="draft-sent",  # the browser clears the form's draft (static/js/form_draft.js)
         )
         return redirect(incident)
     if form.is_bound:

@@ -46,3 +46,31 @@ def test_the_details_form_has_no_files_or_severity_sections(user_client, practic
     assert ">Files<" not in html
     assert 'name="severity"' not in html
     assert 'name="urgency"' in html
+
+
+def test_the_form_names_its_draft_by_user_and_says_whether_it_is_fresh(
+    user_client, practice_user, incident_data
+):
+    fresh = user_client.get("/incidents/new/").content.decode()
+    refused = user_client.post("/incidents/new/", {**incident_data, "summary": ""}).content.decode()
+
+    assert f'data-draft-key="incident-new:{practice_user.pk}"' in fresh
+    assert 'data-draft-fresh="true"' in fresh
+    assert 'data-draft-fresh="false"' in refused  # it shows what was typed: no draft is offered over it
+    assert "Restore your draft" in fresh and "Discard" in fresh
+
+
+def test_remote_access_details_are_never_kept_in_a_draft(user_client):
+    html = user_client.get("/incidents/new/").content.decode()
+
+    field = re.search(r'<textarea name="remote_access_details"[^>]*>', html).group()
+    assert 'data-draft-skip="true"' in field
+
+
+def test_the_confirmation_after_logging_tells_the_browser_to_drop_the_draft(
+    user_client, incident_data, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = user_client.post("/incidents/new/", incident_data, follow=True)
+
+    assert "data-draft-sent" in response.content.decode()

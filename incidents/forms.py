@@ -79,7 +79,7 @@ CHECKLIST_FIELDS = [
 ]
 SEVERITY_AND_URGENCY = (
     '<div class="severity-urgency-intro" id="severity-urgency-intro">'
-    '<h3 class="h6 mb-1">Severity and urgency: two different questions</h3>'
+    '<h3 class="h6 fw-bold mb-1">Severity and urgency: two different questions</h3>'
     '<p class="mb-0"><strong>Severity</strong> is how much of the clinical system is affected, in the '
     "handbook's standard definitions below; the Service Desk verifies it. <strong>Urgency</strong> is how "
     "soon your practice needs it working again: a minor fault can still be needed today.</p></div>"
@@ -202,6 +202,9 @@ class IncidentForm(HeldFilesMixin, NHSNumberGuardMixin, forms.ModelForm):
             "repeatable": forms.RadioSelect,
         }
         help_texts = {"summary": "One line that describes the problem."}
+
+    # The order of the page, so that the error summary lists problems in the order the user meets them.
+    field_order = [name for _, _, names in SECTIONS for name in names]
 
     def __init__(self, *args, practice, **kwargs):
         super().__init__(*args, **kwargs)

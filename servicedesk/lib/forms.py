@@ -93,8 +93,7 @@ class NHSNumberGuardMixin(NoNHSNumbersMixin):
     def _nhs_message(self, name, found):
         if not self.nhs_confirm_beside:
             return super()._nhs_message(name, found)
-        host = self.nhs_confirm_after
-        where = "below" if name == host else f"under {self._nhs_label(host).lower()}"
+        where = f"under “{self._nhs_label(self.nhs_confirm_after)}”"
         numbers = ", ".join(f"“{number}”" for number in found)
         return (
             f"{self._nhs_label(name)} contains {numbers}, which looks like an NHS number. "

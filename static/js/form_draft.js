@@ -92,6 +92,10 @@
     offer.querySelector("[data-draft-time]").textContent =
       when.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
     offer.hidden = false;
+    // A reload keeps the page's scroll position: bring the question into view, and focus to it.
+    var question = offer.querySelector("[data-draft-heading]");
+    question.focus();
+    offer.scrollIntoView({ block: "start" });
     var done = function (message) {
       paused = false;
       offer.querySelector("[data-draft-question]").hidden = true;

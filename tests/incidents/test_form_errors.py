@@ -26,7 +26,7 @@ def test_the_confirmation_sits_right_under_the_field_with_the_number(user_client
     assert response.status_code == 400
     assert next_field_after(html, "description") == "confirm_not_nhs_number"
     assert f"Description contains “{NUMBER}”, which looks like an NHS number." in html
-    assert "tick “It is not an NHS number” below." in html
+    assert "tick “It is not an NHS number” under “Description”." in html
     assert f"It is not an NHS number: I confirm that “{NUMBER}” is not an NHS number" in html
     assert html.count('name="confirm_not_nhs_number"') == 1
 
@@ -39,7 +39,7 @@ def test_with_numbers_in_two_fields_the_second_says_where_the_confirmation_is(us
 
     html = page_of(response)
     assert next_field_after(html, "description") == "confirm_not_nhs_number"  # the first with a number
-    assert "tick “It is not an NHS number” under description." in html
+    assert html.count("tick “It is not an NHS number” under “Description”.") == 4  # 2 in summary, 2 inline
     assert f"“{NUMBER}”, “{OTHER_NUMBER}” are not NHS numbers" in html
 
 
@@ -83,3 +83,12 @@ def test_the_note_forms_confirmation_comes_before_its_files(user_client, inciden
     assert next_field_after(html, "text") == "confirm_not_nhs_number"
     assert html.index('name="confirm_not_nhs_number"') < html.index('name="files"')
     assert "Add a note: Add a note contains" not in html
+
+
+def test_the_error_summary_lists_problems_in_the_order_of_the_page(user_client, incident_data):
+    data = {**incident_data, "contact_name": "", "product": "", "summary": "", "urgency": ""}
+    html = page_of(user_client.post("/incidents/new/", data))
+
+    summary = html[html.index('id="error-summary"') : html.index("</ul>", html.index('id="error-summary"'))]
+    links = re.findall(r'href="#id_(\w+?)(?:_0)?"', summary)
+    assert links == ["contact_name", "product", "summary", "urgency"]

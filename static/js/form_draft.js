@@ -93,9 +93,11 @@
       when.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
     offer.hidden = false;
     // A reload keeps the page's scroll position: bring the question into view, and focus to it.
+    if ("scrollRestoration" in window.history) { window.history.scrollRestoration = "manual"; }
     var question = offer.querySelector("[data-draft-heading]");
-    question.focus();
-    offer.scrollIntoView({ block: "start" });
+    var show = function () { question.focus(); offer.scrollIntoView({ block: "start" }); };
+    show();
+    window.addEventListener("load", function () { window.setTimeout(show, 0); });
     var done = function (message) {
       paused = false;
       offer.querySelector("[data-draft-question]").hidden = true;

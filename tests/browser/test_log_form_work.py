@@ -218,6 +218,7 @@ def test_screenshots(new_page, practice_user, product, scheme, width):
     page.locator(".severity-urgency").screenshot(path=folder / f"severity-{width}-{scheme}.png")
     page.get_by_label("Summary").fill("Printer queue stuck")
     page.reload()
+    expect(page.locator("#draft-offer")).to_be_in_viewport()
     page.screenshot(path=folder / f"draft-{width}-{scheme}.png")
     page.get_by_role("button", name="Discard").click()
     page.get_by_label("Description").fill(f"Patient {NHS_NUMBER}")

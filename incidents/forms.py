@@ -387,6 +387,7 @@ class IncidentFilterForm(forms.Form):
 class NoteForm(HeldFilesMixin, NHSNumberGuardMixin, forms.Form):
     bound_field_class = BootstrapBoundField
     nhs_confirm_beside = True
+    nhs_field_names = {"text": "your note"}
 
     text = forms.CharField(
         label="Add a note",

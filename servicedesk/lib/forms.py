@@ -93,7 +93,8 @@ class NHSNumberGuardMixin(NoNHSNumbersMixin):
     def _nhs_message(self, name, found):
         if not self.nhs_confirm_beside:
             return super()._nhs_message(name, found)
-        where = f"under “{self._nhs_label(self.nhs_confirm_after)}”"
+        host = self.nhs_confirm_after  # named as the page shows it
+        where = f"under “{capfirst(self.fields[host].label or host.replace('_', ' '))}”"
         numbers = ", ".join(f"“{number}”" for number in found)
         return (
             f"{self._nhs_label(name)} contains {numbers}, which looks like an NHS number. "

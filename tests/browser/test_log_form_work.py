@@ -83,6 +83,30 @@ def test_a_checked_file_survives_a_refused_submission(new_page, practice_user, p
 
 
 @ways()
+def test_a_notes_checked_file_survives_a_refused_note(new_page, practice_user, incident, mode, width,
+                                                      browser_problems):  # fmt: skip
+    page = opened(new_page, practice_user, width)
+    page.goto(incident.get_absolute_url())
+    hands = hands_for(mode, page)
+    hands.fill(page.get_by_role("textbox", name="Add a note"), f"Patient {NHS_NUMBER} again")
+    hands.upload(page.get_by_label("Attach screenshots or logs"), [SCREEN])
+    with page.expect_navigation():
+        hands.press(page.get_by_role("button", name="Add note"))
+
+    expect(page.locator("#div_id_text + #nhs-confirm")).to_be_visible()
+    expect(page.locator(".held-files")).to_contain_text("frozen-screen.png")
+    check_accessibility(page, f"note refused, file kept ({mode}, {width})")
+
+    hands.fill(page.get_by_role("textbox", name="Add a note"), "The screen as it froze")
+    with page.expect_navigation():
+        hands.press(page.get_by_role("button", name="Add note"))
+
+    expect(page.get_by_role("status").first).to_contain_text("Your note has been added")
+    assert [a.original_name for a in incident.attachments.all()] == ["frozen-screen.png"]
+    browser_problems.assert_clean()
+
+
+@ways()
 def test_the_nhs_number_confirmation_is_beside_its_field(new_page, practice_user, product, mode, width,
                                                          browser_problems):  # fmt: skip
     page = opened(new_page, practice_user, width)
@@ -231,3 +255,23 @@ def test_screenshots(new_page, practice_user, product, scheme, width):
     page.screenshot(path=folder / f"nhs-{width}-{scheme}.png")
     page.locator(".held-files").scroll_into_view_if_needed()
     page.screenshot(path=folder / f"held-{width}-{scheme}.png")
+
+
+@pytest.mark.skipif(not os.environ.get("SCREENSHOT_DIR"), reason="set SCREENSHOT_DIR to take screenshots")
+@pytest.mark.parametrize("width", [1366, 390, 320])
+def test_note_screenshots(new_page, practice_user, incident, width):
+    """Not a check: the refused note form with its file kept, for a person to look at."""
+    folder = Path(os.environ["SCREENSHOT_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    page = opened(new_page, practice_user, "phone")
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(incident.get_absolute_url())
+    page.get_by_role("textbox", name="Add a note").fill(f"Patient {NHS_NUMBER}")
+    page.get_by_label("Attach screenshots or logs").set_input_files([{**SCREEN, "name": "y" * 60 + ".png"}])
+    page.get_by_role("button", name="Add note").click()
+    page.locator("#nhs-confirm").scroll_into_view_if_needed()
+    page.screenshot(path=folder / f"note-{width}.png")
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0

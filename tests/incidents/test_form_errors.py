@@ -82,7 +82,9 @@ def test_the_note_forms_confirmation_comes_before_its_files(user_client, inciden
     assert response.status_code == 400
     assert next_field_after(html, "text") == "confirm_not_nhs_number"
     assert html.index('name="confirm_not_nhs_number"') < html.index('name="files"')
-    assert "Add a note: Add a note contains" not in html
+    assert f"Your note contains “{NUMBER}”" in html
+    assert "tick “It is not an NHS number” under “Add a note”." in html
+    assert "Add a note: " not in html
 
 
 def test_the_error_summary_lists_problems_in_the_order_of_the_page(user_client, incident_data):

@@ -82,6 +82,23 @@ def test_a_checked_file_survives_a_refused_submission(new_page, practice_user, p
     browser_problems.assert_clean()
 
 
+@pytest.mark.parametrize("mode", ["mouse", "keyboard"])
+def test_a_kept_file_can_be_removed_before_sending(new_page, practice_user, product, mode, browser_problems):
+    page = opened(new_page, practice_user, "phone")
+    hands = hands_for(mode, page)
+    fill_the_rest(page, hands)
+    hands.upload(page.get_by_label("Screenshots or logs"), [SCREEN])
+    submit(page, hands)  # no summary: refused, the file kept
+
+    hands.check(page.get_by_label("Remove frozen-screen.png"))
+    hands.fill(page.get_by_label("Summary"), "Appointments screen freezes")
+    submit(page, hands)
+
+    expect(page.get_by_role("status").first).to_contain_text("Its reference is")
+    assert not Incident.objects.get().attachments.exists()
+    browser_problems.assert_clean()
+
+
 @ways()
 def test_a_notes_checked_file_survives_a_refused_note(new_page, practice_user, incident, mode, width,
                                                       browser_problems):  # fmt: skip

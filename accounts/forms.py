@@ -2,7 +2,9 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
 from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
+from django.contrib.auth.forms import SetPasswordForm as DjangoSetPasswordForm
 
 from servicedesk.lib.forms import NoNHSNumbersMixin
 from servicedesk.lib.nhs import find_nhs_numbers
@@ -105,3 +107,19 @@ class RegistrationForm(NoNHSNumbersMixin):
 
     def clean_full_name(self):
         return " ".join(self.cleaned_data["full_name"].split())
+
+
+class NewPasswordErrorsMixin:
+    """Django reports a password that breaks the policy under its confirmation; people look for it under
+    the new password they chose, so it goes there. A mismatch still shows under the confirmation."""
+
+    def validate_password_for_user(self, user, password_field_name=None):
+        super().validate_password_for_user(user, "new_password1")
+
+
+class SetPasswordForm(NewPasswordErrorsMixin, DjangoSetPasswordForm):
+    """The first password (the approval email's one-time link) and a reset password."""
+
+
+class PasswordChangeForm(NewPasswordErrorsMixin, DjangoPasswordChangeForm):
+    """A signed-in user's change of password."""

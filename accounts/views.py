@@ -7,7 +7,7 @@ from django.urls import reverse_lazy
 
 from servicedesk.lib.ratelimit import over_limit
 
-from .forms import LoginForm, PasswordResetForm, RegistrationForm
+from .forms import LoginForm, PasswordResetForm, RegistrationForm, SetPasswordForm
 from .identity import login_identity
 from .list_visits import keep_list_visit
 from .services import account_request_submit
@@ -34,6 +34,7 @@ class SetPasswordView(SuccessMessageMixin, auth_views.PasswordResetConfirmView):
     """The one-time link from the approval email: the new user chooses their first password."""
 
     template_name = "accounts/set_password.html"
+    form_class = SetPasswordForm
     success_url = reverse_lazy("login")
     post_reset_login = False
     success_message = "Your password is set. Sign in with your email address and new password."

@@ -8,34 +8,82 @@ from django.db.models import Q
 from accounts.models import Site, User
 from servicedesk.lib.forms import BootstrapBoundField, NHSNumberGuardMixin
 
-from .attachments import attachment_limits, check_uploads
+from .attachments import attachment_limits, check_upload
 from .models import SEVERITY_DESCRIPTIONS, Channel, Incident, Product, Severity, Status
 
+# The log form's sections: (legend, the handbook's words for it, fields). The product comes first in
+# "What happened", since the rest of the answers are about it.
 SECTIONS = [
-    ("Who to contact", ["contact_name", "contact_number", "site"]),
-    ("The problem", ["summary", "severity", "urgency", "impact", "description"]),
-    ("Product and computer", ["product", "version", "on_current_version", "machine_name"]),
+    (
+        "About you and the practice",
+        "The incident contact should be available to approve remote access or system downtime, and to "
+        "confirm that the incident is resolved. Give a number we can call you back on.",
+        ["contact_name", "contact_number", "site"],
+    ),
     (
         "What happened",
+        "Include as much detail as possible: any messages that appeared on screen, what was running when "
+        "the error occurred or the last thing you tried, and any recent upgrades to your system, hardware "
+        "or other software. Do not include any patient-identifiable data.",
         [
+            "product",
+            "version",
+            "on_current_version",
+            "summary",
+            "description",
             "onscreen_messages",
-            "files",
             "what_was_running",
-            "process",
+            "recent_upgrades",
+        ],
+    ),
+    (
+        "The checklist",
+        "The handbook's checks before logging an incident. Answer what you can; the Service Desk starts "
+        "work sooner with them.",
+        [
+            "machine_name",
             "worked_before",
             "worked_before_when",
             "what_changed",
-            "recent_upgrades",
+            "process",
+            "impact",
+            "severity",
+            "urgency",
+            "more_than_one_pc",
+            "repeatable",
+            "users_affected",
+            "sites_affected",
         ],
-    ),  # fmt: skip
-    ("How widespread", ["more_than_one_pc", "repeatable", "users_affected", "sites_affected"]),
-    ("Remote access", ["remote_access_allowed", "remote_access_details", "remote_access_constraints"]),
+    ),
+    (
+        "Files",
+        "Attach screenshots of any messages on screen, or logs. Files must not show or contain any "
+        "patient-identifiable data: every file is checked before it is kept.",
+        ["files"],
+    ),
+    (
+        "Remote access",
+        "To investigate, we often need to connect to your system. All details of remote access and "
+        "passwords are treated in the strictest confidence. Tell us of any time constraints.",
+        ["remote_access_allowed", "remote_access_details", "remote_access_constraints"],
+    ),
 ]
-# The checklist's model fields that agents see and correct in admin: the files are not a model field, and
-# remote-access details never appear in admin.
+# The checklist's model fields that agents see and correct in admin, in admin's order: the files are not a
+# model field, and remote-access details never appear in admin.
 CHECKLIST_FIELDS = [
-    name for _, names in SECTIONS for name in names if name not in ("files", "remote_access_details")
+    *("contact_name", "contact_number", "site", "summary", "severity", "urgency", "impact", "description"),
+    *("product", "version", "on_current_version", "machine_name", "onscreen_messages", "what_was_running"),
+    *("process", "worked_before", "worked_before_when", "what_changed", "recent_upgrades"),
+    *("more_than_one_pc", "repeatable", "users_affected", "sites_affected"),
+    *("remote_access_allowed", "remote_access_constraints"),
 ]
+SEVERITY_AND_URGENCY = (
+    '<div class="severity-urgency-intro" id="severity-urgency-intro">'
+    '<h3 class="h6 fw-bold mb-1">Severity and urgency: two different questions</h3>'
+    '<p class="mb-0"><strong>Severity</strong> is how much of the clinical system is affected, in the '
+    "handbook's standard definitions below; the Service Desk verifies it. <strong>Urgency</strong> is how "
+    "soon your practice needs it working again: a minor fault can still be needed today.</p></div>"
+)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -50,30 +98,83 @@ class MultipleFileField(forms.FileField):
     def clean(self, data, initial=None):
         files = data if isinstance(data, list | tuple) else [data] if data else []
         files = [super(MultipleFileField, self).clean(item, initial) for item in files]
-        try:
-            return check_uploads([f for f in files if f])  # by content, size and count; all or none
-        except ValidationError as exc:
-            raise forms.ValidationError(exc.messages) from None
+        if len(files) > settings.ATTACHMENT_MAX_PER_NOTE:  # before reading any of them
+            raise ValidationError(f"Attach at most {settings.ATTACHMENT_MAX_PER_NOTE} files at a time.")
+        # Each file is checked by content and size; those that pass are kept aside even when another is
+        # refused, so that the view can hold them for the corrected form (incidents/held_uploads.py).
+        self.passed, errors = [], []
+        for upload in filter(None, files):
+            try:
+                self.passed.append(check_upload(upload))
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+        if errors:
+            raise forms.ValidationError(errors)
+        return self.passed
+
+
+class HeldFilesMixin(forms.Form):
+    """Files kept from an earlier, refused submission of this form (`held`, resolved by the view from the
+    signed handles it posted back) count with the new ones; `held_lost` handles found nothing."""
+
+    def __init__(self, *args, held=(), held_lost=0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.held, self.held_lost = list(held), held_lost
+
+    @property
+    def passed_uploads(self):
+        """The new files of this submission that passed their checks, whatever else was refused."""
+        return getattr(self.fields["files"], "passed", [])
+
+    def clean_files(self):
+        files = [*self.held, *self.cleaned_data["files"]]
+        if self.held_lost:
+            raise ValidationError(
+                f"{self.held_lost} file{'s' if self.held_lost > 1 else ''} attached earlier "
+                f"{'are' if self.held_lost > 1 else 'is'} no longer kept (we keep them for "
+                f"{settings.HELD_UPLOAD_HOURS} hours while you are signed in): attach "
+                f"{'them' if self.held_lost > 1 else 'it'} again."
+            )
+        if len(files) > settings.ATTACHMENT_MAX_PER_NOTE:
+            raise ValidationError(f"Attach at most {settings.ATTACHMENT_MAX_PER_NOTE} files at a time.")
+        return files
+
+
+def _insert_after(layout_objects, name, new):
+    """Put the field `new` right after the field `name`, wherever it is in the (nested) layout."""
+    for item in layout_objects:
+        fields = getattr(item, "fields", None)
+        if fields is None:
+            continue
+        if name in fields:
+            fields.insert(fields.index(name) + 1, new)
+            return True
+        if _insert_after(fields, name, new):
+            return True
+    return False
 
 
 def severity_choices():
     return [(value, f"{label}: {SEVERITY_DESCRIPTIONS[value]}") for value, label in Severity.choices]
 
 
-class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
+class IncidentForm(HeldFilesMixin, NHSNumberGuardMixin, forms.ModelForm):
     """The handbook's checklist, for logging an incident in the portal."""
+
+    nhs_confirm_beside = True
 
     severity = forms.TypedChoiceField(
         choices=severity_choices,
         coerce=int,
         widget=forms.RadioSelect,
         label="Severity",
-        help_text="Your contract's wording may differ slightly from these standard definitions.",
+        help_text="How much of the system is affected. Your contract's wording may differ slightly from "
+        "these standard definitions.",
     )
     files = MultipleFileField(
         label="Screenshots or logs",
         required=False,
-        help_text=f"Optional: {attachment_limits()}. If the form shows an error, attach them again.",
+        help_text=f"Optional: {attachment_limits()}.",
     )
     will_telephone = forms.BooleanField(
         required=False,
@@ -93,7 +194,7 @@ class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
             "what_was_running": forms.Textarea(attrs={"rows": 2}),
             "recent_upgrades": forms.Textarea(attrs={"rows": 2}),
             "remote_access_details": forms.Textarea(
-                attrs={"rows": 2, "autocomplete": "off", "spellcheck": "false"}
+                attrs={"rows": 2, "autocomplete": "off", "spellcheck": "false", "data-draft-skip": "true"}
             ),
             "on_current_version": forms.RadioSelect,
             "worked_before": forms.RadioSelect,
@@ -101,6 +202,9 @@ class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
             "repeatable": forms.RadioSelect,
         }
         help_texts = {"summary": "One line that describes the problem."}
+
+    # The order of the page, so that the error summary lists problems in the order the user meets them.
+    field_order = [name for _, _, names in SECTIONS for name in names]
 
     def __init__(self, *args, practice, **kwargs):
         super().__init__(*args, **kwargs)
@@ -113,6 +217,7 @@ class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
             f"{p.name} (current version {p.current_version})"
         )
         self.fields["site"].label_from_instance = lambda site: site.name
+        self.fields["urgency"].help_text = "How soon your practice needs it working again."
         self.fields["users_affected"].min_value = 1
         self.fields["users_affected"].widget.attrs["min"] = 1
 
@@ -135,31 +240,51 @@ class IncidentForm(NHSNumberGuardMixin, forms.ModelForm):
 
     @property
     def helper(self):
-        fieldsets = [Fieldset(title, *names) for title, names in SECTIONS]
+        return self._helper(self._fieldsets(), "Log incident")
+
+    def _fieldsets(self):
+        fieldsets = []
+        for title, words, names in SECTIONS:
+            items = [item for name in names if name in self.fields and (item := self._layout_item(name))]
+            if items:
+                fieldsets.append(Fieldset(title, HTML(f'<p class="section-intro">{words}</p>'), *items))
+        return fieldsets
+
+    def _layout_item(self, name):
+        if name == "files":  # with the files kept from a refused submission, above it
+            return Div(HTML('{% include "incidents/snippets/held_files.html" %}'), "files")
+        if name == "severity":  # explained with the urgency, so that the two are not confused
+            notice = self._severity_one_notice()
+            return Div(
+                HTML(SEVERITY_AND_URGENCY), "severity", notice, "urgency", css_class="severity-urgency"
+            )
+        if name == "urgency" and "severity" in self.fields:
+            return None  # with the severity, above
+        return name
+
+    def _severity_one_notice(self):
         severity_one = str(self["severity"].value()) == str(Severity.SYSTEM_UNAVAILABLE)
-        fieldsets[1].fields.insert(
-            2,
-            Div(
-                HTML(
-                    '<p class="fw-bold mb-1">Severity 1: please telephone as well.</p>'
-                    "<p>The Service Desk treats severity 1 by telephone. After submitting, call "
-                    '<a href="tel:{{ service_desk.phone|cut:" " }}">{{ service_desk.phone }}</a> '
-                    "so that an agent starts work at once.</p>"
-                ),
-                "will_telephone",
-                css_id="severity-one-notice",
-                aria_live="polite",
-                css_class="alert alert-warning" + ("" if severity_one else " d-none"),
+        return Div(
+            HTML(
+                '<p class="fw-bold mb-1">Severity 1: please telephone as well.</p>'
+                "<p>The Service Desk treats severity 1 by telephone. After submitting, call "
+                '<a href="tel:{{ service_desk.phone|cut:" " }}">{{ service_desk.phone }}</a> '
+                "so that an agent starts work at once.</p>"
             ),
+            "will_telephone",
+            css_id="severity-one-notice",
+            aria_live="polite",
+            css_class="alert alert-warning" + ("" if severity_one else " d-none"),
         )
-        return self._helper(fieldsets, "Log incident")
 
     def _helper(self, fieldsets, submit):
         helper = FormHelper()
         helper.form_tag = False
         helper.disable_csrf = True
-        extra = ["nhs_numbers_shown", *(["confirm_not_nhs_number"] if self.nhs_matches else [])]
-        helper.layout = Layout(*fieldsets, *extra, Submit("submit", submit))
+        if self.nhs_matches:  # the confirmation goes right under the first field it concerns
+            confirm = Div("confirm_not_nhs_number", css_class="nhs-confirm", css_id="nhs-confirm")
+            _insert_after(fieldsets, self.nhs_confirm_after, confirm)
+        helper.layout = Layout(*fieldsets, "nhs_numbers_shown", Submit("submit", submit))
         return helper
 
 
@@ -190,10 +315,7 @@ class IncidentDetailsForm(IncidentForm):
 
     @property
     def helper(self):
-        fieldsets = [
-            Fieldset(title, *(name for name in names if name in self.fields)) for title, names in SECTIONS
-        ]
-        return self._helper(fieldsets, "Save the details")
+        return self._helper(self._fieldsets(), "Save the details")
 
 
 class IncidentAdminForm(NHSNumberGuardMixin, forms.ModelForm):
@@ -283,8 +405,10 @@ class IncidentFilterForm(forms.Form):
         return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
 
 
-class NoteForm(NHSNumberGuardMixin, forms.Form):
+class NoteForm(HeldFilesMixin, NHSNumberGuardMixin, forms.Form):
     bound_field_class = BootstrapBoundField
+    nhs_confirm_beside = True
+    nhs_field_names = {"text": "your note"}
 
     text = forms.CharField(
         label="Add a note",
@@ -308,6 +432,7 @@ class ReasonForm(NHSNumberGuardMixin):
     """A reason, required: for rejecting a resolution or closing an incident as no longer relevant."""
 
     bound_field_class = BootstrapBoundField
+    nhs_confirm_beside = True
 
     nhs_field_names = {"reason": "the reason"}
 

@@ -141,3 +141,11 @@ def remove_orphan_files_task():
     from .services import remove_orphan_files
 
     return remove_orphan_files(min_age=timedelta(hours=1))
+
+
+@shared_task
+def sweep_held_uploads_task():
+    """Hourly (Celery beat): delete files kept for refused forms once HELD_UPLOAD_HOURS have passed."""
+    from .held_uploads import sweep_held_uploads
+
+    return sweep_held_uploads()

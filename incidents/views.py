@@ -20,7 +20,7 @@ from accounts.list_visits import last_list_visit, note_list_visit
 from servicedesk.lib.pagination import newest_page, page_number
 from servicedesk.lib.ratelimit import over_limit
 
-from . import services
+from . import held_uploads, services
 from .attachments import attachment_response
 from .exceptions import StorageFull
 from .forms import IncidentDetailsForm, IncidentFilterForm, IncidentForm, NoteForm, ReasonForm
@@ -269,6 +269,31 @@ def _files_limit(request):
     return ("files", settings.UPLOAD_RATE_LIMIT, len(request.FILES.getlist("files")))
 
 
+def _held_files(request):
+    """The files kept from this form's refused submission that come back with it (signed handles in
+    `held_files`), less those the user chose to remove; and how many handles found nothing."""
+    if request.method != "POST":
+        return {"held": [], "held_lost": 0}
+    removed = set(request.POST.getlist("held_remove"))
+    held, lost = [], 0
+    handles = list(dict.fromkeys(request.POST.getlist("held_files")))[: settings.ATTACHMENT_MAX_PER_NOTE]
+    for handle in handles:
+        found = held_uploads.find(request, handle)
+        if found is None:
+            lost += handle not in removed
+        elif handle in removed:
+            held_uploads.release([found])
+        else:
+            held.append(found)
+    return {"held": held, "held_lost": lost}
+
+
+def _hold_passed_files(request, form):
+    """A refused submission: keep its new files that passed their checks, so that the form comes back with
+    them attached."""
+    form.held += [held_uploads.hold(request, checked) for checked in form.passed_uploads]
+
+
 @login_required
 @sensitive_post_parameters("remote_access_details")
 def incident_new(request):
@@ -278,11 +303,18 @@ def incident_new(request):
     practice = request.user.practice
     if request.method == "POST" and (refused := _action_limit(request, _files_limit(request))):
         messages.error(request, refused)
-        form = IncidentForm(initial=request.POST.dict(), practice=practice)  # unchecked: nothing was sent
+        # Unchecked: nothing was sent. Files kept from before stay attached; new ones were not read.
+        form = IncidentForm(initial=request.POST.dict(), practice=practice, **_held_files(request))
         return render(request, "incidents/new.html", {"form": form}, status=429)
     # A submitted form shows what was typed, so its initial values are needed (and queried) on GET only.
     initial = _initial_for(request.user) if request.method != "POST" else None
-    form = IncidentForm(request.POST or None, request.FILES or None, practice=practice, initial=initial)
+    form = IncidentForm(
+        request.POST or None,
+        request.FILES or None,
+        practice=practice,
+        initial=initial,
+        **_held_files(request),
+    )
     if request.method == "POST" and form.is_valid():
         incident = form.save(commit=False)
         incident.reporter = request.user
@@ -296,13 +328,18 @@ def incident_new(request):
             )
         except StorageFull as exc:
             form.add_error("files", str(exc))
+            _hold_passed_files(request, form)
             return render(request, "incidents/new.html", {"form": form}, status=413)
+        held_uploads.release(form.held)
         messages.success(
             request,
             f"Your incident has been logged. Its reference is {incident.reference}: please keep it for "
             "progress checks. We have emailed it to you as well.",
+            extra_tags="draft-sent",  # the browser clears the form's draft (static/js/form_draft.js)
         )
         return redirect(incident)
+    if form.is_bound:
+        _hold_passed_files(request, form)
     return render(request, "incidents/new.html", {"form": form}, status=400 if form.is_bound else 200)
 
 
@@ -409,10 +446,10 @@ def _refused(request, incident, exc):
     return _detail(request, incident, status=409)
 
 
-def _too_many(request, incident, message):
+def _too_many(request, incident, message, **forms):
     """Over a rate limit: say so on the incident's page (429), with what the user typed kept in its form."""
     messages.error(request, message)
-    return _detail(request, incident, status=429, **_unbound_forms(request.POST))
+    return _detail(request, incident, status=429, **{**_unbound_forms(request.POST), **forms})
 
 
 @login_required
@@ -420,9 +457,12 @@ def _too_many(request, incident, message):
 def add_note(request, reference):
     incident = get_incident_for_user(request, reference)
     if refused := _rate_refusal(request, ("notes", settings.NOTE_RATE_LIMIT, 1), _files_limit(request)):
-        return _too_many(request, incident, refused)
-    form = NoteForm(request.POST, request.FILES)
+        # Files kept from before stay attached; new ones were not read.
+        note_form = NoteForm(initial={"text": request.POST.get("text", "")}, **_held_files(request))
+        return _too_many(request, incident, refused, note_form=note_form)
+    form = NoteForm(request.POST, request.FILES, **_held_files(request))
     if not form.is_valid():
+        _hold_passed_files(request, form)
         return _detail(request, incident, status=400, note_form=form)
     try:
         services.incident_add_note(
@@ -434,7 +474,9 @@ def add_note(request, reference):
         )
     except StorageFull as exc:
         form.add_error("files", str(exc))
+        _hold_passed_files(request, form)
         return _detail(request, incident, status=413, note_form=form)
+    held_uploads.release(form.held)
     messages.success(request, "Your note has been added and the Service Desk told.")
     return redirect(incident)
 

@@ -474,6 +474,8 @@ ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum
 ATTACHMENT_MAX_PER_NOTE = env_int("ATTACHMENT_MAX_PER_NOTE", 5, minimum=1)
 INCIDENT_STORAGE_QUOTA_BYTES = env_int("INCIDENT_STORAGE_QUOTA_BYTES", 100 * 1024 * 1024, minimum=1024)
 PRACTICE_STORAGE_QUOTA_BYTES = env_int("PRACTICE_STORAGE_QUOTA_BYTES", 2 * 1024**3, minimum=1024)
+# How long files that passed their checks are kept for a form that was refused (incidents/held_uploads.py).
+HELD_UPLOAD_HOURS = env_int("HELD_UPLOAD_HOURS", 4, minimum=1)
 # Per portal user: well above what a person does in an hour, well below what a script does in a minute.
 NOTE_RATE_LIMIT = env_rate("NOTE_RATE_LIMIT", "30/h")
 UPLOAD_RATE_LIMIT = env_rate("UPLOAD_RATE_LIMIT", "60/h")
@@ -491,6 +493,7 @@ CELERY_BEAT_SCHEDULE = {
     "resolution-reminders": {"task": "incidents.tasks.send_resolution_reminders_task", "schedule": 3600.0},
     "note-digests": {"task": "incidents.tasks.send_note_digests_task", "schedule": 60.0},
     "remove-orphan-files": {"task": "incidents.tasks.remove_orphan_files_task", "schedule": 24 * 3600.0},
+    "sweep-held-uploads": {"task": "incidents.tasks.sweep_held_uploads_task", "schedule": 3600.0},
     "escalate-overdue": {"task": "escalation.tasks.escalate_overdue_task", "schedule": 300.0},
     "remove-expired-held-mail": {"task": "inbound.tasks.remove_expired_held_task", "schedule": 3600.0},
     # CELERY_TIMEZONE is Europe/London, so this is 02:00 London time on the 1st.

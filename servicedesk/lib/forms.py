@@ -56,10 +56,14 @@ class NoNHSNumbersMixin(forms.Form):
     def _refused(self):
         pass
 
+    def _nhs_label(self, name):
+        return capfirst(self.nhs_field_names.get(name) or self.fields[name].label or name.replace("_", " "))
+
     def _nhs_message(self, name, found):
-        label = capfirst(self.nhs_field_names.get(name) or self.fields[name].label or name.replace("_", " "))
         numbers = ", ".join(f"“{number}”" for number in found)
-        return f"{label} contains {numbers}, which looks like an NHS number. {self.nhs_advice}"
+        return (
+            f"{self._nhs_label(name)} contains {numbers}, which looks like an NHS number. {self.nhs_advice}"
+        )
 
 
 class NHSNumberGuardMixin(NoNHSNumbersMixin):
@@ -70,6 +74,9 @@ class NHSNumberGuardMixin(NoNHSNumbersMixin):
         "Patient-identifiable data must not be sent to the Service Desk: remove it, or, if it is not an "
         "NHS number, tick the confirmation at the end of the form."
     )
+    # True when the form's template shows the confirmation right under the first field with a match
+    # (`nhs_confirm_after`), where the user is looking, rather than at the end of the form.
+    nhs_confirm_beside = False
 
     confirm_not_nhs_number = forms.BooleanField(
         required=False,
@@ -77,6 +84,24 @@ class NHSNumberGuardMixin(NoNHSNumbersMixin):
         "data.",
     )
     nhs_numbers_shown = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    @property
+    def nhs_confirm_after(self):
+        """The field the confirmation is shown under: the first, in the form's order, with a match."""
+        return next((name for name in self.fields if name in self.nhs_matches), None)
+
+    def _nhs_message(self, name, found):
+        if not self.nhs_confirm_beside:
+            return super()._nhs_message(name, found)
+        host = self.nhs_confirm_after  # named as the page shows it
+        where = f"under “{capfirst(self.fields[host].label or host.replace('_', ' '))}”"
+        numbers = ", ".join(f"“{number}”" for number in found)
+        return (
+            f"{self._nhs_label(name)} contains {numbers}, which looks like an NHS number. "
+            "Patient-identifiable data must not be sent to the Service Desk: remove it, or, if it is not "
+            "an NHS number, tick "
+            f"“It is not an NHS number” {where}."
+        )
 
     def _user_confirmed(self, cleaned_data):
         if not cleaned_data.get("confirm_not_nhs_number"):
@@ -98,6 +123,16 @@ class NHSNumberGuardMixin(NoNHSNumbersMixin):
         )
         data.pop(self.add_prefix("confirm_not_nhs_number"), None)
         self.data = data
+        if self.nhs_confirm_beside:  # the box names exactly the numbers it is about
+            numbers = [number for found in self.nhs_matches.values() for number in found]
+            shown = ", ".join(f"“{number}”" for number in dict.fromkeys(numbers))
+            verb = "is not an NHS number" if len(set(map(digits, numbers))) == 1 else "are not NHS numbers"
+            self.fields[
+                "confirm_not_nhs_number"
+            ].label = (
+                f"It is not an NHS number: I confirm that {shown} {verb} and this holds no patient data."
+            )
+            self._bound_fields_cache.pop("confirm_not_nhs_number", None)  # its label was read already
 
     @property
     def nhs_override_fields(self):

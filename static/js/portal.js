@@ -17,4 +17,17 @@
       });
     });
   });
+  // Drafts of forms (static/js/form_draft.js) go once the server confirms the form was sent, and on
+  // signing out: practice PCs are shared.
+  function clearDrafts() {
+    if (!window.sessionStorage) { return; }
+    for (var i = window.sessionStorage.length - 1; i >= 0; i--) {
+      var key = window.sessionStorage.key(i);
+      if (key && key.indexOf("sd-draft:") === 0) { window.sessionStorage.removeItem(key); }
+    }
+  }
+  if (document.querySelector("[data-draft-sent]")) { clearDrafts(); }
+  document.querySelectorAll('form[action$="/logout/"]').forEach(function (form) {
+    form.addEventListener("submit", clearDrafts);
+  });
 })();

@@ -142,7 +142,8 @@ def test_set_password_page_refuses_a_weak_password_and_says_why(
     response = client.post(set_password_page, {"new_password1": password, "new_password2": password})
 
     assert response.status_code == 200
-    assert message in response.context["form"].errors["new_password2"]
+    assert message in response.context["form"].errors["new_password1"]  # under the password chosen
+    assert "new_password2" not in response.context["form"].errors
     assert message in response.content.decode()
     new_user.refresh_from_db()
     assert not new_user.has_usable_password()
@@ -157,3 +158,35 @@ def test_set_password_page_accepts_a_password_whose_only_special_character_is_a_
     assert response["Location"] == "/accounts/login/"
     new_user.refresh_from_db()
     assert new_user.check_password("Abcdefg1£")
+
+
+def test_set_password_page_shows_a_mismatch_under_the_confirmation(client, set_password_page):
+    response = client.post(set_password_page, {"new_password1": GOOD, "new_password2": GOOD + "x"})
+
+    errors = response.context["form"].errors
+    assert list(errors) == ["new_password2"]
+    assert "The two password fields didn’t match." in errors["new_password2"]
+
+
+def test_change_password_page_shows_a_weak_password_under_the_new_password(client, practice_user, password):
+    client.force_login(practice_user)
+
+    response = client.post(
+        "/accounts/password_change/",
+        {"old_password": password, "new_password1": "kestrel7!", "new_password2": "kestrel7!"},
+    )
+
+    errors = response.context["form"].errors
+    assert list(errors) == ["new_password1"]
+    assert "Your password must contain at least one upper-case letter (A–Z)." in errors["new_password1"]
+    practice_user.refresh_from_db()
+    assert practice_user.check_password(password)
+
+
+def test_the_reset_link_uses_the_same_form(client, new_user):
+    link = urlsplit(one_time_link(new_user, "password_reset_confirm")).path
+    form_url = client.get(link)["Location"]
+
+    response = client.post(form_url, {"new_password1": "kestrel7!", "new_password2": "kestrel7!"})
+
+    assert list(response.context["form"].errors) == ["new_password1"]

@@ -269,7 +269,7 @@ def test_an_nhs_number_is_refused_and_nothing_saved_until_confirmed(
     html = text_of(refused)
     assert refused.status_code == 400
     assert f"Messages on screen contains “{SPACED}”, which looks like an NHS number" in html
-    assert "if it is not an NHS number, tick the confirmation at the end of the form" in html
+    assert "if it is not an NHS number, tick “It is not an NHS number” under “Messages on screen”" in html
     assert 'name="confirm_not_nhs_number"' in html
     assert snapshot(emailed) == before
 

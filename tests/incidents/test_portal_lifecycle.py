@@ -59,8 +59,15 @@ def text_of(response):
 
 
 def stored_files():
+    """Files stored for incidents; a refused form's checked files are held apart (see held_files)."""
     root = Path(settings.MEDIA_ROOT)
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+    files = [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+    return [p for p in files if "held" not in p.relative_to(root).parts[:1]]
+
+
+def held_files():
+    root = Path(settings.MEDIA_ROOT) / "held"
+    return [p for p in root.rglob("*") if p.is_file() and p.suffix != ".json"] if root.exists() else []
 
 
 def status_shown(response):
@@ -395,6 +402,7 @@ def test_an_exe_renamed_png_is_refused_naming_the_file(post, member, incident, m
     response = post(page_url(incident, "notes"), {"text": "Here it is.", "files": [png(), disguised]})
 
     _assert_upload_refused(response, incident, before, mailoutbox, "holiday.png is not a file we accept.")
+    assert len(held_files()) == 1  # the good one is kept for the corrected note, not attached
 
 
 @pytest.mark.parametrize(

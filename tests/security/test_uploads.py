@@ -161,7 +161,7 @@ def test_more_files_than_the_limit_are_all_refused(send, form, incident, tmp_pat
 
 
 @pytest.mark.parametrize("form", FORMS)
-def test_one_bad_file_refuses_the_good_ones_with_it(send, form, incident, tmp_path):
+def test_one_bad_file_refuses_the_submission_and_only_the_good_one_is_held(send, form, incident, tmp_path):
     files = [
         SimpleUploadedFile("fine.png", PNG, content_type="image/png"),
         SimpleUploadedFile("logo.svg", SVG_WITH_SCRIPT, content_type="image/svg+xml"),
@@ -169,7 +169,15 @@ def test_one_bad_file_refuses_the_good_ones_with_it(send, form, incident, tmp_pa
 
     response = send(form, files)
 
-    assert_refused(response, form, incident, tmp_path, "logo.svg is not a file we accept")
+    assert response.status_code == 400
+    assert "logo.svg is not a file we accept" in response.content.decode()
+    assert not saved_by(form, incident).exists()
+    assert not Attachment.objects.exists()
+    # The good file is held for the corrected form (incidents/held_uploads.py), never the refused one.
+    written = files_under(tmp_path)
+    assert len(written) == 2 and all(name.startswith("media/held/") for name in written)
+    held = next(name for name in written if not name.endswith(".json"))
+    assert (tmp_path / held).read_bytes() == PNG
 
 
 # --- Hostile file names ----------------------------------------------------------------------------

@@ -256,6 +256,8 @@ TRANSITIONS = {
         "Reject the resolution", frozenset({Status.RESOLVED}), Status.INVESTIGATING, CUSTOMER
     ),
     "close_not_relevant": Transition("Close as no longer relevant", OPEN_STATES, Status.CLOSED, CUSTOMER),
+    # Within INCIDENT_REOPEN_DAYS of closing (incident_reopen checks the period); after it, a new incident.
+    "reopen": Transition("Reopen", frozenset({Status.CLOSED}), Status.INVESTIGATING, CUSTOMER),
 }
 
 
@@ -424,6 +426,35 @@ def incident_close_not_relevant(incident, *, actor, reason):
         changes={"closed_at": timezone.now()},
     )
     _notify(incident, "incident_closed_by_practice", "desk", event)
+    return incident
+
+
+def reopen_deadline(incident):
+    """Until when the practice may reopen a closed incident; None if it is not closed."""
+    if incident.status != Status.CLOSED or incident.closed_at is None:
+        return None
+    return incident.closed_at + timedelta(days=settings.INCIDENT_REOPEN_DAYS)
+
+
+def can_reopen(incident, now=None):
+    deadline = reopen_deadline(incident)
+    return deadline is not None and (now or timezone.now()) <= deadline
+
+
+@transaction.atomic
+def incident_reopen(incident, *, actor, reason):
+    """The practice reopens an incident closed within INCIDENT_REOPEN_DAYS, saying why: the desk
+    investigates again. After that period the practice logs a new incident that refers to this one."""
+    reason = require_text(reason, "a reason")
+    locked = Incident.objects.select_for_update().get(pk=incident.pk)
+    if locked.status == Status.CLOSED and not can_reopen(locked):
+        raise InvalidTransition(
+            f"{locked.reference} was closed more than {settings.INCIDENT_REOPEN_DAYS} days ago, so it can no "
+            "longer be reopened. Please log a new incident that refers to it."
+        )
+    changes = {"reopened_count": F("reopened_count") + 1, "closed_at": None, "resolved_at": None}
+    incident, event = _transition(locked, "reopen", actor=actor, text=f"Reopened: {reason}", changes=changes)
+    _notify(incident, "incident_reopened_after_close", "desk", event)
     return incident
 
 

@@ -59,6 +59,7 @@ UPDATES = {
     "incident_note": "New note from the Service Desk",
     "incident_note_from_practice": "The practice added a note",
     "incident_reopened": "Reopened: the practice rejected the resolution",
+    "incident_reopened_after_close": "Reopened by the practice after it was closed",
     "incident_closed_by_practice": "Closed by the practice as no longer relevant",
     "incident_progress_requested": "Progress update requested",
     "incident_escalated": "Escalated to {event.new_value}",

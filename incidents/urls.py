@@ -15,4 +15,17 @@ urlpatterns = [
     path("<str:reference>/reject/", views.reject_resolution, name="reject"),
     path("<str:reference>/close/", views.close_incident, name="close"),
     path("<str:reference>/attachments/<int:pk>/", views.download_attachment, name="attachment"),
+    path(
+        "<str:reference>/attachments/<int:pk>/thumbnail/",
+        views.attachment_image,
+        {"size": "thumbnail"},
+        name="attachment_thumbnail",
+    ),
+    path(
+        "<str:reference>/attachments/<int:pk>/large/",
+        views.attachment_image,
+        {"size": "large"},
+        name="attachment_large",
+    ),
+    path("<str:reference>/reopen/", views.reopen_incident, name="reopen"),
 ]

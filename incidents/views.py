@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Prefetch, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,10 +16,11 @@ from servicedesk.lib.pagination import newest_page, page_number
 from servicedesk.lib.ratelimit import over_limit
 
 from . import services
-from .attachments import attachment_response
+from .attachments import IMAGE_SIZES, IMAGE_TYPES, attachment_response, image_response
 from .exceptions import StorageFull
 from .forms import IncidentDetailsForm, IncidentFilterForm, IncidentForm, NoteForm, ReasonForm
 from .models import Attachment, Channel, Incident, Status, TimelineEvent
+from .presentation import incident_details
 from .services import CUSTOMER, allowed_actions, incident_log
 
 PAGE_SIZE = 25
@@ -27,6 +29,7 @@ REASONS = {
     "reject": "Why did it not work?",
     "close": "Why is it no longer relevant?",
     "escalate": "Why does this need escalating?",
+    "reopen": "Why are you reopening it?",
 }
 
 
@@ -114,7 +117,7 @@ def incident_new(request):
         form = IncidentForm(initial=request.POST.dict(), practice=practice)  # unchecked: nothing was sent
         return render(request, "incidents/new.html", {"form": form}, status=429)
     # A submitted form shows what was typed, so its initial values are needed (and queried) on GET only.
-    initial = _initial_for(request.user) if request.method != "POST" else None
+    initial = _initial_for(request) if request.method != "POST" else None
     form = IncidentForm(request.POST or None, request.FILES or None, practice=practice, initial=initial)
     if request.method == "POST" and form.is_valid():
         incident = form.save(commit=False)
@@ -178,9 +181,25 @@ def _details_page(request, incident, form, status):
     return render(request, "incidents/details.html", {"incident": incident, "form": form}, status=status)
 
 
-def _initial_for(user):
+def _initial_for(request):
+    user = request.user
     main_site = user.practice.sites.filter(is_main=True).first()
-    return {"contact_name": user.full_name, "contact_number": user.phone, "site": main_site}
+    initial = {"contact_name": user.full_name, "contact_number": user.phone, "site": main_site}
+    if follows := _followed_incident(request):
+        link = request.build_absolute_uri(follows.get_absolute_url())
+        initial["description"] = f"This follows on from {follows.reference} ({link}), which was closed.\n\n"
+    return initial
+
+
+def _followed_incident(request):
+    """The practice's own closed incident named by ?follows=, which a new incident refers to; else None."""
+    reference = request.GET.get("follows", "")
+    if not reference.isalnum() or len(reference) > 20:
+        return None
+    incident = Incident.objects.filter(
+        reference=reference.upper(), practice_id=request.user.practice_id, status=Status.CLOSED
+    ).first()
+    return incident
 
 
 def _latest_question(incident):
@@ -190,7 +209,7 @@ def _latest_question(incident):
 
 
 def _timeline(incident, page):
-    """One page of the practice's view of the timeline, oldest first within it."""
+    """One page of the practice's view of the timeline, newest first, grouped by (local) day."""
     newest_first = (
         incident.events.filter(public=True)
         .order_by("-created_at", "-id")
@@ -198,7 +217,18 @@ def _timeline(incident, page):
         .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
     )
     entries, has_earlier = newest_page(newest_first, page, TIMELINE_PAGE_SIZE)
-    return {"entries": entries[::-1], "page": page, "has_earlier": has_earlier}
+    days = []
+    for event in entries:
+        day = timezone.localdate(event.created_at)
+        if not days or days[-1][0] != day:
+            days.append((day, []))
+        days[-1][1].append(event)
+    return {"days": days, "page": page, "has_earlier": has_earlier}
+
+
+def _closing_event(incident):
+    """The entry that closed the incident (a confirmation or the practice's reason): its summary."""
+    return incident.events.filter(public=True, new_value=Status.CLOSED).order_by("-created_at", "-id").first()
 
 
 def _unbound_forms(typed=None):
@@ -218,11 +248,17 @@ def _unbound_forms(typed=None):
 def _detail(request, incident, status=200, timeline=1, **forms):
     """The incident page, with the forms for what the practice may do now (bound ones keep their input)."""
     awaiting = incident.status == Status.AWAITING_CUSTOMER
+    closed = incident.status == Status.CLOSED
     context = {
         "incident": incident,
         "timeline": _timeline(incident, timeline),
         "actions": allowed_actions(incident, CUSTOMER),
         "awaiting_question": _latest_question(incident) if awaiting else None,
+        "closing_event": _closing_event(incident) if closed else None,
+        "can_reopen": services.can_reopen(incident),
+        "reopen_until": services.reopen_deadline(incident),
+        "details": incident_details(incident),
+        "image_types": IMAGE_TYPES,
         **_unbound_forms(),
         **forms,
     }
@@ -338,13 +374,26 @@ reject_resolution = reason_view(
     "reject", services.incident_reject, "{reference} is reopened and the Service Desk will investigate again."
 )
 close_incident = reason_view("close", services.incident_close_not_relevant, "{reference} is closed.")
+reopen_incident = reason_view(
+    "reopen", services.incident_reopen, "{reference} is reopened and the Service Desk will investigate again."
+)
+
+
+def _get_attachment(request, reference, pk):
+    """A file the practice may see: of its incident, on a public entry, not purged."""
+    incident = get_incident_for_user(request, reference)
+    return get_object_or_404(Attachment, pk=pk, incident=incident, event__public=True, purged_at__isnull=True)
 
 
 @login_required
 def download_attachment(request, reference, pk):
     """A file of one of the practice's incidents, always as a download, never shown inline."""
-    incident = get_incident_for_user(request, reference)
-    attachment = get_object_or_404(
-        Attachment, pk=pk, incident=incident, event__public=True, purged_at__isnull=True
-    )
-    return attachment_response(attachment)
+    return attachment_response(_get_attachment(request, reference, pk))
+
+
+@login_required
+def attachment_image(request, reference, pk, size):
+    """An attached screenshot re-encoded at thumbnail or large size, under the same check as its download."""
+    if size not in IMAGE_SIZES:
+        raise Http404
+    return image_response(_get_attachment(request, reference, pk), size)

@@ -188,6 +188,18 @@ for _name, _spec in PORTAL.items():
         CONTROLS[_name] = _portal_control(_name)
 
 
+def _reopen_closed(c, w):
+    """Reopening needs a closed incident: the world's resolved one, confirmed first."""
+    from incidents.services import incident_confirm
+
+    incident_confirm(w.incident, actor=w.user)
+    path, data = _portal_control("incidents:reopen")[1](c, w)
+    return path, data
+
+
+CONTROLS["incidents:reopen"] = ("user", _reopen_closed)
+
+
 def _product_change(c, w):
     product = w.incident.product
     return f"/admin/incidents/product/{product.pk}/change/", {

@@ -100,6 +100,9 @@ PORTAL = {
     "incidents:close": Spec(PRACTICE_OBJECT, "closing an incident", post_only=True, changes=True),
     "escalation:ask": Spec(PRACTICE_OBJECT, "asking for escalation", post_only=True, changes=True),
     "incidents:attachment": Spec(PRACTICE_OBJECT, "a file of an incident"),
+    "incidents:attachment_thumbnail": Spec(PRACTICE_OBJECT, "a re-encoded thumbnail of an incident's image"),
+    "incidents:attachment_large": Spec(PRACTICE_OBJECT, "a re-encoded larger copy of an incident's image"),
+    "incidents:reopen": Spec(PRACTICE_OBJECT, "reopening a closed incident", post_only=True, changes=True),
     # An incident at the user's ladder level in the path.
     "escalation:acknowledge": Spec(LADDER_OBJECT, "taking an escalation on", post_only=True, changes=True),
     # Bearer tokens: whoever holds the emailed link may use it, signed in or not, whatever their practice.
@@ -271,7 +274,7 @@ def kwargs_for(route, world, *, unknown=False, valid_tokens=True):
     name = route.name
     incident = world.incident
     reference = f"{incident.reference[:-6]}999999" if unknown else incident.reference
-    if name == "incidents:attachment":
+    if name in ("incidents:attachment", "incidents:attachment_thumbnail", "incidents:attachment_large"):
         return {"reference": reference, "pk": UNKNOWN_PK if unknown else world.attachment.pk}
     if route.params == ("reference",):  # the incident's pages and actions, escalation:ask among them
         return {"reference": reference}
@@ -344,7 +347,12 @@ def path_for(route, world, replace=None, **options):
 
 # --- Posting --------------------------------------------------------------------------------------------
 
-REASONS = {"incidents:reject": "reject", "incidents:close": "close", "escalation:ask": "escalate"}
+REASONS = {
+    "incidents:reject": "reject",
+    "incidents:close": "close",
+    "escalation:ask": "escalate",
+    "incidents:reopen": "reopen",
+}
 
 
 def post_data(route, world):

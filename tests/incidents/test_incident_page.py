@@ -95,8 +95,8 @@ def test_the_timeline_is_newest_first_grouped_by_day_with_desk_and_practice_told
 
     html = html_of(user_client.get(incident.get_absolute_url()))
 
-    order = [html.index(text) for text in ("Tuesday 14 May 2030", "Practice: restarted", "Desk: please",
-                                            "Monday 13 May 2030", "Logged through the portal, severity")]  # fmt: skip
+    newest_first = ["Tuesday 14 May 2030", "Practice: restarted", "Desk: please", "Monday 13 May 2030"]
+    order = [html.index(text) for text in [*newest_first, "Logged through the portal, severity"]]
     assert order == sorted(order)
     assert html.count('class="timeline-entry timeline-desk"') == 1
     assert html.count('class="timeline-entry timeline-practice"') == 2  # the note and the logged event

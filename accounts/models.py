@@ -7,6 +7,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 
+from servicedesk.lib.fields import EncryptedTextField
 from servicedesk.lib.support_hours import Calendar
 
 from .identity import login_identity
@@ -124,6 +125,9 @@ class Practice(models.Model):
     name = models.CharField(max_length=200)
     country = models.CharField(max_length=20, choices=Country.choices, default=Country.ENGLAND)
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, null=True, blank=True)
+    # How the desk connects to the practice's systems, for every incident (an incident may give its own).
+    # Written only by incidents.services.practice_update_remote_access; never in admin's forms or lists.
+    remote_access_details = EncryptedTextField("remote-access details", blank=True, null=True, editable=False)
 
     class Meta:
         ordering = ["name"]

@@ -27,7 +27,12 @@ from .models import (
     YesNoUnknown,
 )  # fmt: skip
 from .sla import sla_after_change, sla_after_severity_change, sla_start
-from .tasks import alert_desk_to_severity_one, send_incident_email, send_incident_logged_email
+from .tasks import (
+    alert_desk_to_severity_one,
+    send_incident_email,
+    send_incident_logged_email,
+    send_practice_remote_access_email,
+)
 
 
 def _next_reference():
@@ -637,6 +642,72 @@ def incident_read_remote_access(incident, *, actor):
         text=f"{actor.full_name} read the remote-access details.",
     )
     return incident.remote_access_details
+
+
+REMOTE_ACCESS_CHANGED = "Remote-access details changed"  # all the timeline ever says of their content
+
+
+@transaction.atomic
+def incident_update_remote_access(incident, *, actor, allowed, constraints, details=None):
+    """The practice changes how (and when) the desk may connect for this incident. `details` None keeps
+    the stored connection details, "" removes them. The details stay encrypted; the timeline and the desk's
+    email say only that they changed (the handbook: changes to access codes are notified to the desk)."""
+    locked = Incident.objects.select_for_update().get(pk=incident.pk)
+    if actor.practice_id != locked.practice_id:
+        raise InvalidTransition("Only staff of the incident's practice can change its remote access.")
+    if locked.status == Status.CLOSED:
+        raise InvalidTransition(
+            f"{locked.reference} is closed, so its remote access can no longer be changed."
+        )
+    constraints = (constraints or "").strip()
+    lines, fields = [], []
+    if locked.remote_access_allowed != allowed:
+        old, new = (
+            "Allowed" if value else "Not allowed" for value in (locked.remote_access_allowed, allowed)
+        )
+        lines.append(f"Remote access: “{old}” → “{new}”")
+        locked.remote_access_allowed, fields = allowed, [*fields, "remote_access_allowed"]
+    if locked.remote_access_constraints != constraints:
+        lines.append("Time constraints on remote access: changed")
+        locked.remote_access_constraints, fields = constraints, [*fields, "remote_access_constraints"]
+    if details is not None and (details.strip() or None) != (locked.remote_access_details or None):
+        lines.append(f"{REMOTE_ACCESS_CHANGED}." if details.strip() else "Remote-access details removed.")
+        locked.remote_access_details, fields = details.strip() or None, [*fields, "remote_access_details"]
+    if not fields:
+        return locked, None
+    locked.save(update_fields=[*fields, "updated_at"])
+    event = TimelineEvent.objects.create(
+        incident=locked, kind=TimelineEvent.Kind.DETAILS, actor=actor, text="\n".join(lines)
+    )
+    _notify(locked, "incident_remote_access_changed", "desk", event)
+    return locked, event
+
+
+@transaction.atomic
+def practice_update_remote_access(practice, *, actor, details):
+    """The practice changes the remote-access details the desk uses for all its incidents ("" removes them):
+    kept encrypted on the practice; each open incident's timeline says that they changed (never what they
+    are), and the desk is told once. True if anything changed."""
+    if actor.practice_id != practice.pk:
+        raise InvalidTransition("Only staff of the practice can change its remote-access details.")
+    locked = Practice.objects.select_for_update().get(pk=practice.pk)
+    details = (details or "").strip() or None
+    if details == (locked.remote_access_details or None):
+        return False
+    locked.remote_access_details = details
+    locked.save(update_fields=["remote_access_details"])
+    what = (
+        "The practice's remote-access details were changed."
+        if details
+        else ("The practice's remote-access details were removed.")
+    )
+    open_incidents = Incident.objects.filter(practice=locked).exclude(status=Status.CLOSED).order_by("pk")
+    TimelineEvent.objects.bulk_create(
+        TimelineEvent(incident=incident, kind=TimelineEvent.Kind.DETAILS, actor=actor, text=what)
+        for incident in open_incidents.only("pk")
+    )
+    queue_on_commit(send_practice_remote_access_email, locked.pk, actor.pk, bool(details))
+    return True
 
 
 # --- Releases -------------------------------------------------------------------------------------

@@ -60,6 +60,7 @@ UPDATES = {
     "incident_note_from_practice": "The practice added a note",
     "incident_reopened": "Reopened: the practice rejected the resolution",
     "incident_reopened_after_close": "Reopened by the practice after it was closed",
+    "incident_remote_access_changed": "The practice changed its remote access for this incident",
     "incident_closed_by_practice": "Closed by the practice as no longer relevant",
     "incident_progress_requested": "Progress update requested",
     "incident_escalated": "Escalated to {event.new_value}",
@@ -94,6 +95,19 @@ def send_incident_email(incident_id, kind, audience, event_id=None):
     send_templated_email(
         "incident_update", _recipients(incident, audience), context, **_threaded(incident, audience)
     )
+
+
+@shared_task(**EMAIL_TASK_OPTIONS)
+def send_practice_remote_access_email(practice_id, actor_id, given):
+    """Tell the desk that a practice changed (or removed) its remote-access details; never what they are."""
+    from accounts.models import Practice, User
+
+    context = {
+        "practice": Practice.objects.get(pk=practice_id),
+        "actor": User.objects.get(pk=actor_id),
+        "given": given,
+    }
+    send_templated_email("practice_remote_access_changed", [settings.SERVICE_DESK_NOTIFY_EMAIL], context)
 
 
 DIGEST_NOTES_SHOWN = 20  # a digest quotes this many notes; the rest are on the incident's page

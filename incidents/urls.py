@@ -7,6 +7,7 @@ app_name = "incidents"
 urlpatterns = [
     path("", views.incident_list, name="list"),
     path("new/", views.incident_new, name="new"),
+    path("remote-access/", views.practice_remote_access, name="practice_remote_access"),
     path("<str:reference>/", views.incident_detail, name="detail"),
     path("<str:reference>/details/", views.complete_details, name="complete_details"),
     path("<str:reference>/notes/", views.add_note, name="add_note"),
@@ -28,4 +29,5 @@ urlpatterns = [
         name="attachment_large",
     ),
     path("<str:reference>/reopen/", views.reopen_incident, name="reopen"),
+    path("<str:reference>/remote-access/", views.change_remote_access, name="remote_access"),
 ]

@@ -18,7 +18,14 @@ from servicedesk.lib.ratelimit import over_limit
 from . import services
 from .attachments import IMAGE_SIZES, IMAGE_TYPES, attachment_response, image_response
 from .exceptions import StorageFull
-from .forms import IncidentDetailsForm, IncidentFilterForm, IncidentForm, NoteForm, ReasonForm
+from .forms import (
+    IncidentDetailsForm,
+    IncidentFilterForm,
+    IncidentForm,
+    NoteForm,
+    ReasonForm,
+    RemoteAccessForm,
+)
 from .models import Attachment, Channel, Incident, Status, TimelineEvent
 from .presentation import incident_details
 from .services import CUSTOMER, allowed_actions, incident_log
@@ -242,6 +249,7 @@ def _unbound_forms(typed=None):
             )
             for prefix, label in REASONS.items()
         },
+        "remote_form": None,  # made in _detail from the incident's current values
     }
 
 
@@ -262,7 +270,74 @@ def _detail(request, incident, status=200, timeline=1, **forms):
         **_unbound_forms(),
         **forms,
     }
+    if context["remote_form"] is None and incident.is_open:
+        context["remote_form"] = _remote_form(incident)
     return render(request, "incidents/detail.html", context, status=status)
+
+
+def _remote_form(incident, data=None):
+    initial = {"allowed": incident.remote_access_allowed, "constraints": incident.remote_access_constraints}
+    return RemoteAccessForm(data, prefix="remote", initial=initial)
+
+
+@login_required
+@require_POST
+@sensitive_post_parameters("remote-details")
+def change_remote_access(request, reference):
+    """The practice changes how and when the desk may connect for this incident; the desk is told."""
+    incident = get_incident_for_user(request, reference)
+    if refused := _action_limit(request):
+        return _too_many(request, incident, refused)
+    form = _remote_form(incident, request.POST)
+    if not form.is_valid():
+        return _detail(request, incident, status=400, remote_form=form)
+    try:
+        with transaction.atomic():
+            _, event = services.incident_update_remote_access(
+                incident,
+                actor=request.user,
+                allowed=form.cleaned_data["allowed"],
+                constraints=form.cleaned_data["constraints"],
+                details=form.new_details,
+            )
+            services.incident_record_nhs_override(
+                incident, actor=request.user, field_labels=form.nhs_override_fields
+            )
+    except services.InvalidTransition as exc:
+        return _refused(request, incident, exc)
+    if event:
+        messages.success(request, "Remote access updated, and the Service Desk told.")
+    else:
+        messages.info(request, "Nothing was changed in the remote access.")
+    return redirect(incident)
+
+
+@login_required
+@sensitive_post_parameters("details")
+def practice_remote_access(request):
+    """The practice's own remote-access details, used by the desk for all its incidents."""
+    if not request.user.practice_id:
+        return _staff_elsewhere(request)
+    practice = request.user.practice
+    form = RemoteAccessForm(request.POST or None, for_practice=True)
+    if request.method == "POST" and (refused := _action_limit(request)):
+        messages.error(request, refused)
+        return redirect("incidents:practice_remote_access")
+    if request.method == "POST" and form.is_valid():
+        new = form.new_details
+        if new is not None and services.practice_update_remote_access(
+            practice, actor=request.user, details=new
+        ):
+            messages.success(
+                request, "Your practice's remote-access details are saved and the Service Desk told."
+            )
+        else:
+            messages.info(request, "Nothing was changed: type new details, or tick the box to remove them.")
+        return redirect("incidents:practice_remote_access")
+    context = {"form": form, "has_details": bool(practice.remote_access_details)}
+    return render(
+        request, "incidents/practice_remote_access.html", context, status=400 if form.is_bound else 200
+    )
 
 
 @login_required

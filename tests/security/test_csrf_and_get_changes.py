@@ -184,7 +184,11 @@ def _portal_control(name):
 
 # The incident actions: the sweep's own paths and forms, posted by the incident's practice.
 for _name, _spec in PORTAL.items():
-    if _spec.access == PRACTICE_OBJECT and _spec.changes or _name == "incidents:new":
+    if (
+        _spec.access == PRACTICE_OBJECT
+        and _spec.changes
+        or _name in ("incidents:new", "incidents:practice_remote_access")
+    ):
         CONTROLS[_name] = _portal_control(_name)
 
 

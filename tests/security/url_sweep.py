@@ -81,6 +81,9 @@ PORTAL = {
     # Signed in, no object: the user's own practice or account is implied.
     "incidents:list": Spec(SIGNED_IN, "the user's own practice's incidents"),
     "incidents:new": Spec(SIGNED_IN, "logging an incident for the user's own practice", changes=True),
+    "incidents:practice_remote_access": Spec(
+        SIGNED_IN, "the user's own practice's remote-access details", changes=True
+    ),
     "password_change": Spec(SIGNED_IN, "the user's own password", changes=True),
     "password_change_done": Spec(SIGNED_IN, "the 'password changed' page"),
     "two_factor": Spec(SIGNED_IN, "the staff second factor for the user's own account", changes=True),
@@ -103,6 +106,9 @@ PORTAL = {
     "incidents:attachment_thumbnail": Spec(PRACTICE_OBJECT, "a re-encoded thumbnail of an incident's image"),
     "incidents:attachment_large": Spec(PRACTICE_OBJECT, "a re-encoded larger copy of an incident's image"),
     "incidents:reopen": Spec(PRACTICE_OBJECT, "reopening a closed incident", post_only=True, changes=True),
+    "incidents:remote_access": Spec(
+        PRACTICE_OBJECT, "changing an incident's remote access", post_only=True, changes=True
+    ),
     # An incident at the user's ladder level in the path.
     "escalation:acknowledge": Spec(LADDER_OBJECT, "taking an escalation on", post_only=True, changes=True),
     # Bearer tokens: whoever holds the emailed link may use it, signed in or not, whatever their practice.
@@ -362,6 +368,10 @@ def post_data(route, world):
         return {f"{REASONS[name]}-reason": "Posted by the security sweep"}
     if name == "incidents:add_note":
         return {"text": "A note posted by the security sweep"}
+    if name == "incidents:remote_access":
+        return {"remote-allowed": "on", "remote-details": "TeamViewer 1 2 3, posted by the security sweep"}
+    if name == "incidents:practice_remote_access":
+        return {"details": "TeamViewer 4 5 6, posted by the security sweep"}
     if name == "incidents:new":
         return incident_form_data(world.user, world.incident.product)
     if name == "incidents:complete_details":

@@ -181,6 +181,14 @@ class UserManager(BaseUserManager):
         return self.create_user(email, password, **extra_fields)
 
 
+class EmailUpdates(models.TextChoices):
+    """Which emails about incidents a practice user receives (they choose on their profile page)."""
+
+    ALL = "all", "Every update to the incidents I report or follow"
+    NEEDS_ME = "needs_me", "Only updates that need me: a question for us, a solution to confirm"
+    RESOLUTIONS = "resolutions", "None, except resolutions to confirm"
+
+
 class User(AbstractUser):
     """A person who signs in with their email address; practice staff have a practice, desk staff do not."""
 
@@ -194,6 +202,9 @@ class User(AbstractUser):
     practice = models.ForeignKey(
         Practice, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
     )
+    email_updates = models.CharField(
+        "emails about incidents", max_length=20, choices=EmailUpdates.choices, default=EmailUpdates.ALL
+    )
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -203,7 +214,12 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["full_name"]
-        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_unique_ignoring_case")]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_ignoring_case"),
+            models.CheckConstraint(
+                condition=models.Q(email_updates__in=EmailUpdates.values), name="user_email_updates_valid"
+            ),
+        ]
 
     def __str__(self):
         return self.full_name or self.email

@@ -11,6 +11,7 @@ urlpatterns = [
     path("register/done/", views.register_done, name="register_done"),
     path("set-password/<uidb64>/<token>/", views.SetPasswordView.as_view(), name="set_password"),
     path("password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path("email-settings/", views.email_settings, name="email_settings"),
     # Password change and reset, with the templates under templates/registration/.
     path("", include("django.contrib.auth.urls")),
 ]

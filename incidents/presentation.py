@@ -15,7 +15,7 @@ def _known(incident, field):
 
 def _product(incident):
     if not incident.product_id:
-        return ""
+        return "Not yet given"  # the desk's first need: said, not folded away
     current = _known(incident, "on_current_version")
     current = f" (on the current version: {current})" if current else ""
     return f"{incident.product.name} {incident.version}".strip() + current

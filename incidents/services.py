@@ -18,6 +18,7 @@ from .exceptions import InvalidTransition, StorageFull
 from .models import (
     Attachment,
     Channel,
+    Follower,
     Incident,
     ReferenceCounter,
     Release,
@@ -708,6 +709,18 @@ def practice_update_remote_access(practice, *, actor, details):
     )
     queue_on_commit(send_practice_remote_access_email, locked.pk, actor.pk, bool(details))
     return True
+
+
+def incident_follow(incident, *, actor, follow=True):
+    """A practice user starts (or stops) hearing of an incident's updates by email, as their profile
+    chooses. Personal, not a change to the incident: no timeline entry. True if anything changed."""
+    if actor.practice_id != incident.practice_id:
+        raise InvalidTransition("Only staff of the incident's practice can follow it.")
+    if follow:
+        _, created = Follower.objects.get_or_create(incident=incident, user=actor)
+        return created
+    deleted, _ = Follower.objects.filter(incident=incident, user=actor).delete()
+    return bool(deleted)
 
 
 # --- Releases -------------------------------------------------------------------------------------

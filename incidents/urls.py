@@ -29,5 +29,6 @@ urlpatterns = [
         name="attachment_large",
     ),
     path("<str:reference>/reopen/", views.reopen_incident, name="reopen"),
+    path("<str:reference>/follow/", views.follow_incident, name="follow"),
     path("<str:reference>/remote-access/", views.change_remote_access, name="remote_access"),
 ]

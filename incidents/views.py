@@ -267,6 +267,7 @@ def _detail(request, incident, status=200, timeline=1, **forms):
         "reopen_until": services.reopen_deadline(incident),
         "details": incident_details(incident),
         "image_types": IMAGE_TYPES,
+        "following": incident.followers.filter(user=request.user).exists(),
         **_unbound_forms(),
         **forms,
     }
@@ -278,6 +279,20 @@ def _detail(request, incident, status=200, timeline=1, **forms):
 def _remote_form(incident, data=None):
     initial = {"allowed": incident.remote_access_allowed, "constraints": incident.remote_access_constraints}
     return RemoteAccessForm(data, prefix="remote", initial=initial)
+
+
+@login_required
+@require_POST
+def follow_incident(request, reference):
+    """Follow, or stop following, an incident: its updates are emailed as the user's profile chooses."""
+    incident = get_incident_for_user(request, reference)
+    follow = request.POST.get("follow") == "1"
+    services.incident_follow(incident, actor=request.user, follow=follow)
+    if follow:
+        messages.success(request, f"You are following {incident.reference}: we will email you its updates.")
+    else:
+        messages.success(request, f"You have stopped following {incident.reference}.")
+    return redirect(incident)
 
 
 @login_required

@@ -187,7 +187,12 @@ for _name, _spec in PORTAL.items():
     if (
         _spec.access == PRACTICE_OBJECT
         and _spec.changes
-        or _name in ("incidents:new", "incidents:practice_remote_access")
+        or _name
+        in (
+            "incidents:new",
+            "incidents:practice_remote_access",
+            "email_settings",
+        )
     ):
         CONTROLS[_name] = _portal_control(_name)
 

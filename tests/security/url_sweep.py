@@ -86,6 +86,7 @@ PORTAL = {
     ),
     "password_change": Spec(SIGNED_IN, "the user's own password", changes=True),
     "password_change_done": Spec(SIGNED_IN, "the 'password changed' page"),
+    "email_settings": Spec(SIGNED_IN, "the user's own choice of emails", changes=True),
     "two_factor": Spec(SIGNED_IN, "the staff second factor for the user's own account", changes=True),
     # Staff only, no object.
     "escalation:queue": Spec(STAFF, "the queues of the user's own ladder levels"),
@@ -106,6 +107,7 @@ PORTAL = {
     "incidents:attachment_thumbnail": Spec(PRACTICE_OBJECT, "a re-encoded thumbnail of an incident's image"),
     "incidents:attachment_large": Spec(PRACTICE_OBJECT, "a re-encoded larger copy of an incident's image"),
     "incidents:reopen": Spec(PRACTICE_OBJECT, "reopening a closed incident", post_only=True, changes=True),
+    "incidents:follow": Spec(PRACTICE_OBJECT, "following an incident", post_only=True, changes=True),
     "incidents:remote_access": Spec(
         PRACTICE_OBJECT, "changing an incident's remote access", post_only=True, changes=True
     ),
@@ -361,17 +363,26 @@ REASONS = {
 }
 
 
+# What is posted to the patterns that need no object of the world in their form.
+FIXED_POSTS = {
+    "incidents:add_note": {"text": "A note posted by the security sweep"},
+    "incidents:follow": {"follow": "1"},
+    "email_settings": {"email_updates": "needs_me"},
+    "incidents:remote_access": {
+        "remote-allowed": "on",
+        "remote-details": "TeamViewer 1 2 3, posted by the sweep",
+    },
+    "incidents:practice_remote_access": {"details": "TeamViewer 4 5 6, posted by the security sweep"},
+}
+
+
 def post_data(route, world):
     """What a person allowed to use the pattern would post to it: enough for the change to succeed."""
     name = route.name
     if name in REASONS:
         return {f"{REASONS[name]}-reason": "Posted by the security sweep"}
-    if name == "incidents:add_note":
-        return {"text": "A note posted by the security sweep"}
-    if name == "incidents:remote_access":
-        return {"remote-allowed": "on", "remote-details": "TeamViewer 1 2 3, posted by the security sweep"}
-    if name == "incidents:practice_remote_access":
-        return {"details": "TeamViewer 4 5 6, posted by the security sweep"}
+    if name in FIXED_POSTS:
+        return FIXED_POSTS[name]
     if name == "incidents:new":
         return incident_form_data(world.user, world.incident.product)
     if name == "incidents:complete_details":

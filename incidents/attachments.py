@@ -235,6 +235,8 @@ def image_response(attachment, size):
     copy.save(out, format="PNG", optimize=size == "thumbnail")
     response = HttpResponse(out.getvalue(), content_type="image/png")
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    # Opened on its own (the larger view), the browser shows the image in a viewer document of its own
+    # that styles it inline; nothing else may load or run.
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     response["Cache-Control"] = "private, no-store"  # like every signed-in page: shared PCs
     return response

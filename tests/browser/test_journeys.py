@@ -278,12 +278,12 @@ def _confirm(user, reference):
     page = user.page
     user.goto("/incidents/", "incident list")
     user.link(reference)
-    expect(page.locator(".lead")).to_contain_text("Status: Resolved")
+    expect(page.locator(".status-tag")).to_contain_text("Status: Resolved")
     resolution = page.get_by_role("region", name="Resolved: does the solution work?")
     expect(resolution).to_contain_text("Cleared the appointments cache")
     user.arrive("incident detail, resolved")
     user.button("Confirm: it is resolved")
-    expect(page.locator(".lead")).to_contain_text("Status: Closed")
+    expect(page.locator(".status-tag")).to_contain_text("Status: Closed")
     expect(page.get_by_role("status")).to_contain_text(f"Thank you. {reference} is closed.")
     user.arrive("incident detail, closed")
 

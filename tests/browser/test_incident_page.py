@@ -136,3 +136,36 @@ def test_nothing_scrolls_sideways_at_320_px(new_page, closed, agent, practice_us
         "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )
     assert widths[0] <= widths[1], f"the page is {widths[0]} px wide in a 320 px window"
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("mode", ["mouse", "keyboard"])
+def test_the_practice_changes_remote_access_and_its_email_settings(
+    new_page, browser_problems, incident, practice_user, mode, size
+):
+    page = _open(new_page, practice_user, incident, size)
+    hands = hands_for(mode, page)
+
+    hands.press(page.get_by_text("Change remote access for this incident"))
+    hands.check(page.get_by_label("The Service Desk may connect to our system"))
+    hands.fill(page.get_by_label("New connection details"), "AnyDesk 812 334 991, code Tulip-42")
+    check_accessibility(page, f"incident page, remote access open ({mode}, {size})")
+    hands.press(page.get_by_role("button", name="Save remote access"))
+
+    expect(page.get_by_role("status")).to_contain_text("Remote access updated")
+    expect(page.locator(".timeline")).to_contain_text("Remote-access details changed.")
+    assert "Tulip" not in page.content()
+    incident.refresh_from_db()
+    assert incident.remote_access_details == "AnyDesk 812 334 991, code Tulip-42"
+
+    page.goto("/accounts/email-settings/")
+    check_accessibility(page, f"email settings ({mode}, {size})")
+    hands.check(page.get_by_role("radio", name=re.compile("None, except resolutions")))
+    hands.press(page.get_by_role("button", name="Save"))
+    expect(page.get_by_role("status")).to_contain_text("Your email settings are saved.")
+    practice_user.refresh_from_db()
+    assert practice_user.email_updates == "resolutions"
+
+    page.goto("/incidents/remote-access/")
+    check_accessibility(page, f"practice remote access ({mode}, {size})")
+    browser_problems.assert_clean()

@@ -79,7 +79,8 @@ def test_the_sweep_reaches_every_bookmarked_url_and_every_incident_action():
     assert swept == {
         "incidents:detail", "incidents:add_note", "incidents:request_progress", "incidents:confirm",
         "incidents:reject", "incidents:close", "escalation:ask", "incidents:attachment",
-        "incidents:complete_details",
+        "incidents:complete_details", "incidents:attachment_thumbnail", "incidents:attachment_large",
+        "incidents:reopen", "incidents:follow", "incidents:remote_access",
     }  # fmt: skip
 
 

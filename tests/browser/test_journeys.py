@@ -241,7 +241,8 @@ def _log_an_incident(user):
     expect(heading).to_contain_text("Appointments screen freezes")
     reference = re.search(r"[A-Z]+\d{6}", heading.inner_text()).group()
     expect(page.get_by_role("status")).to_contain_text(f"Its reference is {reference}")
-    expect(page.get_by_role("link", name="frozen-screen.png")).to_be_visible()
+    expect(page.get_by_role("link", name="Download frozen-screen.png")).to_be_visible()
+    expect(page.get_by_role("img", name="Screenshot frozen-screen.png")).to_be_visible()
     user.arrive("incident detail, logged")
     return reference
 

@@ -123,3 +123,17 @@ class SetPasswordForm(NewPasswordErrorsMixin, DjangoSetPasswordForm):
 
 class PasswordChangeForm(NewPasswordErrorsMixin, DjangoPasswordChangeForm):
     """A signed-in user's change of password."""
+
+
+class EmailSettingsForm(forms.ModelForm):
+    """Which emails about incidents the user receives."""
+
+    class Meta:
+        model = User
+        fields = ["email_updates"]
+        widgets = {"email_updates": forms.RadioSelect}
+        labels = {"email_updates": "Which updates about incidents should we email you?"}
+        help_texts = {
+            "email_updates": "For the incidents you report, those where you are the incident contact, and "
+            "those you follow. We always email you the reference of an incident you log."
+        }

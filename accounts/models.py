@@ -7,6 +7,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 
+from servicedesk.lib.fields import EncryptedTextField
 from servicedesk.lib.support_hours import Calendar
 
 from .identity import login_identity
@@ -124,6 +125,9 @@ class Practice(models.Model):
     name = models.CharField(max_length=200)
     country = models.CharField(max_length=20, choices=Country.choices, default=Country.ENGLAND)
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, null=True, blank=True)
+    # How the desk connects to the practice's systems, for every incident (an incident may give its own).
+    # Written only by incidents.services.practice_update_remote_access; never in admin's forms or lists.
+    remote_access_details = EncryptedTextField("remote-access details", blank=True, null=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -177,6 +181,14 @@ class UserManager(BaseUserManager):
         return self.create_user(email, password, **extra_fields)
 
 
+class EmailUpdates(models.TextChoices):
+    """Which emails about incidents a practice user receives (they choose on their profile page)."""
+
+    ALL = "all", "Every update to the incidents I report or follow"
+    NEEDS_ME = "needs_me", "Only updates that need me: a question for us, a solution to confirm"
+    RESOLUTIONS = "resolutions", "None, except resolutions to confirm"
+
+
 class User(AbstractUser):
     """A person who signs in with their email address; practice staff have a practice, desk staff do not."""
 
@@ -192,6 +204,9 @@ class User(AbstractUser):
     )
     # When the user last opened their practice's incident list: its greeting says what changed since.
     last_list_visit = models.DateTimeField(null=True, blank=True, editable=False)
+    email_updates = models.CharField(
+        "emails about incidents", max_length=20, choices=EmailUpdates.choices, default=EmailUpdates.ALL
+    )
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -201,7 +216,12 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["full_name"]
-        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_unique_ignoring_case")]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_ignoring_case"),
+            models.CheckConstraint(
+                condition=models.Q(email_updates__in=EmailUpdates.values), name="user_email_updates_valid"
+            ),
+        ]
 
     def __str__(self):
         return self.full_name or self.email

@@ -1,3 +1,4 @@
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import two_factor, views
@@ -12,6 +13,7 @@ urlpatterns = [
     path("register/done/", views.register_done, name="register_done"),
     path("set-password/<uidb64>/<token>/", views.SetPasswordView.as_view(), name="set_password"),
     path("password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path("email-settings/", views.email_settings, name="email_settings"),
     # Errors of a new password under the new password, not its confirmation (accounts.forms).
     path(
         "password_change/",

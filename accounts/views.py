@@ -1,5 +1,7 @@
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.contrib.messages.views import SuccessMessageMixin
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
@@ -7,7 +9,7 @@ from django.urls import reverse_lazy
 
 from servicedesk.lib.ratelimit import over_limit
 
-from .forms import LoginForm, PasswordResetForm, RegistrationForm, SetPasswordForm
+from .forms import EmailSettingsForm, LoginForm, PasswordResetForm, RegistrationForm, SetPasswordForm
 from .identity import login_identity
 from .list_visits import keep_list_visit
 from .services import account_request_submit
@@ -99,3 +101,16 @@ class PasswordResetView(auth_views.PasswordResetView):
         ):
             return HttpResponseRedirect(self.get_success_url())
         return super().form_valid(form)
+
+
+@login_required
+def email_settings(request):
+    """The user chooses which updates about incidents they are emailed."""
+    form = EmailSettingsForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Your email settings are saved.")
+        return redirect("email_settings")
+    return render(
+        request, "accounts/email_settings.html", {"form": form}, status=400 if form.is_bound else 200
+    )

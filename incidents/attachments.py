@@ -193,3 +193,50 @@ def attachment_response(attachment):
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+# Derived images of an attached screenshot: the longest side in pixels, by name.
+IMAGE_SIZES = {"thumbnail": 320, "large": 1600}
+IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif"}
+
+
+def is_image(attachment):
+    return attachment.content_type in IMAGE_TYPES
+
+
+def image_response(attachment, size):
+    """A copy of an attached image, at most IMAGE_SIZES[size] pixels across, re-encoded by Pillow as PNG:
+    decoded pixels only, so that no metadata, hidden data or crafted bytes of the original reach a browser.
+    The same headers as a download keep it from being read as anything but an image."""
+    import io
+    import warnings
+
+    from django.http import HttpResponse
+    from PIL import Image, ImageOps
+
+    if (
+        not is_image(attachment)
+        or not attachment.file
+        or not attachment.file.storage.exists(attachment.file.name)
+    ):
+        raise Http404("That image is no longer available.")
+    longest = IMAGE_SIZES[size]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)  # a huge image is not decoded
+            with attachment.file.open("rb") as stored, Image.open(stored) as image:
+                image.seek(0)  # an animated GIF: its first frame
+                image.draft("RGB", (longest, longest))  # JPEG: decode at a reduced scale, faster
+                copy = ImageOps.exif_transpose(image).convert("RGB")
+    except (OSError, ValueError, Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise Http404("That image cannot be shown; download it instead.") from None
+    copy.thumbnail((longest, longest))
+    out = io.BytesIO()
+    copy.save(out, format="PNG", optimize=size == "thumbnail")
+    response = HttpResponse(out.getvalue(), content_type="image/png")
+    response["X-Content-Type-Options"] = "nosniff"
+    # Opened on its own (the larger view), the browser shows the image in a viewer document of its own
+    # that styles it inline; nothing else may load or run.
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    response["Cache-Control"] = "private, no-store"  # like every signed-in page: shared PCs
+    return response

@@ -441,3 +441,46 @@ class ReasonForm(NHSNumberGuardMixin):
     def __init__(self, *args, label="Reason", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["reason"].label = label
+
+
+class RemoteAccessForm(NHSNumberGuardMixin, forms.Form):
+    """The practice changes how and when the desk may connect, for one incident or for the practice."""
+
+    bound_field_class = BootstrapBoundField
+
+    nhs_field_names = {"constraints": "the time constraints", "details": "the connection details"}
+
+    allowed = forms.BooleanField(label="The Service Desk may connect to our system", required=False)
+    constraints = forms.CharField(
+        label="Time constraints on remote access",
+        max_length=300,
+        required=False,
+        help_text="For example: not during morning surgery, 08:00–10:30.",
+    )
+    details = forms.CharField(
+        label="New connection details",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "autocomplete": "off", "spellcheck": "false"}),
+        help_text="The remote-support ID and any access code. Leave empty to keep the details given before. "
+        "Kept encrypted; only authorised Service Desk staff can read them.",
+    )
+    remove_details = forms.BooleanField(label="Remove the connection details given before", required=False)
+
+    def __init__(self, *args, for_practice=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if for_practice:  # the practice's own details: only the connection details
+            del self.fields["allowed"], self.fields["constraints"]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if cleaned_data.get("details", "").strip() and cleaned_data.get("remove_details"):
+            raise forms.ValidationError("Either type new connection details or remove them, not both.")
+        return cleaned_data
+
+    @property
+    def new_details(self):
+        """What to store: None keeps the details, "" removes them."""
+        if self.cleaned_data.get("remove_details"):
+            return ""
+        return self.cleaned_data.get("details", "").strip() or None

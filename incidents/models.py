@@ -410,6 +410,23 @@ class TimelineEvent(models.Model):
         return f"{labels.get(self.old_value, self.old_value)} → {labels.get(self.new_value, self.new_value)}"
 
 
+class Follower(models.Model):
+    """A practice user who chose to hear about a colleague's incident ("Follow"); the reporter and the
+    incident contact hear without following."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="followers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="following")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "user"], name="follower_once_per_incident")
+        ]
+
+    def __str__(self):
+        return f"{self.user} follows {self.incident}"
+
+
 def attachment_path(attachment, filename):
     # A generated name: what the user called the file never reaches the file system.
     return f"attachments/{attachment.incident_id}/{uuid.uuid4().hex}"

@@ -18,6 +18,7 @@ from .exceptions import InvalidTransition, StorageFull
 from .models import (
     Attachment,
     Channel,
+    Follower,
     Incident,
     ReferenceCounter,
     Release,
@@ -27,7 +28,12 @@ from .models import (
     YesNoUnknown,
 )  # fmt: skip
 from .sla import sla_after_change, sla_after_severity_change, sla_start
-from .tasks import alert_desk_to_severity_one, send_incident_email, send_incident_logged_email
+from .tasks import (
+    alert_desk_to_severity_one,
+    send_incident_email,
+    send_incident_logged_email,
+    send_practice_remote_access_email,
+)
 
 
 def _next_reference():
@@ -256,6 +262,8 @@ TRANSITIONS = {
         "Reject the resolution", frozenset({Status.RESOLVED}), Status.INVESTIGATING, CUSTOMER
     ),
     "close_not_relevant": Transition("Close as no longer relevant", OPEN_STATES, Status.CLOSED, CUSTOMER),
+    # Within INCIDENT_REOPEN_DAYS of closing (incident_reopen checks the period); after it, a new incident.
+    "reopen": Transition("Reopen", frozenset({Status.CLOSED}), Status.INVESTIGATING, CUSTOMER),
 }
 
 
@@ -424,6 +432,35 @@ def incident_close_not_relevant(incident, *, actor, reason):
         changes={"closed_at": timezone.now()},
     )
     _notify(incident, "incident_closed_by_practice", "desk", event)
+    return incident
+
+
+def reopen_deadline(incident):
+    """Until when the practice may reopen a closed incident; None if it is not closed."""
+    if incident.status != Status.CLOSED or incident.closed_at is None:
+        return None
+    return incident.closed_at + timedelta(days=settings.INCIDENT_REOPEN_DAYS)
+
+
+def can_reopen(incident, now=None):
+    deadline = reopen_deadline(incident)
+    return deadline is not None and (now or timezone.now()) <= deadline
+
+
+@transaction.atomic
+def incident_reopen(incident, *, actor, reason):
+    """The practice reopens an incident closed within INCIDENT_REOPEN_DAYS, saying why: the desk
+    investigates again. After that period the practice logs a new incident that refers to this one."""
+    reason = require_text(reason, "a reason")
+    locked = Incident.objects.select_for_update().get(pk=incident.pk)
+    if locked.status == Status.CLOSED and not can_reopen(locked):
+        raise InvalidTransition(
+            f"{locked.reference} was closed more than {settings.INCIDENT_REOPEN_DAYS} days ago, so it can no "
+            "longer be reopened. Please log a new incident that refers to it."
+        )
+    changes = {"reopened_count": F("reopened_count") + 1, "closed_at": None, "resolved_at": None}
+    incident, event = _transition(locked, "reopen", actor=actor, text=f"Reopened: {reason}", changes=changes)
+    _notify(incident, "incident_reopened_after_close", "desk", event)
     return incident
 
 
@@ -606,6 +643,84 @@ def incident_read_remote_access(incident, *, actor):
         text=f"{actor.full_name} read the remote-access details.",
     )
     return incident.remote_access_details
+
+
+REMOTE_ACCESS_CHANGED = "Remote-access details changed"  # all the timeline ever says of their content
+
+
+@transaction.atomic
+def incident_update_remote_access(incident, *, actor, allowed, constraints, details=None):
+    """The practice changes how (and when) the desk may connect for this incident. `details` None keeps
+    the stored connection details, "" removes them. The details stay encrypted; the timeline and the desk's
+    email say only that they changed (the handbook: changes to access codes are notified to the desk)."""
+    locked = Incident.objects.select_for_update().get(pk=incident.pk)
+    if actor.practice_id != locked.practice_id:
+        raise InvalidTransition("Only staff of the incident's practice can change its remote access.")
+    if locked.status == Status.CLOSED:
+        raise InvalidTransition(
+            f"{locked.reference} is closed, so its remote access can no longer be changed."
+        )
+    constraints = (constraints or "").strip()
+    lines, fields = [], []
+    if locked.remote_access_allowed != allowed:
+        old, new = (
+            "Allowed" if value else "Not allowed" for value in (locked.remote_access_allowed, allowed)
+        )
+        lines.append(f"Remote access: “{old}” → “{new}”")
+        locked.remote_access_allowed, fields = allowed, [*fields, "remote_access_allowed"]
+    if locked.remote_access_constraints != constraints:
+        lines.append("Time constraints on remote access: changed")
+        locked.remote_access_constraints, fields = constraints, [*fields, "remote_access_constraints"]
+    if details is not None and (details.strip() or None) != (locked.remote_access_details or None):
+        lines.append(f"{REMOTE_ACCESS_CHANGED}." if details.strip() else "Remote-access details removed.")
+        locked.remote_access_details, fields = details.strip() or None, [*fields, "remote_access_details"]
+    if not fields:
+        return locked, None
+    locked.save(update_fields=[*fields, "updated_at"])
+    event = TimelineEvent.objects.create(
+        incident=locked, kind=TimelineEvent.Kind.DETAILS, actor=actor, text="\n".join(lines)
+    )
+    _notify(locked, "incident_remote_access_changed", "desk", event)
+    return locked, event
+
+
+@transaction.atomic
+def practice_update_remote_access(practice, *, actor, details):
+    """The practice changes the remote-access details the desk uses for all its incidents ("" removes them):
+    kept encrypted on the practice; each open incident's timeline says that they changed (never what they
+    are), and the desk is told once. True if anything changed."""
+    if actor.practice_id != practice.pk:
+        raise InvalidTransition("Only staff of the practice can change its remote-access details.")
+    locked = Practice.objects.select_for_update().get(pk=practice.pk)
+    details = (details or "").strip() or None
+    if details == (locked.remote_access_details or None):
+        return False
+    locked.remote_access_details = details
+    locked.save(update_fields=["remote_access_details"])
+    what = (
+        "The practice's remote-access details were changed."
+        if details
+        else ("The practice's remote-access details were removed.")
+    )
+    open_incidents = Incident.objects.filter(practice=locked).exclude(status=Status.CLOSED).order_by("pk")
+    TimelineEvent.objects.bulk_create(
+        TimelineEvent(incident=incident, kind=TimelineEvent.Kind.DETAILS, actor=actor, text=what)
+        for incident in open_incidents.only("pk")
+    )
+    queue_on_commit(send_practice_remote_access_email, locked.pk, actor.pk, bool(details))
+    return True
+
+
+def incident_follow(incident, *, actor, follow=True):
+    """A practice user starts (or stops) hearing of an incident's updates by email, as their profile
+    chooses. Personal, not a change to the incident: no timeline entry. True if anything changed."""
+    if actor.practice_id != incident.practice_id:
+        raise InvalidTransition("Only staff of the incident's practice can follow it.")
+    if follow:
+        _, created = Follower.objects.get_or_create(incident=incident, user=actor)
+        return created
+    deleted, _ = Follower.objects.filter(incident=incident, user=actor).delete()
+    return bool(deleted)
 
 
 # --- Releases -------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.db.models import Q
 
 from servicedesk.lib.mail import send_templated_email
 from servicedesk.outbox import EMAIL_TASK_OPTIONS
@@ -61,6 +62,8 @@ UPDATES = {
     "incident_note": "New note from the Service Desk",
     "incident_note_from_practice": "The practice added a note",
     "incident_reopened": "Reopened: the practice rejected the resolution",
+    "incident_reopened_after_close": "Reopened by the practice after it was closed",
+    "incident_remote_access_changed": "The practice changed its remote access for this incident",
     "incident_closed_by_practice": "Closed by the practice as no longer relevant",
     "incident_progress_requested": "Progress update requested",
     "incident_escalated": "Escalated to {event.new_value}",
@@ -68,9 +71,37 @@ UPDATES = {
 }
 
 
-def _recipients(incident, audience):
+# The practice's emails that a user who asked for "only what needs me" or "only resolutions" still gets.
+RESOLUTION_KINDS = {"incident_resolved", "incident_resolved_reminder"}
+
+
+def _needs_the_practice(kind, event):
+    if kind in RESOLUTION_KINDS:
+        return True
+    return kind == "incident_status" and event is not None and event.new_value == Status.AWAITING_CUSTOMER
+
+
+def practice_recipients(incident, kind, event=None):
+    """Who at the practice hears of this update: the reporter, the incident contact when they are a portal
+    user of the practice (by their name), and colleagues following it; each as their profile chooses."""
+    from accounts.models import EmailUpdates, User
+
+    contact = incident.contact_name.strip()
+    people = User.objects.filter(practice_id=incident.practice_id, is_active=True).filter(
+        Q(pk=incident.reporter_id) | Q(full_name__iexact=contact) | Q(following__incident=incident)
+    )
+    wanted = {EmailUpdates.ALL}
+    if kind in RESOLUTION_KINDS:
+        wanted |= {EmailUpdates.NEEDS_ME, EmailUpdates.RESOLUTIONS}
+    elif _needs_the_practice(kind, event):
+        wanted.add(EmailUpdates.NEEDS_ME)
+    emails = people.filter(email_updates__in=wanted).order_by("pk").values_list("email", flat=True).distinct()
+    return list(emails)
+
+
+def _recipients(incident, audience, kind=None, event=None):
     if audience == "practice":
-        return [incident.reporter.email]
+        return practice_recipients(incident, kind, event)
     if audience == "escalation" and incident.escalation_level_id:
         contacts = [user.email for user in incident.escalation_level.contacts.filter(is_active=True)]
         if contacts:
@@ -92,9 +123,22 @@ def send_incident_email(incident_id, kind, audience, event_id=None):
     status = (status or incident.get_status_display()).lower()
     headline = UPDATES[kind].format(incident=incident, status=status, event=event)
     context = {"incident": incident, "event": event, "kind": kind, "headline": headline, "audience": audience}
-    send_templated_email(
-        "incident_update", _recipients(incident, audience), context, **_threaded(incident, audience)
-    )
+    recipients = _recipients(incident, audience, kind, event)
+    if recipients:  # everyone at the practice may have chosen not to hear of this kind of update
+        send_templated_email("incident_update", recipients, context, **_threaded(incident, audience))
+
+
+@shared_task(**EMAIL_TASK_OPTIONS)
+def send_practice_remote_access_email(practice_id, actor_id, given):
+    """Tell the desk that a practice changed (or removed) its remote-access details; never what they are."""
+    from accounts.models import Practice, User
+
+    context = {
+        "practice": Practice.objects.get(pk=practice_id),
+        "actor": User.objects.get(pk=actor_id),
+        "given": given,
+    }
+    send_templated_email("practice_remote_access_changed", [settings.SERVICE_DESK_NOTIFY_EMAIL], context)
 
 
 DIGEST_NOTES_SHOWN = 20  # a digest quotes this many notes; the rest are on the incident's page

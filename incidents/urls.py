@@ -7,6 +7,7 @@ app_name = "incidents"
 urlpatterns = [
     path("", views.incident_list, name="list"),
     path("new/", views.incident_new, name="new"),
+    path("remote-access/", views.practice_remote_access, name="practice_remote_access"),
     path("<str:reference>/", views.incident_detail, name="detail"),
     path("<str:reference>/details/", views.complete_details, name="complete_details"),
     path("<str:reference>/notes/", views.add_note, name="add_note"),
@@ -15,4 +16,19 @@ urlpatterns = [
     path("<str:reference>/reject/", views.reject_resolution, name="reject"),
     path("<str:reference>/close/", views.close_incident, name="close"),
     path("<str:reference>/attachments/<int:pk>/", views.download_attachment, name="attachment"),
+    path(
+        "<str:reference>/attachments/<int:pk>/thumbnail/",
+        views.attachment_image,
+        {"size": "thumbnail"},
+        name="attachment_thumbnail",
+    ),
+    path(
+        "<str:reference>/attachments/<int:pk>/large/",
+        views.attachment_image,
+        {"size": "large"},
+        name="attachment_large",
+    ),
+    path("<str:reference>/reopen/", views.reopen_incident, name="reopen"),
+    path("<str:reference>/follow/", views.follow_incident, name="follow"),
+    path("<str:reference>/remote-access/", views.change_remote_access, name="remote_access"),
 ]

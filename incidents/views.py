@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Subquery, TextField, Value, When
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,10 +22,18 @@ from servicedesk.lib.pagination import newest_page, page_number
 from servicedesk.lib.ratelimit import over_limit
 
 from . import held_uploads, services
-from .attachments import attachment_response
+from .attachments import IMAGE_SIZES, IMAGE_TYPES, attachment_response, image_response
 from .exceptions import StorageFull
-from .forms import IncidentDetailsForm, IncidentFilterForm, IncidentForm, NoteForm, ReasonForm
+from .forms import (
+    IncidentDetailsForm,
+    IncidentFilterForm,
+    IncidentForm,
+    NoteForm,
+    ReasonForm,
+    RemoteAccessForm,
+)
 from .models import Attachment, Channel, Incident, Status, TimelineEvent
+from .presentation import incident_details
 from .search import excerpt, highlight, search, words
 from .services import CUSTOMER, allowed_actions, incident_log
 
@@ -34,6 +43,7 @@ REASONS = {
     "reject": "Why did it not work?",
     "close": "Why is it no longer relevant?",
     "escalate": "Why does this need escalating?",
+    "reopen": "Why are you reopening it?",
 }
 
 
@@ -307,7 +317,7 @@ def incident_new(request):
         form = IncidentForm(initial=request.POST.dict(), practice=practice, **_held_files(request))
         return render(request, "incidents/new.html", {"form": form}, status=429)
     # A submitted form shows what was typed, so its initial values are needed (and queried) on GET only.
-    initial = _initial_for(request.user) if request.method != "POST" else None
+    initial = _initial_for(request) if request.method != "POST" else None
     form = IncidentForm(
         request.POST or None,
         request.FILES or None,
@@ -382,9 +392,25 @@ def _details_page(request, incident, form, status):
     return render(request, "incidents/details.html", {"incident": incident, "form": form}, status=status)
 
 
-def _initial_for(user):
+def _initial_for(request):
+    user = request.user
     main_site = user.practice.sites.filter(is_main=True).first()
-    return {"contact_name": user.full_name, "contact_number": user.phone, "site": main_site}
+    initial = {"contact_name": user.full_name, "contact_number": user.phone, "site": main_site}
+    if follows := _followed_incident(request):
+        link = request.build_absolute_uri(follows.get_absolute_url())
+        initial["description"] = f"This follows on from {follows.reference} ({link}), which was closed.\n\n"
+    return initial
+
+
+def _followed_incident(request):
+    """The practice's own closed incident named by ?follows=, which a new incident refers to; else None."""
+    reference = request.GET.get("follows", "")
+    if not reference.isalnum() or len(reference) > 20:
+        return None
+    incident = Incident.objects.filter(
+        reference=reference.upper(), practice_id=request.user.practice_id, status=Status.CLOSED
+    ).first()
+    return incident
 
 
 def _latest_question(incident):
@@ -394,7 +420,7 @@ def _latest_question(incident):
 
 
 def _timeline(incident, page):
-    """One page of the practice's view of the timeline, oldest first within it."""
+    """One page of the practice's view of the timeline, newest first, grouped by (local) day."""
     newest_first = (
         incident.events.filter(public=True)
         .order_by("-created_at", "-id")
@@ -402,7 +428,18 @@ def _timeline(incident, page):
         .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
     )
     entries, has_earlier = newest_page(newest_first, page, TIMELINE_PAGE_SIZE)
-    return {"entries": entries[::-1], "page": page, "has_earlier": has_earlier}
+    days = []
+    for event in entries:
+        day = timezone.localdate(event.created_at)
+        if not days or days[-1][0] != day:
+            days.append((day, []))
+        days[-1][1].append(event)
+    return {"days": days, "page": page, "has_earlier": has_earlier}
+
+
+def _closing_event(incident):
+    """The entry that closed the incident (a confirmation or the practice's reason): its summary."""
+    return incident.events.filter(public=True, new_value=Status.CLOSED).order_by("-created_at", "-id").first()
 
 
 def _unbound_forms(typed=None):
@@ -416,21 +453,110 @@ def _unbound_forms(typed=None):
             )
             for prefix, label in REASONS.items()
         },
+        "remote_form": None,  # made in _detail from the incident's current values
     }
 
 
 def _detail(request, incident, status=200, timeline=1, **forms):
     """The incident page, with the forms for what the practice may do now (bound ones keep their input)."""
     awaiting = incident.status == Status.AWAITING_CUSTOMER
+    closed = incident.status == Status.CLOSED
     context = {
         "incident": incident,
         "timeline": _timeline(incident, timeline),
         "actions": allowed_actions(incident, CUSTOMER),
         "awaiting_question": _latest_question(incident) if awaiting else None,
+        "closing_event": _closing_event(incident) if closed else None,
+        "can_reopen": services.can_reopen(incident),
+        "reopen_until": services.reopen_deadline(incident),
+        "details": incident_details(incident),
+        "image_types": IMAGE_TYPES,
+        "following": incident.followers.filter(user=request.user).exists(),
         **_unbound_forms(),
         **forms,
     }
+    if context["remote_form"] is None and incident.is_open:
+        context["remote_form"] = _remote_form(incident)
     return render(request, "incidents/detail.html", context, status=status)
+
+
+def _remote_form(incident, data=None):
+    initial = {"allowed": incident.remote_access_allowed, "constraints": incident.remote_access_constraints}
+    return RemoteAccessForm(data, prefix="remote", initial=initial)
+
+
+@login_required
+@require_POST
+def follow_incident(request, reference):
+    """Follow, or stop following, an incident: its updates are emailed as the user's profile chooses."""
+    incident = get_incident_for_user(request, reference)
+    follow = request.POST.get("follow") == "1"
+    services.incident_follow(incident, actor=request.user, follow=follow)
+    if follow:
+        messages.success(request, f"You are following {incident.reference}: we will email you its updates.")
+    else:
+        messages.success(request, f"You have stopped following {incident.reference}.")
+    return redirect(incident)
+
+
+@login_required
+@require_POST
+@sensitive_post_parameters("remote-details")
+def change_remote_access(request, reference):
+    """The practice changes how and when the desk may connect for this incident; the desk is told."""
+    incident = get_incident_for_user(request, reference)
+    if refused := _action_limit(request):
+        return _too_many(request, incident, refused)
+    form = _remote_form(incident, request.POST)
+    if not form.is_valid():
+        return _detail(request, incident, status=400, remote_form=form)
+    try:
+        with transaction.atomic():
+            _, event = services.incident_update_remote_access(
+                incident,
+                actor=request.user,
+                allowed=form.cleaned_data["allowed"],
+                constraints=form.cleaned_data["constraints"],
+                details=form.new_details,
+            )
+            services.incident_record_nhs_override(
+                incident, actor=request.user, field_labels=form.nhs_override_fields
+            )
+    except services.InvalidTransition as exc:
+        return _refused(request, incident, exc)
+    if event:
+        messages.success(request, "Remote access updated, and the Service Desk told.")
+    else:
+        messages.info(request, "Nothing was changed in the remote access.")
+    return redirect(incident)
+
+
+@login_required
+@sensitive_post_parameters("details")
+def practice_remote_access(request):
+    """The practice's own remote-access details, used by the desk for all its incidents."""
+    if not request.user.practice_id:
+        return _staff_elsewhere(request)
+    practice = request.user.practice
+    form = RemoteAccessForm(request.POST or None, for_practice=True)
+    if request.method == "POST" and (refused := _action_limit(request)):
+        messages.error(request, refused)
+        return redirect("incidents:practice_remote_access")
+    if request.method == "POST" and form.is_valid():
+        new = form.new_details
+        if new is not None and services.practice_update_remote_access(
+            practice, actor=request.user, details=new
+        ):
+            messages.success(
+                request, "Your practice's remote-access details are saved and the Service Desk told."
+            )
+        else:
+            messages.info(request, "Nothing was changed: type new details, or tick the box to remove them.")
+        return redirect("incidents:practice_remote_access")
+    context = {"form": form, "has_details": bool(practice.remote_access_details)}
+    return render(
+        request, "incidents/practice_remote_access.html", context, status=400 if form.is_bound else 200
+    )
 
 
 @login_required
@@ -547,13 +673,26 @@ reject_resolution = reason_view(
     "reject", services.incident_reject, "{reference} is reopened and the Service Desk will investigate again."
 )
 close_incident = reason_view("close", services.incident_close_not_relevant, "{reference} is closed.")
+reopen_incident = reason_view(
+    "reopen", services.incident_reopen, "{reference} is reopened and the Service Desk will investigate again."
+)
+
+
+def _get_attachment(request, reference, pk):
+    """A file the practice may see: of its incident, on a public entry, not purged."""
+    incident = get_incident_for_user(request, reference)
+    return get_object_or_404(Attachment, pk=pk, incident=incident, event__public=True, purged_at__isnull=True)
 
 
 @login_required
 def download_attachment(request, reference, pk):
     """A file of one of the practice's incidents, always as a download, never shown inline."""
-    incident = get_incident_for_user(request, reference)
-    attachment = get_object_or_404(
-        Attachment, pk=pk, incident=incident, event__public=True, purged_at__isnull=True
-    )
-    return attachment_response(attachment)
+    return attachment_response(_get_attachment(request, reference, pk))
+
+
+@login_required
+def attachment_image(request, reference, pk, size):
+    """An attached screenshot re-encoded at thumbnail or large size, under the same check as its download."""
+    if size not in IMAGE_SIZES:
+        raise Http404
+    return image_response(_get_attachment(request, reference, pk), size)

@@ -469,6 +469,8 @@ INCIDENT_REFERENCE_PREFIX = env_matching(
 INCIDENT_REFERENCE_DIGITS = 6
 # Days after a resolution before the practice is reminded to confirm or reject it (then again each period).
 INCIDENT_CONFIRM_REMINDER_DAYS = env_int("INCIDENT_CONFIRM_REMINDER_DAYS", 5, minimum=1)
+# How long after closing an incident its practice may reopen it; after that it logs a new one.
+INCIDENT_REOPEN_DAYS = env_int("INCIDENT_REOPEN_DAYS", 14, minimum=1)
 SURVEY_LINK_DAYS = env_int("SURVEY_LINK_DAYS", 28, minimum=1)  # how long an invitation link stays open
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 ATTACHMENT_MAX_PER_NOTE = env_int("ATTACHMENT_MAX_PER_NOTE", 5, minimum=1)

@@ -34,7 +34,7 @@ def resolution_page(browser_page, practice_user, resolved):
     page = browser_page
     sign_in(page, practice_user.email, PASSWORD, lands_on=r"/incidents/$")
     page.goto(f"/incidents/{resolved.reference}/")
-    expect(page.locator(".lead")).to_contain_text("Status: Resolved")
+    expect(page.locator(".status-tag")).to_contain_text("Status: Resolved")
     resolution = page.get_by_role("region", name="Resolved: does the solution work?")
     expect(resolution).to_contain_text(RESOLUTION)
     expect(resolution).to_contain_text("This is a temporary workaround")
@@ -42,7 +42,7 @@ def resolution_page(browser_page, practice_user, resolved):
 
 
 def _assert_closed(page, incident, practice_user):
-    expect(page.locator(".lead")).to_contain_text("Status: Closed")
+    expect(page.locator(".status-tag")).to_contain_text("Status: Closed")
     expect(page.get_by_role("status")).to_contain_text(f"Thank you. {incident.reference} is closed.")
     expect(page.get_by_role("button", name=CONFIRM)).to_have_count(0)
     expect(page).to_have_url(re.compile(rf"/incidents/{incident.reference}/$"))

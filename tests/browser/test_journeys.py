@@ -246,7 +246,8 @@ def _log_an_incident(user):
     expect(heading).to_contain_text("Appointments screen freezes")
     reference = re.search(r"[A-Z]+\d{6}", heading.inner_text()).group()
     expect(page.get_by_role("status")).to_contain_text(f"Its reference is {reference}")
-    expect(page.get_by_role("link", name="frozen-screen.png")).to_be_visible()
+    expect(page.get_by_role("link", name="Download frozen-screen.png")).to_be_visible()
+    expect(page.get_by_role("img", name="Screenshot frozen-screen.png")).to_be_visible()
     user.arrive("incident detail, logged")
     return reference
 
@@ -283,12 +284,12 @@ def _confirm(user, reference):
     page = user.page
     user.goto("/incidents/", "incident list")
     user.link(reference)
-    expect(page.locator(".lead")).to_contain_text("Status: Resolved")
+    expect(page.locator(".status-tag")).to_contain_text("Status: Resolved")
     resolution = page.get_by_role("region", name="Resolved: does the solution work?")
     expect(resolution).to_contain_text("Cleared the appointments cache")
     user.arrive("incident detail, resolved")
     user.button("Confirm: it is resolved")
-    expect(page.locator(".lead")).to_contain_text("Status: Closed")
+    expect(page.locator(".status-tag")).to_contain_text("Status: Closed")
     expect(page.get_by_role("status")).to_contain_text(f"Thank you. {reference} is closed.")
     user.arrive("incident detail, closed")
 

@@ -12,8 +12,8 @@ LIST_QUERIES = 7
 # Searched: the same reads without the session's save, with the visible timeline texts of the page.
 LIST_SEARCH_QUERIES = 5
 # An incident's page: user with practice, the incident with its product, site and reporter, one page of
-# its public timeline with actors, their attachments.
-DETAIL_QUERIES = 4
+# its public timeline with actors, their attachments, whether the user follows it.
+DETAIL_QUERIES = 5
 # Logging an incident: user with practice, the chosen site and product, the SLA terms (the calendar with its
 # hours, the targets), the reference counter, the incident and its logged event, and the savepoints of the
 # service's transaction (the test's own transaction turns its commit into a savepoint's release).

@@ -15,6 +15,7 @@ from incidents.services import (
     incident_confirm,
     incident_confirm_by_phone,
     incident_reject,
+    incident_reopen,
     incident_resolve,
     incident_schedule_fix,
     incident_start_investigation,
@@ -32,6 +33,7 @@ SERVICES = {
     "confirm_by_phone": (incident_confirm_by_phone, {"confirmed_by": "Dr Lee, practice manager"}),
     "reject": (incident_reject, {"reason": "Still cannot print prescriptions."}),
     "close_not_relevant": (incident_close_not_relevant, {"reason": "We replaced the printer."}),
+    "reopen": (incident_reopen, {"reason": "The printer jams again."}),
 }
 
 # A shortest walk of legal steps from "logged" to each status.

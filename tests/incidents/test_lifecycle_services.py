@@ -6,6 +6,7 @@ Every row of the transition table is walked from each of its source states, ever
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -52,6 +53,7 @@ SPEC_TABLE = {
     "confirm_by_phone": ({Status.RESOLVED}, Status.CLOSED, AGENT),
     "reject": ({Status.RESOLVED}, Status.INVESTIGATING, CUSTOMER),
     "close_not_relevant": (set(Status) - {Status.CLOSED}, Status.CLOSED, CUSTOMER),
+    "reopen": ({Status.CLOSED}, Status.INVESTIGATING, CUSTOMER),  # within INCIDENT_REOPEN_DAYS
 }
 
 LEGAL = [(action, source) for action, rule in TRANSITIONS.items() for source in sorted(rule.sources)]
@@ -63,7 +65,7 @@ ILLEGAL = [
 ]
 AGENT_ACTIONS = [action for action, rule in TRANSITIONS.items() if rule.who == AGENT]
 CUSTOMER_ACTIONS = [action for action, rule in TRANSITIONS.items() if rule.who == CUSTOMER]
-DESK_NOTIFIED = {"reject", "close_not_relevant"}  # the practice acted: the desk is told
+DESK_NOTIFIED = {"reject", "close_not_relevant", "reopen"}  # the practice acted: the desk is told
 
 
 def _pair_id(value):
@@ -73,6 +75,11 @@ def _pair_id(value):
 def nearest_source(action):
     """The legal source of `action` reached in the fewest steps from logged."""
     return min(TRANSITIONS[action].sources, key=lambda status: len(PATHS[status]))
+
+
+def resolved_or_nearest(action):
+    """Resolved, where the practice's choices are, if `action` starts there; else its nearest source."""
+    return Status.RESOLVED if Status.RESOLVED in TRANSITIONS[action].sources else nearest_source(action)
 
 
 def actor_for(action, *, agent, customer):
@@ -128,6 +135,7 @@ EVENT_TEXTS = {
     "confirm_by_phone": "Confirmed by telephone by Dr Lee, practice manager",
     "reject": "Still cannot print prescriptions.",
     "close_not_relevant": "Closed as no longer relevant: We replaced the printer.",
+    "reopen": "Reopened: The printer jams again.",
 }
 
 
@@ -149,6 +157,7 @@ def expected_side_fields(action, before, release):
         "confirm_by_phone": {"closed_at": NOW},
         "reject": {"reopened_count": before["reopened_count"] + 1, "resolved_at": None},
         "close_not_relevant": {"closed_at": NOW},
+        "reopen": {"reopened_count": before["reopened_count"] + 1, "closed_at": None, "resolved_at": None},
     }.get(action, {})
 
 
@@ -156,7 +165,9 @@ def expected_side_fields(action, before, release):
 def test_legal_transition_moves_the_incident_and_records_one_event(
     action, source, incident, agent, practice_user
 ):
-    incident = drive_to(incident, source, agent=agent)
+    # A closed incident can be reopened only for a while after closing: close it the day before.
+    with time_machine.travel(NOW - timedelta(days=1), tick=False) if action == "reopen" else nullcontext():
+        incident = drive_to(incident, source, agent=agent)
     actor = actor_for(action, agent=agent, customer=practice_user)
     release = make_release(incident.product) if action == "schedule_fix" else None
     extra = {"release": release} if release else {}
@@ -295,7 +306,7 @@ def test_staff_of_another_practice_cannot_confirm_reject_or_close(action, incide
 
 @pytest.mark.parametrize("action", CUSTOMER_ACTIONS)
 def test_a_colleague_in_the_same_practice_can_confirm_reject_or_close(action, incident, agent, colleague):
-    incident = drive_to(incident, Status.RESOLVED, agent=agent)
+    incident = drive_to(incident, resolved_or_nearest(action), agent=agent)
 
     perform(action, incident, actor=colleague)
 
@@ -377,6 +388,8 @@ def test_practice_rejection_or_closure_goes_to_the_assigned_agent_when_there_is_
 ):
     incident = drive_to(incident, Status.RESOLVED, agent=agent)
     incident_assign(incident, actor=agent, assignee=team_leader)
+    if action == "reopen":
+        incident = perform("confirm", incident, actor=practice_user)  # closed, keeping its assignee
 
     with django_capture_on_commit_callbacks(execute=True):
         perform(action, incident, actor=practice_user)

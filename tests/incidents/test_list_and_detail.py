@@ -183,5 +183,4 @@ def test_detail_query_count_does_not_grow_with_the_timeline(
     with django_assert_num_queries(DETAIL_QUERIES):
         response = user_client.get(f"/incidents/{incident.reference}/")
 
-    main = response.content.decode().split("<main", 1)[1].split("</main>", 1)[0]  # not the header's menus
-    assert main.count("<li>") == count
+    assert response.content.decode().count("data-event=") == count

@@ -71,7 +71,10 @@ def held_files():
 
 
 def status_shown(response):
-    return re.search(r"Status: <strong>([^<]+)</strong>", text_of(response)).group(1)
+    return re.search(
+        r'<span class="badge status-tag[^"]*"><span class="visually-hidden">Status: </span>([^<]+)</span>',
+        text_of(response),
+    ).group(1)
 
 
 @pytest.fixture(params=["practice_user", "colleague"])
@@ -667,7 +670,7 @@ def test_the_page_query_count_does_not_grow_with_attachments(
     with django_assert_num_queries(DETAIL_QUERIES):
         response = user_client.get(page_url(incident))
 
-    assert text_of(response).count('" download>shot-') == sum(spread)
+    assert text_of(response).count('" download>Download shot-') == sum(spread)
 
 
 def test_a_number_confirmed_as_not_an_nhs_number_lets_the_rejection_through(post, member, resolved):

@@ -192,9 +192,10 @@ def test_the_incident_page_shows_the_latest_fifty_entries_and_pages_back(
 
     latest, earlier, earliest = (user_client.get(url, {"timeline": n} if n > 1 else {}) for n in (1, 2, 3))
 
-    assert _shown_notes(latest) == [f"{n:04d}" for n in range(70, 120)]
-    assert _shown_notes(earlier) == [f"{n:04d}" for n in range(20, 70)]
-    assert _shown_notes(earliest) == [f"{n:04d}" for n in range(0, 20)]
+    # Newest first on each page.
+    assert _shown_notes(latest) == [f"{n:04d}" for n in range(119, 69, -1)]
+    assert _shown_notes(earlier) == [f"{n:04d}" for n in range(69, 19, -1)]
+    assert _shown_notes(earliest) == [f"{n:04d}" for n in range(19, -1, -1)]
     assert "?timeline=2#timeline" in latest.content.decode()
     assert "Show earlier updates" not in earliest.content.decode()
     assert "Show the latest updates" in earlier.content.decode()

@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from escalation.services import incident_deescalate, incident_escalate
+from incidents import services
 from incidents.models import Channel, Incident, Status, TimelineEvent
 from tests.conftest import login
 from tests.factories import ProductFactory, UserFactory, incident_form_data
@@ -78,7 +79,8 @@ def test_the_sweep_reaches_every_bookmarked_url_and_every_incident_action():
     assert swept == {
         "incidents:detail", "incidents:add_note", "incidents:request_progress", "incidents:confirm",
         "incidents:reject", "incidents:close", "escalation:ask", "incidents:attachment",
-        "incidents:complete_details",
+        "incidents:complete_details", "incidents:attachment_thumbnail", "incidents:attachment_large",
+        "incidents:reopen", "incidents:follow", "incidents:remote_access",
     }  # fmt: skip
 
 
@@ -133,6 +135,8 @@ def test_the_owning_practice_reaches_every_swept_url(client, theirs, route):
     colleague = UserFactory(practice=theirs.practice)
     login(client, colleague)
     path = path_for(route, theirs)
+    if route.name == "incidents:reopen":  # only a closed incident can be reopened
+        services.incident_confirm(theirs.incident, actor=theirs.user)
     before = database_state()
 
     if spec(route).post_only:

@@ -184,8 +184,29 @@ def _portal_control(name):
 
 # The incident actions: the sweep's own paths and forms, posted by the incident's practice.
 for _name, _spec in PORTAL.items():
-    if _spec.access == PRACTICE_OBJECT and _spec.changes or _name == "incidents:new":
+    if (
+        _spec.access == PRACTICE_OBJECT
+        and _spec.changes
+        or _name
+        in (
+            "incidents:new",
+            "incidents:practice_remote_access",
+            "email_settings",
+        )
+    ):
         CONTROLS[_name] = _portal_control(_name)
+
+
+def _reopen_closed(c, w):
+    """Reopening needs a closed incident: the world's resolved one, confirmed first."""
+    from incidents.services import incident_confirm
+
+    incident_confirm(w.incident, actor=w.user)
+    path, data = _portal_control("incidents:reopen")[1](c, w)
+    return path, data
+
+
+CONTROLS["incidents:reopen"] = ("user", _reopen_closed)
 
 
 def _product_change(c, w):

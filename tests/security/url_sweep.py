@@ -85,9 +85,13 @@ PORTAL = {
     # Signed in, no object: the user's own practice or account is implied.
     "incidents:list": Spec(SIGNED_IN, "the user's own practice's incidents"),
     "incidents:new": Spec(SIGNED_IN, "logging an incident for the user's own practice", changes=True),
+    "incidents:practice_remote_access": Spec(
+        SIGNED_IN, "the user's own practice's remote-access details", changes=True
+    ),
     "password_change": Spec(SIGNED_IN, "the user's own password", changes=True),
     "your_service": Spec(SIGNED_IN, "the user's own practice's contract: hours, targets, ladder"),
     "password_change_done": Spec(SIGNED_IN, "the 'password changed' page"),
+    "email_settings": Spec(SIGNED_IN, "the user's own choice of emails", changes=True),
     "two_factor": Spec(SIGNED_IN, "the staff second factor for the user's own account", changes=True),
     # Staff only, no object.
     "escalation:queue": Spec(STAFF, "the queues of the user's own ladder levels"),
@@ -105,6 +109,13 @@ PORTAL = {
     "incidents:close": Spec(PRACTICE_OBJECT, "closing an incident", post_only=True, changes=True),
     "escalation:ask": Spec(PRACTICE_OBJECT, "asking for escalation", post_only=True, changes=True),
     "incidents:attachment": Spec(PRACTICE_OBJECT, "a file of an incident"),
+    "incidents:attachment_thumbnail": Spec(PRACTICE_OBJECT, "a re-encoded thumbnail of an incident's image"),
+    "incidents:attachment_large": Spec(PRACTICE_OBJECT, "a re-encoded larger copy of an incident's image"),
+    "incidents:reopen": Spec(PRACTICE_OBJECT, "reopening a closed incident", post_only=True, changes=True),
+    "incidents:follow": Spec(PRACTICE_OBJECT, "following an incident", post_only=True, changes=True),
+    "incidents:remote_access": Spec(
+        PRACTICE_OBJECT, "changing an incident's remote access", post_only=True, changes=True
+    ),
     # An incident at the user's ladder level in the path.
     "escalation:acknowledge": Spec(LADDER_OBJECT, "taking an escalation on", post_only=True, changes=True),
     # Bearer tokens: whoever holds the emailed link may use it, signed in or not, whatever their practice.
@@ -276,7 +287,7 @@ def kwargs_for(route, world, *, unknown=False, valid_tokens=True):
     name = route.name
     incident = world.incident
     reference = f"{incident.reference[:-6]}999999" if unknown else incident.reference
-    if name == "incidents:attachment":
+    if name in ("incidents:attachment", "incidents:attachment_thumbnail", "incidents:attachment_large"):
         return {"reference": reference, "pk": UNKNOWN_PK if unknown else world.attachment.pk}
     if route.params == ("reference",):  # the incident's pages and actions, escalation:ask among them
         return {"reference": reference}
@@ -349,7 +360,25 @@ def path_for(route, world, replace=None, **options):
 
 # --- Posting --------------------------------------------------------------------------------------------
 
-REASONS = {"incidents:reject": "reject", "incidents:close": "close", "escalation:ask": "escalate"}
+REASONS = {
+    "incidents:reject": "reject",
+    "incidents:close": "close",
+    "escalation:ask": "escalate",
+    "incidents:reopen": "reopen",
+}
+
+
+# What is posted to the patterns that need no object of the world in their form.
+FIXED_POSTS = {
+    "incidents:add_note": {"text": "A note posted by the security sweep"},
+    "incidents:follow": {"follow": "1"},
+    "email_settings": {"email_updates": "needs_me"},
+    "incidents:remote_access": {
+        "remote-allowed": "on",
+        "remote-details": "TeamViewer 1 2 3, posted by the sweep",
+    },
+    "incidents:practice_remote_access": {"details": "TeamViewer 4 5 6, posted by the security sweep"},
+}
 
 
 def post_data(route, world):
@@ -357,8 +386,8 @@ def post_data(route, world):
     name = route.name
     if name in REASONS:
         return {f"{REASONS[name]}-reason": "Posted by the security sweep"}
-    if name == "incidents:add_note":
-        return {"text": "A note posted by the security sweep"}
+    if name in FIXED_POSTS:
+        return FIXED_POSTS[name]
     if name == "incidents:new":
         return incident_form_data(world.user, world.incident.product)
     if name == "incidents:complete_details":

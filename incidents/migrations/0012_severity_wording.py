@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0004_login_identity"),
-        ("incidents", "0010_alter_incident_product"),
+        ("incidents", "0011_followers"),
     ]
 
     operations = [

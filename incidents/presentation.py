@@ -1,0 +1,66 @@
+"""What the practice's incident page shows of an incident's checklist: the items given, and the labels of
+those left empty (folded away on the page), in the handbook's order."""
+
+from .models import YesNoUnknown
+
+
+def _text(value):
+    return (value or "").strip() if isinstance(value, str) else value
+
+
+def _known(incident, field):
+    value = getattr(incident, field)
+    return "" if value == YesNoUnknown.UNKNOWN else getattr(incident, f"get_{field}_display")()
+
+
+def _product(incident):
+    if not incident.product_id:
+        return "Not yet given"  # the desk's first need: said, not folded away
+    current = _known(incident, "on_current_version")
+    current = f" (on the current version: {current})" if current else ""
+    return f"{incident.product.name} {incident.version}".strip() + current
+
+
+def _worked_before(incident):
+    answer = _known(incident, "worked_before")
+    when = _text(incident.worked_before_when)
+    return ", ".join(part for part in (answer, when) if part)
+
+
+def _remote_access(incident):
+    text = "Allowed" if incident.remote_access_allowed else "Not allowed"
+    if incident.remote_access_constraints:
+        text += f": {incident.remote_access_constraints}"
+    if incident.remote_access_details:
+        text += "; connection details given (only authorised Service Desk staff can read them)"
+    return text
+
+
+def incident_details(incident):
+    """{"given": [(label, value, multiline)], "missing": [label]} of the incident's checklist."""
+    contact = ", ".join(part for part in (incident.contact_name, incident.contact_number) if part)
+    items = [
+        ("Reported by", f"{incident.reporter.full_name} ({incident.logged_how.lower()})", False),
+        ("Incident contact", contact, False),
+        ("Site", incident.site.name if incident.site_id else "Not site-specific", False),
+        ("Product", _product(incident), False),
+        ("Server or workstation", _text(incident.machine_name), False),
+        ("Severity meaning", incident.severity_description, False),
+        ("Urgency", incident.get_urgency_display(), False),
+        ("Impact", _text(incident.impact), True),
+        ("Messages on screen", _text(incident.onscreen_messages), True),
+        ("What was running", _text(incident.what_was_running), True),
+        ("Process", _text(incident.process), True),
+        ("Worked before", _worked_before(incident), False),
+        ("What changed", _text(incident.what_changed), True),
+        ("Recent upgrades", _text(incident.recent_upgrades), True),
+        ("More than one PC", _known(incident, "more_than_one_pc"), False),
+        ("Can be repeated", _known(incident, "repeatable"), False),
+        ("Users affected", incident.users_affected, False),
+        ("Sites affected", _known(incident, "sites_affected"), False),
+        ("Remote access", _remote_access(incident), False),
+    ]
+    return {
+        "given": [(label, value, multiline) for label, value, multiline in items if value not in ("", None)],
+        "missing": [label for label, value, _ in items if value in ("", None)],
+    }

@@ -10,6 +10,7 @@ from servicedesk.lib.forms import BootstrapBoundField, NHSNumberGuardMixin
 
 from .attachments import attachment_limits, check_upload
 from .models import SEVERITY_DESCRIPTIONS, Channel, Incident, Product, Severity, Status
+from .wording import severity_wordings
 
 # The log form's sections: (legend, the handbook's words for it, fields). The product comes first in
 # "What happened", since the rest of the answers are about it.
@@ -80,8 +81,8 @@ CHECKLIST_FIELDS = [
 SEVERITY_AND_URGENCY = (
     '<div class="severity-urgency-intro" id="severity-urgency-intro">'
     '<h3 class="h6 fw-bold mb-1">Severity and urgency: two different questions</h3>'
-    '<p class="mb-0"><strong>Severity</strong> is how much of the clinical system is affected, in the '
-    "handbook's standard definitions below; the Service Desk verifies it. <strong>Urgency</strong> is how "
+    '<p class="mb-0"><strong>Severity</strong> is how much of the clinical system is affected, as defined '
+    "below in your contract's words; the Service Desk verifies it. <strong>Urgency</strong> is how "
     "soon your practice needs it working again: a minor fault can still be needed today.</p></div>"
 )
 
@@ -218,6 +219,10 @@ class IncidentForm(HeldFilesMixin, NHSNumberGuardMixin, forms.ModelForm):
         )
         self.fields["site"].label_from_instance = lambda site: site.name
         self.fields["urgency"].help_text = "How soon your practice needs it working again."
+        wordings = severity_wordings(practice.contract_id)
+        self.fields["severity"].choices = [(s, f"{w.label}: {w.description}") for s, w in wordings.items()]
+        if any(wording.own for wording in wordings.values()):
+            self.fields["severity"].help_text = "How much of the system is affected (your contract's words)."
         self.fields["users_affected"].min_value = 1
         self.fields["users_affected"].widget.attrs["min"] = 1
 
@@ -388,8 +393,11 @@ class IncidentFilterForm(forms.Form):
     show = forms.ChoiceField(choices=[("open", "Open"), ("closed", "Closed")], required=False)
     sort = forms.ChoiceField(choices=list(LIST_SORTS.items()), required=False, label="Sort by")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, wordings=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if wordings:  # the practice's contract's words for the severities
+            labels = [(severity, wording.label) for severity, wording in wordings.items()]
+            self.fields["severity"].choices = [("", "Any severity"), *labels]
         for name, field in self.fields.items():
             field.widget.attrs["class"] = "form-control" if name == "q" else "form-select"
         self.fields["q"].widget.input_type = "search"

@@ -36,8 +36,9 @@ def _remote_access(incident):
     return text
 
 
-def incident_details(incident):
-    """{"given": [(label, value, multiline)], "missing": [label]} of the incident's checklist."""
+def incident_details(incident, severity):
+    """{"given": [(label, value, multiline)], "missing": [label]} of the incident's checklist; `severity` is
+    its Wording in the practice's contract's words (incidents.wording)."""
     contact = ", ".join(part for part in (incident.contact_name, incident.contact_number) if part)
     items = [
         ("Reported by", f"{incident.reporter.full_name} ({incident.logged_how.lower()})", False),
@@ -45,7 +46,7 @@ def incident_details(incident):
         ("Site", incident.site.name if incident.site_id else "Not site-specific", False),
         ("Product", _product(incident), False),
         ("Server or workstation", _text(incident.machine_name), False),
-        ("Severity meaning", incident.severity_description, False),
+        ("Severity meaning", severity.description, False),
         ("Urgency", incident.get_urgency_display(), False),
         ("Impact", _text(incident.impact), True),
         ("Messages on screen", _text(incident.onscreen_messages), True),

@@ -36,6 +36,7 @@ from .models import Attachment, Channel, Incident, Status, TimelineEvent
 from .presentation import incident_details
 from .search import excerpt, highlight, search, words
 from .services import CUSTOMER, allowed_actions, incident_log
+from .wording import severity_wordings
 
 PAGE_SIZE = 25
 TIMELINE_PAGE_SIZE = 50  # entries of an incident's timeline on one page, the latest first
@@ -153,7 +154,8 @@ def incident_list(request):
     first; closed ones on their own tab. Filtered, searched, sorted on an allow-list, paginated."""
     if not request.user.practice_id:
         return _staff_elsewhere(request)
-    form = IncidentFilterForm(request.GET or None)
+    wordings = severity_wordings(request.user.practice.contract_id)  # the contract's severity words
+    form = IncidentFilterForm(request.GET or None, wordings=wordings)
     filters = form.valid_filters
     incidents = _practice_incidents(request.user.practice_id, filters)
     # The greeting says what changed since the last visit, on the list as it opens; it is then seen.
@@ -202,6 +204,7 @@ def incident_list(request):
         },
         "headings": _sortable_headings(kept, sort),
         "detail_prefix": reverse("incidents:list"),  # rows link to PREFIX + reference: one reverse()
+        "wordings": wordings,
     }
     return render(request, "incidents/list.html", context)
 
@@ -389,7 +392,9 @@ def complete_details(request, reference):
 
 
 def _details_page(request, incident, form, status):
-    return render(request, "incidents/details.html", {"incident": incident, "form": form}, status=status)
+    severity = severity_wordings(incident.practice.contract_id)[incident.severity]
+    context = {"incident": incident, "severity": severity, "form": form}
+    return render(request, "incidents/details.html", context, status=status)
 
 
 def _initial_for(request):
@@ -461,15 +466,17 @@ def _detail(request, incident, status=200, timeline=1, **forms):
     """The incident page, with the forms for what the practice may do now (bound ones keep their input)."""
     awaiting = incident.status == Status.AWAITING_CUSTOMER
     closed = incident.status == Status.CLOSED
+    severity = severity_wordings(incident.practice.contract_id)[incident.severity]  # the contract's words
     context = {
         "incident": incident,
+        "severity": severity,
         "timeline": _timeline(incident, timeline),
         "actions": allowed_actions(incident, CUSTOMER),
         "awaiting_question": _latest_question(incident) if awaiting else None,
         "closing_event": _closing_event(incident) if closed else None,
         "can_reopen": services.can_reopen(incident),
         "reopen_until": services.reopen_deadline(incident),
-        "details": incident_details(incident),
+        "details": incident_details(incident, severity),
         "image_types": IMAGE_TYPES,
         "following": incident.followers.filter(user=request.user).exists(),
         **_unbound_forms(),

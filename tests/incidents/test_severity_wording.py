@@ -61,3 +61,20 @@ def test_agents_see_both_wordings_on_the_incidents_admin_page(agent_client, cont
 
     assert "3 – Minor fault" in page
     assert "Severity in the practice" in page and "3 – Routine fault: Work goes on with a workaround." in page
+
+
+def test_the_practice_chooses_and_reads_the_severity_in_its_contracts_words(client, contract, product):
+    from tests.conftest import login
+
+    user = UserFactory(practice=PracticeFactory(contract=contract))
+    incident = IncidentFactory(reporter=user, product=product, severity=3)
+    login(client, user)
+
+    form = client.get("/incidents/new/").content.decode()
+    listing = client.get("/incidents/").content.decode()
+    page = client.get(f"/incidents/{incident.reference}/").content.decode()
+
+    assert "3 – Routine fault: Work goes on with a workaround." in form and "3 – Minor fault" not in form
+    assert "3 – Routine fault" in listing and "3 – Minor fault" not in listing
+    assert "Severity 3 – Routine fault" in page and "Work goes on with a workaround." in page
+    assert "3 – Minor fault" not in page

@@ -219,10 +219,10 @@ class IncidentForm(HeldFilesMixin, NHSNumberGuardMixin, forms.ModelForm):
         )
         self.fields["site"].label_from_instance = lambda site: site.name
         self.fields["urgency"].help_text = "How soon your practice needs it working again."
-        wordings = severity_wordings(practice.contract_id)
-        self.fields["severity"].choices = [(s, f"{w.label}: {w.description}") for s, w in wordings.items()]
-        if any(wording.own for wording in wordings.values()):
-            self.fields["severity"].help_text = "How much of the system is affected (your contract's words)."
+        if "severity" in self.fields:  # not on the checklist an emailed incident completes
+            wordings = severity_wordings(practice.contract_id)
+            choices = [(s, f"{w.label}: {w.description}") for s, w in wordings.items()]
+            self.fields["severity"].choices = choices
         self.fields["users_affected"].min_value = 1
         self.fields["users_affected"].widget.attrs["min"] = 1
 

@@ -392,7 +392,7 @@ def complete_details(request, reference):
 
 
 def _details_page(request, incident, form, status):
-    severity = severity_wordings(incident.practice.contract_id)[incident.severity]
+    severity = severity_wordings(request.user.practice.contract_id)[incident.severity]
     context = {"incident": incident, "severity": severity, "form": form}
     return render(request, "incidents/details.html", context, status=status)
 
@@ -466,7 +466,8 @@ def _detail(request, incident, status=200, timeline=1, **forms):
     """The incident page, with the forms for what the practice may do now (bound ones keep their input)."""
     awaiting = incident.status == Status.AWAITING_CUSTOMER
     closed = incident.status == Status.CLOSED
-    severity = severity_wordings(incident.practice.contract_id)[incident.severity]  # the contract's words
+    # The incident is the user's practice's (get_incident_for_user), so its contract is the user's.
+    severity = severity_wordings(request.user.practice.contract_id)[incident.severity]
     context = {
         "incident": incident,
         "severity": severity,

@@ -4,24 +4,26 @@ from django.db import connection
 
 # The pages, pinned, whatever the number of incidents, events or attachments. The session comes from the
 # cache (cached_db sessions) once the test has made one request.
-# The practice's list as it opens: user with practice, products for the filter, the counts of its groups
+# The practice's list as it opens: user with practice, its contract's severity words, products for the filter,
+# the counts of its groups
 # (with the greeting's "updated since your last visit"), the page of incidents (each with its last public
 # update, group and the desk's question); then the session, saved with the time of this visit (its UPDATE
 # in a savepoint: three queries, as the test's transaction wraps the session store's atomic block).
-LIST_QUERIES = 7
+LIST_QUERIES = 8
 # Searched: the same reads without the session's save, with the visible timeline texts of the page.
-LIST_SEARCH_QUERIES = 5
-# An incident's page: user with practice, the incident with its product, site and reporter, one page of
-# its public timeline with actors, their attachments, whether the user follows it.
-DETAIL_QUERIES = 5
-# Logging an incident: user with practice, the chosen site and product, the SLA terms (the calendar with its
+LIST_SEARCH_QUERIES = 6
+# An incident's page: user with practice, the incident with its product, site and reporter, the contract's
+# severity words, one page of its public timeline with actors, their attachments, whether the user follows it.
+DETAIL_QUERIES = 6
+# Logging an incident: user with practice, the contract's severity words (the form's choices), the chosen
+# site and product, the SLA terms (the calendar with its
 # hours, the targets), the reference counter, the incident and its logged event, and the savepoints of the
 # service's transaction (the test's own transaction turns its commit into a savepoint's release).
-LOG_QUERIES = 10
+LOG_QUERIES = 11
 # The desk's incident list in admin: user, the user's and their groups' permissions, the product filter,
 # the count, the rows; on PostgreSQL also the planner's estimate, read first to decide whether an exact
 # count is worth it.
-CHANGELIST_QUERIES = 7 if connection.vendor == "postgresql" else 6
+CHANGELIST_QUERIES = 8 if connection.vendor == "postgresql" else 6
 
 
 def admin_change_data(incident, **changes):

@@ -12,8 +12,9 @@ from tests.incidents.lifecycle_helpers import drive_to, snapshot
 from tests.incidents.test_nhs_guard import SPACED, post_confirming
 
 # The completion page, whatever the incident's history: user with practice, the incident with its product,
-# site and reporter, the practice's sites and the products for the choices.
-GET_QUERIES = 4
+# site and reporter, the contract's severity words (the page names the severity), the practice's sites and
+# the products for the choices.
+GET_QUERIES = 5
 # Saving the product, version and number: user with practice, the incident, the chosen product (the form
 # looks it up), then in the service's transaction its savepoint, the incident locked, its update, the
 # timeline entry, and the savepoint's release (the test's own transaction turns the commit into that).

@@ -50,14 +50,14 @@ def emailed(practice_user):
 # --- The portal ---------------------------------------------------------------------------------
 
 
-def test_the_practices_list_shows_a_product_not_yet_given(user_client, emailed, incident):
+def test_the_practices_list_shows_an_incident_without_a_product(user_client, emailed, incident):
+    """The list has no product column (issue 16): an emailed incident is listed like any other."""
     response = user_client.get("/incidents/")
 
     html = text_of(response)
     assert response.status_code == 200
-    assert emailed.reference in html
-    assert "<td>Not yet given</td>" in html
-    assert "<td>Synergy Clinical</td>" in html  # the portal incident's
+    assert emailed.reference in html and incident.reference in html
+    assert ">None<" not in html
 
 
 def test_the_incident_page_shows_a_product_not_yet_given(user_client, emailed):

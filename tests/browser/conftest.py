@@ -154,7 +154,9 @@ def new_page(chromium, live_server, browser_problems):
     contexts = []
 
     def open_page():
-        context = chromium.new_context(base_url=live_server.url)
+        # Reduced motion: Bootstrap then has no colour transitions, so that axe, run just after a change of
+        # colour scheme, measures the colours the page settles on, not those 150 ms before.
+        context = chromium.new_context(base_url=live_server.url, reduced_motion="reduce")
         context.set_default_timeout(10_000)
         contexts.append(context)
         return browser_problems.watch(context.new_page())

@@ -215,7 +215,7 @@ def test_a_draft_is_cleared_once_sent_and_on_signing_out(new_page, practice_user
     page.get_by_label("Summary").fill("Another one")
     assert page.evaluate(DRAFT_KEYS) != []
     page.get_by_role("button", name="Sign out").click()
-    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    expect(page).to_have_url(re.compile(r"/accounts/signed-out/"))
     assert page.evaluate(DRAFT_KEYS) == []
 
 

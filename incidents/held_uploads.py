@@ -13,7 +13,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -49,7 +49,12 @@ def hold(request, checked):
     data_path, meta_path = _paths(request.user.pk, token)
     checked.upload.seek(0)
     default_storage.save(data_path, checked.upload)
-    record = {"name": checked.name, "content_type": checked.content_type, "size": checked.size}
+    record = {
+        "name": checked.name,
+        "content_type": checked.content_type,
+        "size": checked.size,
+        "held_at": timezone.now().isoformat(),  # the sweep's clock (a file's mtime is the machine's)
+    }
     default_storage.save(meta_path, ContentFile(json.dumps(record).encode()))
     handle = signing.dumps({"u": request.user.pk, "s": _session_tag(request), "t": token}, salt=_SALT)
     return HeldFile(handle, checked.name, checked.content_type, checked.size, data_path, meta_path)
@@ -102,19 +107,36 @@ def release(held_files):
             default_storage.delete(path)
 
 
+def _held_at(path):
+    """When the held file behind a record was kept: the record's own time (timezone.now(), the clock every
+    other age in the project is measured by), else the file's modification time."""
+    try:
+        with default_storage.open(path) as record:
+            return datetime.fromisoformat(json.loads(record.read())["held_at"])
+    except (KeyError, TypeError, ValueError):
+        return default_storage.get_modified_time(path)
+
+
 def sweep_held_uploads(older_than=None, now=None):
-    """Delete held files (and their records) written more than `older_than` ago, HELD_UPLOAD_HOURS by
-    default. Returns how many files were deleted."""
+    """Delete held files (and their records) kept more than `older_than` ago, HELD_UPLOAD_HOURS by default.
+    Returns how many files were deleted."""
     older_than = _max_age() if older_than is None else older_than
     now = now or timezone.now()
     if not default_storage.exists(_FOLDER):
         return 0
     removed = 0
     for folder in default_storage.listdir(_FOLDER)[0]:
-        for name in default_storage.listdir(f"{_FOLDER}/{folder}")[1]:
+        names = set(default_storage.listdir(f"{_FOLDER}/{folder}")[1])
+        for name in sorted(names):
             path = f"{_FOLDER}/{folder}/{name}"
+            record = path if name.endswith(".json") else f"{path}.json"
             try:
-                if now - default_storage.get_modified_time(path) < older_than:
+                kept_at = (
+                    _held_at(record)
+                    if record.rsplit("/", 1)[1] in names
+                    else default_storage.get_modified_time(path)
+                )
+                if now - kept_at < older_than:
                     continue
                 default_storage.delete(path)
             except FileNotFoundError:  # another sweep took it first

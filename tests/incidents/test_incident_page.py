@@ -80,6 +80,14 @@ def test_a_closed_incident_shows_its_resolution_summary_at_the_top(user_client, 
     assert "Confirmed in the portal by" in top
 
 
+@pytest.fixture(autouse=True)
+def _fixed_clock():
+    """Each test here runs wholly at fixed dates: its fixtures are made on the day before DAY_ONE, and the
+    test travels on from there (never back to today's date)."""
+    with time_machine.travel(DAY_ONE - dt.timedelta(days=1), tick=False):
+        yield
+
+
 # --- The timeline ---------------------------------------------------------------------------------------
 
 

@@ -2,10 +2,12 @@
 
 from datetime import UTC, datetime
 
+import time_machine
 from django.template import Context, Template
 from django.utils import timezone
 
 
+@time_machine.travel(datetime(2026, 12, 7, 10, 0, tzinfo=UTC), tick=False)
 def test_a_time_is_written_with_the_24_hour_clock_in_london_time():
     summer = datetime(2026, 7, 1, 13, 5, tzinfo=UTC)  # 14:05 in London (BST)
     winter = datetime(2026, 12, 7, 16, 45, tzinfo=UTC)  # 16:45 in London (GMT)

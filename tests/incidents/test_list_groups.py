@@ -20,6 +20,16 @@ def at(hours):
     return time_machine.travel(START + dt.timedelta(hours=hours), tick=False)
 
 
+@pytest.fixture(autouse=True)
+def _at_fixed_dates(settings):
+    """Every test here runs wholly at fixed dates: its users and product are made, and its client signs in,
+    half an hour before START (autouse fixtures come first); each step then travels to its hour. The steps
+    are hours apart in one session, so the idle sign-out (tested on its own) is lengthened here."""
+    settings.SESSION_IDLE_MINUTES = 24 * 60
+    with time_machine.travel(START - dt.timedelta(minutes=30), tick=False):
+        yield
+
+
 def sections(response):
     """{section heading: [references in the order shown]} of the table layout."""
     html = response.content.decode()

@@ -61,7 +61,7 @@ def read(row):
         except FileNotFoundError:
             raise HeldMailGone from None
     with _on_the_server() as imap:
-        raw = imap.fetch_held(row.message_id, row.sha256)
+        raw = imap.fetch_held(row.message_id, row.sha256, row.size)
     if raw is None:
         raise HeldMailGone
     return raw
@@ -74,9 +74,9 @@ def forget(row, to):
         return
     with _on_the_server() as imap:
         if to is None:
-            imap.delete_held(row.message_id, row.sha256)
+            imap.delete_held(row.message_id, row.sha256, row.size)
         else:
-            imap.move_held(row.message_id, row.sha256, to)
+            imap.move_held(row.message_id, row.sha256, row.size, to)
 
 
 def release(row, actor):

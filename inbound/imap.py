@@ -258,14 +258,16 @@ def _move(box, to_move):
 # --- Held mail, kept in the server's held folder (inbound.held) ----------------------------------------
 
 
-def _find_held(box, message_id, sha256):
-    """(UID, bytes) of the held copy whose bytes hash to `sha256`, or (None, None)."""
+def _find_held(box, message_id, sha256, size):
+    """(UID, bytes) of the held copy whose bytes hash to `sha256`, or (None, None). The server narrows the
+    candidates (by Message-ID, else by exact size), so only those are downloaded, however full the folder."""
     if message_id:
         quoted = message_id.replace("\\", "\\\\").replace('"', '\\"')
-        status, data = box.client.uid("SEARCH", "HEADER", "Message-ID", f'"{quoted}"')
-        candidates = data[0].split() if status == "OK" and data and data[0] else []
+        criteria = ("HEADER", "Message-ID", f'"{quoted}"')
     else:
-        candidates = list(_sizes(box))
+        criteria = ("LARGER", str(size - 1), "SMALLER", str(size + 1))
+    status, data = box.client.uid("SEARCH", *criteria)
+    candidates = data[0].split() if status == "OK" and data and data[0] else []
     for uid in candidates:
         uid = uid.decode() if isinstance(uid, bytes) else uid
         raw = _fetch(box, [uid], "BODY.PEEK[]").get(uid)
@@ -274,23 +276,23 @@ def _find_held(box, message_id, sha256):
     return None, None
 
 
-def fetch_held(message_id, sha256):
+def fetch_held(message_id, sha256, size):
     """The raw bytes of a held message, or None when it is no longer in the held folder."""
     with mailbox(settings.INBOUND_IMAP_FOLDERS["held"]) as box:
-        return _find_held(box, message_id, sha256)[1]
+        return _find_held(box, message_id, sha256, size)[1]
 
 
-def move_held(message_id, sha256, to):
+def move_held(message_id, sha256, size, to):
     with mailbox(settings.INBOUND_IMAP_FOLDERS["held"]) as box:
-        uid, _raw = _find_held(box, message_id, sha256)
+        uid, _raw = _find_held(box, message_id, sha256, size)
         if uid is None:
             raise HeldMailGone
         box.move([uid], settings.INBOUND_IMAP_FOLDERS[to])
 
 
-def delete_held(message_id, sha256):
+def delete_held(message_id, sha256, size):
     with mailbox(settings.INBOUND_IMAP_FOLDERS["held"]) as box:
-        uid, _raw = _find_held(box, message_id, sha256)
+        uid, _raw = _find_held(box, message_id, sha256, size)
         if uid is None:
             raise HeldMailGone
         box.delete([uid])

@@ -193,6 +193,29 @@ def test_a_discarded_held_email_moves_to_refused_and_an_expired_one_is_deleted(s
     assert not InboundMessage.objects.filter(outcome=Outcome.HELD).exists()
 
 
+def test_held_mail_without_a_message_id_is_found_by_its_size_and_bytes(sam, imap, poll, agent):
+    """Without a Message-ID the server narrows the held folder to copies of the same size; the hash then
+    picks the right one of two same-sized emails, and a third of another size is never downloaded."""
+    for body in (
+        "Patient 943 476 5919: the screen froze.",
+        "Patient 943 476 5919: the label jammed.",
+        "Patient 943 476 5919 again, in a longer email.",
+    ):
+        message = compose(subject="Held", body=body)
+        del message["Message-ID"]
+        imap.deliver(bytes(message))
+    poll()
+    rows = InboundMessage.objects.filter(outcome=Outcome.HELD).order_by("pk")
+    assert [row.message_id for row in rows] == ["", "", ""] and rows[0].size == rows[1].size
+
+    second = rows[1]
+    assert b"the label jammed" in held.read(second)
+    held.release(second, agent)
+
+    assert "the label jammed" in Incident.objects.get().description
+    assert imap.count() == {"held": 2, "processed": 1}
+
+
 def test_the_admin_release_page_releases_mail_held_on_the_server(sam, imap, poll, agent_client):
     imap.deliver(mail_fixture("nhs_number.eml"))
     poll()

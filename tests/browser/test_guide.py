@@ -7,17 +7,22 @@ pictures show the product as it is, and then turns the recorded frames into stat
 """
 
 import base64
+import datetime as dt
+import importlib
 import json
 import os
 import re
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
-from incidents.models import Incident
+from incidents.models import Channel, Incident
 from incidents.services import (
     incident_add_note,
+    incident_await_customer,
+    incident_confirm,
     incident_log,
     incident_resolve,
     incident_start_investigation,
@@ -118,16 +123,61 @@ def _incidents_to_show(practice_user, product):
     return working, resolved
 
 
+def _more_incidents_to_show(practice_user, product):
+    """For the guide's other pictures: one where the desk asked a question, one closed (it can be reopened),
+    and one reported by email whose checklist the practice still has to complete."""
+    agent = StaffFactory(full_name="Casey Agent")
+    made = {}
+    for name, summary in (
+        ("asked", "Scanned documents open blank in Docman"),
+        ("closed", "Appointment reminders were sent twice"),
+    ):
+        incident = IncidentFactory.build(reporter=practice_user, product=product, summary=summary)
+        incident_log(incident, actor=practice_user, notify=False)
+        incident_verify(incident, actor=agent)
+        incident_start_investigation(incident, actor=agent)
+        made[name] = incident
+    incident_await_customer(
+        made["asked"], actor=agent, question="Which scanner model does the practice use, and on which PC?"
+    )
+    incident_resolve(made["closed"], actor=agent, resolution="The reminder job ran twice; it now runs once.")
+    incident_confirm(made["closed"], actor=practice_user)
+    made["emailed"] = IncidentFactory(
+        reporter=practice_user,
+        product=None,
+        channel=Channel.EMAIL,
+        summary="Cannot sign in to the clinical system",
+        description="Since this morning every user is told their smartcard is not recognised.",
+    )
+    return made
+
+
+# The guide's pictures beyond the tutorial: (file, path, what the page must show), each of a page the guide
+# describes (templates/help/guide.html shows them all).
+def _pages(more):
+    return [
+        ("asked", f"/incidents/{more['asked'].reference}/", "Which scanner model"),
+        ("closed", f"/incidents/{more['closed'].reference}/", "Reopen"),
+        ("complete-details", f"/incidents/{more['emailed'].reference}/details/", "Complete the checklist"),
+        ("remote-access", "/incidents/remote-access/", "Remote access"),
+        ("email-settings", "/accounts/email-settings/", "Email"),
+        ("your-service", "/help/your-service/", "Your service"),
+    ]
+
+
 def test_the_guides_pictures_and_tutorial_are_of_the_working_pages(
     chromium, live_server, practice_user, product, guide_dir
 ):
     working, resolved = _incidents_to_show(practice_user, product)
+    more = _more_incidents_to_show(practice_user, product)
     context = chromium.new_context(base_url=live_server.url, viewport=VIEWPORT)
     context.set_default_timeout(10_000)
     page = context.new_page()
     recorder = Recorder(page, guide_dir)
     try:
         page.goto("/accounts/login/")
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Sign in")
+        page.screenshot(path=guide_dir / "sign-in.png")
         caption(page, "Sign in with your email address and password")
         sign_in(page, practice_user.email, PASSWORD, lands_on=r"/incidents/$")
         expect(page.get_by_role("heading", level=1)).to_contain_text("Incidents")
@@ -162,9 +212,68 @@ def test_the_guides_pictures_and_tutorial_are_of_the_working_pages(
         caption(page, "Help, at the top of every page, has this guide and your service's details")
     finally:
         frames = recorder.stop()
+    try:  # the other pictures, after the tutorial's recording
+        for name, path, shows in _pages(more):
+            page.goto(path)
+            expect(page.locator("main")).to_contain_text(shows)
+            page.screenshot(path=guide_dir / f"{name}.png")
+        page.goto(f"/surveys/{_survey_invitation(practice_user, product).token}/")
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        page.screenshot(path=guide_dir / "survey.png")
+    finally:
         context.close()
 
     assert Incident.objects.filter(summary="Appointments screen freezes").exists()
-    for name in ("incident-list", "log-incident", "incident-page", "resolved"):
+    for name in GUIDE_PICTURES:
         assert (guide_dir / f"{name}.png").stat().st_size > 10_000, f"{name}.png looks empty"
     assert frames > 10, "the tutorial recorded too few frames to be a video"
+
+
+# Every picture the guide shows, each taken above.
+GUIDE_PICTURES = (
+    "sign-in",
+    "incident-list",
+    "log-incident",
+    "incident-page",
+    "asked",
+    "resolved",
+    "closed",
+    "complete-details",
+    "remote-access",
+    "email-settings",
+    "your-service",
+    "survey",
+)
+
+
+def _survey_invitation(customer, product):
+    """An emailed survey invitation about one of the customer's incidents, closed last month."""
+    import django.apps
+
+    from surveys.models import Invitation, Question, SurveyRound
+    from surveys.services import send_invitation
+
+    if not Question.objects.exists():  # the default questions, flushed by the transactional tests before
+        importlib.import_module("surveys.migrations.0003_default_questions").create(django.apps.apps, None)
+    today = timezone.localdate()
+    last_month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    survey_round = SurveyRound.objects.create(
+        month=last_month, round_date=today.replace(day=1), seed=1, population=1, eligible_count=1
+    )
+    incident = IncidentFactory(reporter=customer, product=product, summary="Repeat prescriptions print twice")
+    # Setup, not a transition: what a survey asks about is a closed incident of last month.
+    Incident.objects.filter(pk=incident.pk).update(
+        status="closed", closed_at=timezone.now().replace(day=1) - dt.timedelta(days=10)
+    )
+    invitation = Invitation.objects.create(round=survey_round, customer=customer, incident=incident)
+    assert send_invitation(invitation.pk)
+    invitation.refresh_from_db()
+    return invitation
+
+
+def test_the_guide_shows_every_picture_it_takes():
+    from django.conf import settings
+
+    html = (settings.BASE_DIR / "templates/help/guide.html").read_text()
+    shown = set(re.findall(r"static 'guide/([a-z-]+)\.png'", html))
+    assert shown == set(GUIDE_PICTURES)

@@ -144,7 +144,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, already compressed: answered here
+    # Pages compressed (a third to a fifth of their size). Django's own, with its BREACH mitigation (a random
+    # number of bytes in each gzip header) on top of the masked CSRF token.
+    "django.middleware.gzip.GZipMiddleware",
     "servicedesk.lib.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -75,7 +75,7 @@ class Mouse:
     def menu(self, name, item, *, backwards=False):
         """Open the header's drop-down menu `name` and follow its link `item`."""
         self.page.get_by_role("button", name=name).click()
-        self.page.get_by_role("link", name=item).click()
+        self.page.locator(".dropdown-menu.show").get_by_role("link", name=item, exact=True).click()
 
 
 class Keyboard:
@@ -145,7 +145,7 @@ class Keyboard:
     def menu(self, name, item, *, backwards=False):
         """Tab to the menu's button, Enter opens it, the arrow keys reach the link `item`, Enter follows."""
         self.press(self.page.get_by_role("button", name=name), backwards=backwards)
-        link = self.page.get_by_role("link", name=item)
+        link = self.page.locator(".dropdown-menu.show").get_by_role("link", name=item, exact=True)
         for _ in range(10):
             self.page.keyboard.press("ArrowDown")
             if is_focused(link):

@@ -62,7 +62,8 @@ def test_a_practice_user_finds_the_guide_and_their_service_in_the_help_menu(
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Your service")
     expect(page.locator("main")).to_contain_text(practice_user.practice.contract.name)
-    expect(page.get_by_role("region", name="How quickly we respond")).to_contain_text("2 – Serious disruption")
+    targets = page.get_by_role("region", name="How quickly we respond")
+    expect(targets).to_contain_text("2 – Serious disruption")
     look(page, f"your-service-{device}")
 
 

@@ -172,6 +172,61 @@ def browser_page(new_page):
     return new_page()
 
 
+# Every portal page (not Django's admin) that a visitor, and a signed-in practice user, opens; the practice
+# user's incident pages are filled in from `incidents_in_every_state`. Visited by test_every_page and
+# test_touch_targets.
+VISITOR_PAGES = [
+    "/",
+    "/accounts/login/",
+    "/accounts/register/",
+    "/accounts/password_reset/",
+    "/contact/",
+    "/help/",
+]
+PRACTICE_PAGES = [
+    "/incidents/",
+    "/incidents/new/",
+    "/incidents/{open}/",
+    "/incidents/{asked}/",
+    "/incidents/{resolved}/",
+    "/help/",
+    "/help/your-service/",
+    "/contact/",
+    "/accounts/password_change/",
+]
+
+
+@pytest.fixture
+def incidents_in_every_state(practice_user, product):
+    """The practice user's incidents in every state the list groups them by: an open one with a note from
+    the desk, one where the desk asked a question, one resolved. Their references by name, for
+    PRACTICE_PAGES."""
+    from incidents.services import (
+        incident_add_note,
+        incident_await_customer,
+        incident_log,
+        incident_resolve,
+        incident_start_investigation,
+        incident_verify,
+    )
+    from tests.factories import IncidentFactory, StaffFactory
+
+    agent = StaffFactory(full_name="Casey Agent")
+    made = {}
+    for name in ("open", "asked", "resolved"):
+        incident = IncidentFactory.build(
+            reporter=practice_user, product=product, summary=f"A fault that is {name}, described at length"
+        )
+        incident_log(incident, actor=practice_user, notify=False)
+        incident_verify(incident, actor=agent)
+        incident_start_investigation(incident, actor=agent)
+        made[name] = incident
+    incident_add_note(made["open"], actor=agent, text="We are looking at the server's logs.")
+    incident_await_customer(made["asked"], actor=agent, question="Which workstation shows the message?")
+    incident_resolve(made["resolved"], actor=agent, resolution="The driver was updated; please try again.")
+    return {name: incident.reference for name, incident in made.items()}
+
+
 def sign_in(page, email, password, *, to="", lands_on):
     """Sign in through the login form with the mouse, as a person would; then at `lands_on` (a regex)."""
     from playwright.sync_api import expect

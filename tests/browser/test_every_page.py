@@ -8,17 +8,9 @@ practice user with incidents in every state the list groups them by.
 import pytest
 from playwright.sync_api import expect
 
-from incidents.services import (
-    incident_add_note,
-    incident_await_customer,
-    incident_log,
-    incident_resolve,
-    incident_start_investigation,
-    incident_verify,
-)
 from tests.browser.axe import check_accessibility
-from tests.browser.conftest import needs_chromium, sign_in
-from tests.factories import PASSWORD, IncidentFactory, StaffFactory
+from tests.browser.conftest import PRACTICE_PAGES, VISITOR_PAGES, needs_chromium, sign_in
+from tests.factories import PASSWORD
 
 pytestmark = [
     needs_chromium,
@@ -27,45 +19,8 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-VISITOR_PAGES = [
-    "/",
-    "/accounts/login/",
-    "/accounts/register/",
-    "/accounts/password_reset/",
-    "/contact/",
-    "/help/",
-]
-PRACTICE_PAGES = [
-    "/incidents/",
-    "/incidents/new/",
-    "/incidents/{open}/",
-    "/incidents/{asked}/",
-    "/incidents/{resolved}/",
-    "/help/",
-    "/help/your-service/",
-    "/contact/",
-    "/accounts/password_change/",
-]
 WIDTHS = (320, 1366)
 SCHEMES = ("light", "dark")
-
-
-def _incidents(practice_user, product):
-    """An open incident with a note from the desk, one where the desk asked a question, one resolved."""
-    agent = StaffFactory(full_name="Casey Agent")
-    made = {}
-    for name in ("open", "asked", "resolved"):
-        incident = IncidentFactory.build(
-            reporter=practice_user, product=product, summary=f"A fault that is {name}, described at length"
-        )
-        incident_log(incident, actor=practice_user, notify=False)
-        incident_verify(incident, actor=agent)
-        incident_start_investigation(incident, actor=agent)
-        made[name] = incident
-    incident_add_note(made["open"], actor=agent, text="We are looking at the server's logs.")
-    incident_await_customer(made["asked"], actor=agent, question="Which workstation shows the message?")
-    incident_resolve(made["resolved"], actor=agent, resolution="The driver was updated; please try again.")
-    return {name: incident.reference for name, incident in made.items()}
 
 
 def _check(page, path, label):
@@ -91,9 +46,9 @@ def test_every_visitors_page_fits_a_phone_and_passes_axe_in_both_schemes(browser
 
 
 def test_every_practice_page_fits_a_phone_and_passes_axe_in_both_schemes(
-    browser_page, practice_user, product
+    browser_page, practice_user, incidents_in_every_state
 ):
-    references = _incidents(practice_user, product)
+    references = incidents_in_every_state
     sign_in(browser_page, practice_user.email, PASSWORD, lands_on=r"/incidents/$")
     for path in PRACTICE_PAGES:
         _check(browser_page, path.format(**references), "practice user")

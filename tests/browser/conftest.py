@@ -189,6 +189,10 @@ PRACTICE_PAGES = [
     "/incidents/{open}/",
     "/incidents/{asked}/",
     "/incidents/{resolved}/",
+    "/incidents/{closed}/",
+    "/incidents/{emailed}/details/",
+    "/incidents/remote-access/",
+    "/accounts/email-settings/",
     "/help/",
     "/help/your-service/",
     "/contact/",
@@ -196,14 +200,26 @@ PRACTICE_PAGES = [
 ]
 
 
+# What each of `incidents_in_every_state` is about: realistic, since the guide's pictures show them.
+SUMMARIES = {
+    "open": "Letters will not merge into the document template",
+    "asked": "Scanned documents open blank in Docman",
+    "resolved": "Label printer prints blank labels",
+    "closed": "Appointment reminders were sent twice",
+}
+
+
 @pytest.fixture
 def incidents_in_every_state(practice_user, product):
     """The practice user's incidents in every state the list groups them by: an open one with a note from
-    the desk, one where the desk asked a question, one resolved. Their references by name, for
+    the desk, one where the desk asked a question, one resolved, one closed (it can be reopened), and one
+    reported by email whose checklist is still to be completed. Their references by name, for
     PRACTICE_PAGES."""
+    from incidents.models import Channel
     from incidents.services import (
         incident_add_note,
         incident_await_customer,
+        incident_confirm,
         incident_log,
         incident_resolve,
         incident_start_investigation,
@@ -213,17 +229,30 @@ def incidents_in_every_state(practice_user, product):
 
     agent = StaffFactory(full_name="Casey Agent")
     made = {}
-    for name in ("open", "asked", "resolved"):
-        incident = IncidentFactory.build(
-            reporter=practice_user, product=product, summary=f"A fault that is {name}, described at length"
-        )
+    for name, summary in SUMMARIES.items():
+        incident = IncidentFactory.build(reporter=practice_user, product=product, summary=summary)
         incident_log(incident, actor=practice_user, notify=False)
         incident_verify(incident, actor=agent)
         incident_start_investigation(incident, actor=agent)
         made[name] = incident
-    incident_add_note(made["open"], actor=agent, text="We are looking at the server's logs.")
-    incident_await_customer(made["asked"], actor=agent, question="Which workstation shows the message?")
-    incident_resolve(made["resolved"], actor=agent, resolution="The driver was updated; please try again.")
+    incident_add_note(
+        made["open"], actor=agent, text="Thank you: we are checking the template paths on the server."
+    )
+    incident_await_customer(
+        made["asked"], actor=agent, question="Which scanner model does the practice use, and on which PC?"
+    )
+    incident_resolve(
+        made["resolved"], actor=agent, resolution="The printer driver was updated; please try again."
+    )
+    incident_resolve(made["closed"], actor=agent, resolution="The reminder job ran twice; it now runs once.")
+    incident_confirm(made["closed"], actor=practice_user)
+    made["emailed"] = IncidentFactory(
+        reporter=practice_user,
+        product=None,
+        channel=Channel.EMAIL,
+        summary="Cannot sign in to the clinical system",
+        description="Since this morning every user is told their smartcard is not recognised.",
+    )
     return {name: incident.reference for name, incident in made.items()}
 
 

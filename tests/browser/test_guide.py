@@ -18,18 +18,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from incidents.models import Channel, Incident
-from incidents.services import (
-    incident_add_note,
-    incident_await_customer,
-    incident_confirm,
-    incident_log,
-    incident_resolve,
-    incident_start_investigation,
-    incident_verify,
-)
+from incidents.models import Incident
 from tests.browser.conftest import needs_chromium, sign_in
-from tests.factories import PASSWORD, IncidentFactory, StaffFactory
+from tests.factories import PASSWORD, IncidentFactory
 
 pytestmark = [
     needs_chromium,
@@ -99,66 +90,13 @@ def caption(page, text=""):
         page.wait_for_timeout(1500)  # `make guide` only: long enough to read in the video
 
 
-def _incidents_to_show(practice_user, product):
-    """What a practice's list usually holds: one being investigated with a note, one resolved."""
-    agent = StaffFactory(full_name="Casey Agent")
-    working = IncidentFactory.build(
-        reporter=practice_user,
-        product=product,
-        summary="Letters will not merge into the document template",
-        description="Since this morning's update, merging a letter stops with 'Template not found'.",
-    )
-    incident_log(working, actor=practice_user, notify=False)
-    incident_verify(working, actor=agent)
-    incident_start_investigation(working, actor=agent)
-    note = "Thank you: we are checking the template paths on the server."
-    incident_add_note(working, actor=agent, text=note)
-    resolved = IncidentFactory.build(
-        reporter=practice_user, product=product, summary="Label printer prints blank labels", severity=4
-    )
-    incident_log(resolved, actor=practice_user, notify=False)
-    incident_verify(resolved, actor=agent)
-    incident_start_investigation(resolved, actor=agent)
-    incident_resolve(resolved, actor=agent, resolution="The printer driver was updated; please try again.")
-    return working, resolved
-
-
-def _more_incidents_to_show(practice_user, product):
-    """For the guide's other pictures: one where the desk asked a question, one closed (it can be reopened),
-    and one reported by email whose checklist the practice still has to complete."""
-    agent = StaffFactory(full_name="Casey Agent")
-    made = {}
-    for name, summary in (
-        ("asked", "Scanned documents open blank in Docman"),
-        ("closed", "Appointment reminders were sent twice"),
-    ):
-        incident = IncidentFactory.build(reporter=practice_user, product=product, summary=summary)
-        incident_log(incident, actor=practice_user, notify=False)
-        incident_verify(incident, actor=agent)
-        incident_start_investigation(incident, actor=agent)
-        made[name] = incident
-    incident_await_customer(
-        made["asked"], actor=agent, question="Which scanner model does the practice use, and on which PC?"
-    )
-    incident_resolve(made["closed"], actor=agent, resolution="The reminder job ran twice; it now runs once.")
-    incident_confirm(made["closed"], actor=practice_user)
-    made["emailed"] = IncidentFactory(
-        reporter=practice_user,
-        product=None,
-        channel=Channel.EMAIL,
-        summary="Cannot sign in to the clinical system",
-        description="Since this morning every user is told their smartcard is not recognised.",
-    )
-    return made
-
-
 # The guide's pictures beyond the tutorial: (file, path, what the page must show), each of a page the guide
 # describes (templates/help/guide.html shows them all).
-def _pages(more):
+def _pages(references):
     return [
-        ("asked", f"/incidents/{more['asked'].reference}/", "Which scanner model"),
-        ("closed", f"/incidents/{more['closed'].reference}/", "Reopen"),
-        ("complete-details", f"/incidents/{more['emailed'].reference}/details/", "Complete the checklist"),
+        ("asked", f"/incidents/{references['asked']}/", "Which scanner model"),
+        ("closed", f"/incidents/{references['closed']}/", "Reopen"),
+        ("complete-details", f"/incidents/{references['emailed']}/details/", "Complete the checklist"),
         ("remote-access", "/incidents/remote-access/", "Remote access"),
         ("email-settings", "/accounts/email-settings/", "Email"),
         ("your-service", "/help/your-service/", "Your service"),
@@ -166,10 +104,9 @@ def _pages(more):
 
 
 def test_the_guides_pictures_and_tutorial_are_of_the_working_pages(
-    chromium, live_server, practice_user, product, guide_dir
+    chromium, live_server, practice_user, product, incidents_in_every_state, guide_dir
 ):
-    working, resolved = _incidents_to_show(practice_user, product)
-    more = _more_incidents_to_show(practice_user, product)
+    references = incidents_in_every_state
     context = chromium.new_context(base_url=live_server.url, viewport=VIEWPORT)
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -197,12 +134,12 @@ def test_the_guides_pictures_and_tutorial_are_of_the_working_pages(
         expect(page).to_have_url(re.compile(r"/incidents/PC\d{6}/$"))
         caption(page, "Note the reference: quote it if you telephone us")
 
-        page.goto(f"/incidents/{working.reference}/")
-        expect(page.get_by_role("heading", level=1)).to_contain_text(working.reference)
+        page.goto(f"/incidents/{references['open']}/")
+        expect(page.get_by_role("heading", level=1)).to_contain_text(references["open"])
         page.screenshot(path=guide_dir / "incident-page.png")
         caption(page, "Each incident's page shows its history; add a note or a file at any time")
 
-        page.goto(f"/incidents/{resolved.reference}/")
+        page.goto(f"/incidents/{references['resolved']}/")
         expect(page.get_by_role("button", name=re.compile("Confirm", re.IGNORECASE)).first).to_be_visible()
         page.screenshot(path=guide_dir / "resolved.png")
         caption(page, "When we resolve it, confirm that it works, or tell us it does not")
@@ -213,7 +150,7 @@ def test_the_guides_pictures_and_tutorial_are_of_the_working_pages(
     finally:
         frames = recorder.stop()
     try:  # the other pictures, after the tutorial's recording
-        for name, path, shows in _pages(more):
+        for name, path, shows in _pages(references):
             page.goto(path)
             expect(page.locator("main")).to_contain_text(shows)
             page.screenshot(path=guide_dir / f"{name}.png")

@@ -10,8 +10,7 @@ to are not counted, as a reader who does not scroll never downloads them.
 
 import pytest
 
-from tests.browser.conftest import needs_chromium, sign_in
-from tests.browser.test_every_page import PRACTICE_PAGES, VISITOR_PAGES, _incidents
+from tests.browser.conftest import PRACTICE_PAGES, VISITOR_PAGES, needs_chromium, sign_in
 from tests.factories import PASSWORD
 
 pytestmark = [
@@ -79,7 +78,7 @@ def test_every_visitors_page_keeps_to_its_weight(browser_page):
     _check(browser_page, VISITOR_PAGES, "Visitor pages")
 
 
-def test_every_practice_page_keeps_to_its_weight(browser_page, practice_user, product):
-    references = _incidents(practice_user, product)
+def test_every_practice_page_keeps_to_its_weight(browser_page, practice_user, incidents_in_every_state):
+    references = incidents_in_every_state
     sign_in(browser_page, practice_user.email, PASSWORD, lands_on=r"/incidents/$")
     _check(browser_page, PRACTICE_PAGES, "Practice pages", references)

@@ -110,7 +110,7 @@ def test_a_notes_checked_file_survives_a_refused_note(new_page, practice_user, i
     with page.expect_navigation():
         hands.press(page.get_by_role("button", name="Add note"))
 
-    expect(page.locator("#div_id_text + #nhs-confirm")).to_be_visible()
+    expect(page.locator("#div_id_text + .nhs-preview + #nhs-confirm")).to_be_visible()
     expect(page.locator(".held-files")).to_contain_text("frozen-screen.png")
     check_accessibility(page, f"note refused, file kept ({mode}, {width})")
 
@@ -135,7 +135,7 @@ def test_the_nhs_number_confirmation_is_beside_its_field(new_page, practice_user
 
     field = page.locator("#div_id_description")
     expect(field).to_contain_text(f"Description contains “{NHS_NUMBER}”")
-    confirm = page.locator("#div_id_description + #nhs-confirm")
+    confirm = page.locator("#div_id_description + .nhs-preview + #nhs-confirm")
     expect(confirm).to_contain_text(f"I confirm that “{NHS_NUMBER}” is not an NHS number")
     check_accessibility(page, f"log form with NHS-number warning ({mode}, {width})")
 
@@ -145,6 +145,59 @@ def test_the_nhs_number_confirmation_is_beside_its_field(new_page, practice_user
     expect(page.get_by_role("status").first).to_contain_text("Its reference is")
     assert Incident.objects.get().description == f"Search for {NHS_NUMBER} shows nothing"
     browser_problems.assert_clean()
+
+
+def below(upper, lower):
+    """True when `lower` starts where `upper` ends or under it, no wider than the page allows."""
+    top, bottom = upper.bounding_box(), lower.bounding_box()
+    return bottom["y"] >= top["y"] + top["height"] - 1 and bottom["y"] - (top["y"] + top["height"]) < 40
+
+
+@pytest.mark.parametrize("form", ["log", "note"])
+def test_at_390_px_the_refused_text_is_previewed_under_its_field_with_the_number_marked(
+    new_page, practice_user, product, incident, form, browser_problems
+):
+    page = opened(new_page, practice_user, "phone")
+    typed = f"<script>alert(1)</script> The search for\n{NHS_NUMBER} shows nothing"
+    if form == "log":
+        page.get_by_label("Summary").fill("Appointments screen freezes")
+        fill_the_rest(page, hands_for("mouse", page))
+        page.get_by_label("Description").fill(typed)
+        page.get_by_role("button", name="Log incident").click()
+        field, name = page.locator("#div_id_description"), "Description"
+    else:
+        page.goto(incident.get_absolute_url())
+        page.get_by_role("textbox", name="Add a note").fill(typed)
+        page.get_by_role("button", name="Add note").click()
+        field, name = page.locator("#div_id_text"), "your note"
+
+    preview = page.locator(".nhs-preview")
+    heading = preview.get_by_role("heading", name=re.compile(f"Where we found it in “?{name}”?"))
+    preview.scroll_into_view_if_needed()
+    expect(heading).to_be_in_viewport()
+    expect(preview.locator("mark")).to_have_text(NHS_NUMBER)
+    text = preview.locator(".nhs-preview-text").inner_text()
+    assert text == typed  # the markup typed shown as text, the line break kept
+    assert below(field, preview)
+    assert below(preview, page.locator("#nhs-confirm"))
+    box = preview.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    check_accessibility(page, f"{form} form refused with the NHS-number preview (phone)")
+    browser_problems.assert_clean()
+
+
+def test_a_long_preview_does_not_scroll_sideways_at_320_px(new_page, practice_user, incident):
+    page = opened(new_page, practice_user, "phone")
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.goto(incident.get_absolute_url())
+    page.get_by_role("textbox", name="Add a note").fill(f"{NHS_NUMBER} " + "an-unbroken-identifier" * 20)
+    page.get_by_role("button", name="Add note").click()
+
+    expect(page.locator(".nhs-preview mark")).to_have_text(NHS_NUMBER)
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
 
 
 @ways()

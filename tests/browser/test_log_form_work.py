@@ -14,7 +14,7 @@ from incidents.models import Incident
 from tests.browser.axe import check_accessibility
 from tests.browser.conftest import needs_chromium, sign_in
 from tests.browser.hands import hands_for
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, IncidentFactory
 from tests.sample_files import png
 
 pytestmark = [
@@ -270,6 +270,108 @@ def test_a_draft_is_cleared_once_sent_and_on_signing_out(new_page, practice_user
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/accounts/signed-out/"))
     assert page.evaluate(DRAFT_KEYS) == []
+
+
+def note_box(page):
+    return page.get_by_role("textbox", name="Add a note")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("mode", ["mouse", "keyboard"])
+def test_a_notes_draft_comes_back_after_a_reload(new_page, practice_user, incident, mode, width,
+                                                 browser_problems):  # fmt: skip
+    page = opened(new_page, practice_user, width)
+    page.goto(incident.get_absolute_url())
+    hands = hands_for(mode, page)
+    hands.fill(note_box(page), "The screen froze again after the 10:00 update")
+    page.reload()
+
+    offer = page.locator("#draft-offer")
+    expect(offer).to_be_visible()
+    expect(offer).to_contain_text("You have a draft of a note")
+    expect(note_box(page)).to_have_value("")
+    check_accessibility(page, f"incident page offering a note's draft ({mode}, {width})")
+
+    hands.press(page.get_by_role("button", name="Restore your draft"))
+
+    expect(note_box(page)).to_have_value("The screen froze again after the 10:00 update")
+    expect(offer.get_by_role("status")).to_contain_text("Your draft is restored in the note below")
+    expect(offer.get_by_role("status")).to_be_focused()
+    browser_problems.assert_clean()
+
+
+def test_a_sent_note_leaves_no_draft(new_page, practice_user, incident):
+    page = opened(new_page, practice_user, "desktop")
+    page.goto(incident.get_absolute_url())
+    note_box(page).fill("The screen as it froze")
+    assert page.evaluate(DRAFT_KEYS) != []
+
+    page.get_by_role("button", name="Add note").click()
+
+    expect(page.get_by_role("status").first).to_contain_text("Your note has been added")
+    assert page.evaluate(DRAFT_KEYS) == []
+    page.reload()
+    expect(page.locator("#draft-offer")).to_be_hidden()
+    expect(note_box(page)).to_have_value("")
+
+
+def test_a_notes_draft_is_offered_on_its_own_incident_only(new_page, practice_user, incident, product):
+    other = IncidentFactory(reporter=practice_user, product=product, summary="Printer queue stuck")
+    page = opened(new_page, practice_user, "desktop")
+    page.goto(incident.get_absolute_url())
+    note_box(page).fill("Only about the appointments screen")
+
+    page.goto(other.get_absolute_url())
+
+    expect(page.locator("#draft-offer")).to_be_hidden()
+    expect(note_box(page)).to_have_value("")
+    page.goto(incident.get_absolute_url())  # kept for its incident meanwhile
+    page.get_by_role("button", name="Restore your draft").click()
+    expect(note_box(page)).to_have_value("Only about the appointments screen")
+
+
+def test_a_notes_draft_survives_a_session_timeout_and_signing_in_again(new_page, practice_user, incident):
+    page = opened(new_page, practice_user, "desktop")
+    page.goto(incident.get_absolute_url())
+    note_box(page).fill("Written before lunch")
+    page.context.clear_cookies(name=settings.SESSION_COOKIE_NAME)  # gone, as after the idle timeout
+
+    page.reload()  # the sign-in page, with this tab's storage
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    page.get_by_label("Email address").fill(practice_user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page).to_have_url(re.compile(rf"/incidents/{incident.reference}/$"))
+    page.get_by_role("button", name="Restore your draft").click()
+    expect(note_box(page)).to_have_value("Written before lunch")
+    assert not incident.events.filter(text__contains="Written before lunch").exists()
+
+
+def test_a_notes_draft_goes_on_signing_out(new_page, practice_user, incident):
+    page = opened(new_page, practice_user, "desktop")
+    page.goto(incident.get_absolute_url())
+    note_box(page).fill("Not for the next person at this PC")
+    assert page.evaluate(DRAFT_KEYS) != []
+
+    page.get_by_role("button", name="Sign out").click()
+
+    expect(page).to_have_url(re.compile(r"/accounts/signed-out/"))
+    assert page.evaluate(DRAFT_KEYS) == []
+
+
+def test_sending_a_note_keeps_the_draft_of_the_log_form(new_page, practice_user, incident, product):
+    page = opened(new_page, practice_user, "desktop")
+    page.get_by_label("Summary").fill("Printer queue stuck")
+    page.goto(incident.get_absolute_url())
+    note_box(page).fill("The screen as it froze")
+    page.get_by_role("button", name="Add note").click()
+    expect(page.get_by_role("status").first).to_contain_text("Your note has been added")
+
+    page.goto("/incidents/new/")
+
+    page.get_by_role("button", name="Restore your draft").click()
+    expect(page.get_by_label("Summary")).to_have_value("Printer queue stuck")
 
 
 def test_a_new_tab_has_no_draft(new_page, practice_user, product):

@@ -155,6 +155,17 @@ def _insert_after(layout_objects, name, new):
     return False
 
 
+class NHSPreview:
+    """A crispy-forms layout object: the field's text with the NHS numbers marked, when it was refused for
+    one (NoNHSNumbersMixin.nhs_preview). Rendered by the form, not as a template: the text is the user's."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def render(self, form, context, **kwargs):
+        return form.nhs_preview(self.name)
+
+
 def severity_choices():
     return [(value, f"{label}: {SEVERITY_DESCRIPTIONS[value]}") for value, label in Severity.choices]
 
@@ -163,6 +174,7 @@ class IncidentForm(HeldFilesMixin, NHSNumberGuardMixin, forms.ModelForm):
     """The handbook's checklist, for logging an incident in the portal."""
 
     nhs_confirm_beside = True
+    nhs_secret_fields = ("remote_access_details",)
 
     severity = forms.TypedChoiceField(
         choices=severity_choices,
@@ -289,6 +301,8 @@ class IncidentForm(HeldFilesMixin, NHSNumberGuardMixin, forms.ModelForm):
         if self.nhs_matches:  # the confirmation goes right under the first field it concerns
             confirm = Div("confirm_not_nhs_number", css_class="nhs-confirm", css_id="nhs-confirm")
             _insert_after(fieldsets, self.nhs_confirm_after, confirm)
+            for name in self.nhs_matches:  # each field's text, marked, between it and the confirmation
+                _insert_after(fieldsets, name, NHSPreview(name))
         helper.layout = Layout(*fieldsets, "nhs_numbers_shown", Submit("submit", submit))
         return helper
 
@@ -457,6 +471,7 @@ class RemoteAccessForm(NHSNumberGuardMixin, forms.Form):
     bound_field_class = BootstrapBoundField
 
     nhs_field_names = {"constraints": "the time constraints", "details": "the connection details"}
+    nhs_secret_fields = ("details",)
 
     allowed = forms.BooleanField(label="The Service Desk may connect to our system", required=False)
     constraints = forms.CharField(

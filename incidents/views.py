@@ -348,7 +348,7 @@ def incident_new(request):
             request,
             f"Your incident has been logged. Its reference is {incident.reference}: please keep it for "
             "progress checks. We have emailed it to you as well.",
-            extra_tags="draft-sent",  # the browser clears the form's draft (static/js/form_draft.js)
+            extra_tags=_draft_sent(f"incident-new:{request.user.pk}"),  # as templates/incidents/new.html
         )
         return redirect(incident)
     if form.is_bound:
@@ -480,12 +480,24 @@ def _detail(request, incident, status=200, timeline=1, **forms):
         "details": incident_details(incident, severity),
         "image_types": IMAGE_TYPES,
         "following": incident.followers.filter(user=request.user).exists(),
+        "note_draft_key": _note_draft_key(request, incident),
         **_unbound_forms(),
         **forms,
     }
     if context["remote_form"] is None and incident.is_open:
         context["remote_form"] = _remote_form(incident)
     return render(request, "incidents/detail.html", context, status=status)
+
+
+def _note_draft_key(request, incident):
+    """Where the browser keeps the user's draft of a note on this incident (static/js/form_draft.js)."""
+    return f"incident-note:{request.user.pk}:{incident.reference}"
+
+
+def _draft_sent(key):
+    """The extra tags of the message confirming that a form was sent: the browser then drops the form's
+    draft, kept under `key` (static/js/portal.js)."""
+    return f"draft-sent {key}"
 
 
 def _remote_form(incident, data=None):
@@ -611,7 +623,11 @@ def add_note(request, reference):
         _hold_passed_files(request, form)
         return _detail(request, incident, status=413, note_form=form)
     held_uploads.release(form.held)
-    messages.success(request, "Your note has been added and the Service Desk told.")
+    messages.success(
+        request,
+        "Your note has been added and the Service Desk told.",
+        extra_tags=_draft_sent(_note_draft_key(request, incident)),
+    )
     return redirect(incident)
 
 

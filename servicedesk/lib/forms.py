@@ -2,9 +2,11 @@
 
 from django import forms
 from django.core import signing
+from django.template.loader import render_to_string
+from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 
-from .nhs import digits, find_nhs_numbers
+from .nhs import digits, find_nhs_number_spans, find_nhs_numbers
 
 _SIGNING_SALT = "nhs-number-guard"
 
@@ -21,12 +23,26 @@ def is_text_field(field):
     )
 
 
+def mark_nhs_numbers(text):
+    """`text`, escaped, with each NHS number in it (as typed, however disguised) in a <mark> element."""
+    pairs, done = [], 0
+    for start, end in find_nhs_number_spans(text):
+        if start < done:  # overlapping another number: marked with it
+            start = done
+        if end > start:
+            pairs.append((text[done:start], text[start:end]))
+            done = end
+    return format_html("{}{}", format_html_join("", "{}<mark>{}</mark>", pairs), text[done:])
+
+
 class NoNHSNumbersMixin(forms.Form):
     """Refuse any text field (`is_text_field`) that contains an NHS number, but `nhs_unchecked_fields` (text
     never stored, such as a search box). On an existing object only the fields that changed are checked,
-    so old text does not block an unrelated change."""
+    so old text does not block an unrelated change. `nhs_preview(name)` shows a refused field's text with
+    the numbers marked, but for `nhs_secret_fields` (connection details), which are never echoed back."""
 
     nhs_unchecked_fields = ()
+    nhs_secret_fields = ()
     nhs_field_names = {}  # how the messages name a field whose label is a question
     nhs_advice = "Patient-identifiable data must not be stored in the Service Desk: remove it."
 
@@ -64,6 +80,17 @@ class NoNHSNumbersMixin(forms.Form):
         return (
             f"{self._nhs_label(name)} contains {numbers}, which looks like an NHS number. {self.nhs_advice}"
         )
+
+    def nhs_preview(self, name):
+        """The text of `name` as submitted, under a heading, with each NHS number in it marked: shown under
+        the field when it was refused for one, so that the user sees where in their text the number is.
+        An empty string for any other field."""
+        if name not in self.nhs_matches or name in self.nhs_secret_fields or not self.has_error(name):
+            return ""
+        field = self[name]
+        where = self.nhs_field_names.get(name) or f"“{field.label or name.replace('_', ' ')}”"
+        context = {"field": field, "where": where, "text": mark_nhs_numbers(str(field.value() or "").strip())}
+        return render_to_string("snippets/nhs_preview.html", context)
 
 
 class NHSNumberGuardMixin(NoNHSNumbersMixin):

@@ -83,6 +83,30 @@ def find_nhs_numbers(text):
     """Every NHS number in `text`, as a person reads it there (e.g. '943 476 5919', '(943) 476-5919').
     Three patterns run over the whole text, so that a file of millions of numbers stays quick."""
     text = normalise(text)
+    return [text[start:end] for start, end in _number_spans(text)]
+
+
+def find_nhs_number_spans(text):
+    """Where the NHS numbers are in `text` as it was typed, not in its normalised form: (start, end) indexes
+    into `text`, in order, so that a page can mark them in what the user wrote ("９４３ 476 5919", digits with
+    zero-width spaces between them). Each character is normalised on its own to know where it came from;
+    that reads digits and separators as `find_nhs_numbers` does."""
+    normalised, origins = _normalise_tracking(text)
+    return [(origins[start], origins[end - 1] + 1) for start, end in _number_spans(normalised)]
+
+
+def _normalise_tracking(text):
+    """`normalise(text)`, and for each of its characters the index in `text` of the character it came from."""
+    pieces, origins = [], []
+    for index, ch in enumerate(text or ""):
+        piece = normalise(ch)
+        pieces.append(piece)
+        origins.extend([index] * len(piece))
+    return "".join(pieces), origins
+
+
+def _number_spans(text):
+    """The (start, end) of each NHS number in normalised `text`, in order, as `_as_read` shows it."""
     spans = {m.span() for m in _TEN_TOGETHER.finditer(text)}
     spans.update(m.span() for m in _THREE_THREE_FOUR.finditer(text))
     spans.update(_whole_items(text))
@@ -193,7 +217,8 @@ def _is_date(first, second, third):
 
 
 def _as_read(text, start, end):
-    """The match as shown to the user, with its opening bracket if the number was written '(943) 476...'."""
+    """The match's span as shown to the user, with its opening bracket if the number was written
+    '(943) 476...'."""
     if start > 0 and text[start - 1] in "([" and any(ch in ")]" for ch in text[start:end]):
         start -= 1
-    return text[start:end]
+    return start, end

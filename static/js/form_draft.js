@@ -1,11 +1,13 @@
-// A draft of a long form, kept in this tab's sessionStorage while the user types: it survives a reload,
-// or a session that timed out and a sign-in again, but not a closed tab. portal.js clears every draft on
-// sign-out (practice PCs are shared) and once the server confirms the form was sent.
+// A draft of a form (the log form, the incident page's note), kept in this tab's sessionStorage while the
+// user types: it survives a reload, or a session that timed out and a sign-in again, but not a closed tab.
+// portal.js clears every draft on sign-out (practice PCs are shared), and a form's draft once the server
+// confirms that form was sent.
 //
-// The form says where its draft lives (data-draft-key) and whether it came back fresh from the server
-// (data-draft-fresh: only then is a kept draft offered back; a refused form already shows what was
-// typed). Never kept: files, hidden fields (tokens, signed handles), passwords, fields marked
-// data-draft-skip (remote-access details), and the NHS-number confirmation, which must be ticked anew.
+// The form says where its draft lives (data-draft-key, one per form and user: "incident-note:<user>:<ref>"),
+// whose it is (data-draft-owner) and whether it came back fresh from the server (data-draft-fresh: only
+// then is a kept draft offered back, by #draft-offer; a refused form already shows what was typed). Never
+// kept: files, hidden fields (tokens, signed handles), passwords, fields marked data-draft-skip
+// (remote-access details), and the NHS-number confirmation, which must be ticked anew.
 (function () {
   "use strict";
   var PREFIX = "sd-draft:";
@@ -13,15 +15,19 @@
   var offer = document.getElementById("draft-offer");
   if (!form || !window.sessionStorage) { return; }
   var key = PREFIX + form.getAttribute("data-draft-key");
+  var owner = form.getAttribute("data-draft-owner");
 
   function read(storageKey) {
     try { return JSON.parse(window.sessionStorage.getItem(storageKey)); } catch (e) { return null; }
   }
 
-  // Another person's draft (the session timed out and someone else signed in) is not theirs to see.
+  // Another person's drafts (the session timed out and someone else signed in) are not theirs to see;
+  // the user's own drafts of other forms (a note on another incident) stay for when they go back to them.
   for (var i = window.sessionStorage.length - 1; i >= 0; i--) {
     var other = window.sessionStorage.key(i);
-    if (other && other.indexOf(PREFIX) === 0 && other !== key) { window.sessionStorage.removeItem(other); }
+    if (other && other.indexOf(PREFIX) === 0 && other !== key && (read(other) || {}).owner !== owner) {
+      window.sessionStorage.removeItem(other);
+    }
   }
 
   function kept(field) {
@@ -80,7 +86,8 @@
   function save() {
     if (paused) { return; }
     try {
-      window.sessionStorage.setItem(key, JSON.stringify({ saved: Date.now(), fields: snapshot() }));
+      var value = { owner: owner, saved: Date.now(), fields: snapshot() };
+      window.sessionStorage.setItem(key, JSON.stringify(value));
     } catch (e) { /* storage full or refused: the form works without a draft */ }
   }
 
@@ -109,7 +116,7 @@
     };
     offer.querySelector("[data-draft-restore]").addEventListener("click", function () {
       restore(draft.fields);
-      done("Your draft is restored below. Attach any files and type any remote-access details again.");
+      done(offer.getAttribute("data-draft-restored"));
     });
     offer.querySelector("[data-draft-discard]").addEventListener("click", function () {
       window.sessionStorage.removeItem(key);

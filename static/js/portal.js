@@ -17,17 +17,25 @@
       });
     });
   });
-  // Drafts of forms (static/js/form_draft.js) go once the server confirms the form was sent, and on
-  // signing out: practice PCs are shared.
-  function clearDrafts() {
+  // Drafts of forms (static/js/form_draft.js) go on signing out, all of them: practice PCs are shared.
+  // Once the server confirms a form was sent, its message names that form's draft ("draft-sent <key>"),
+  // and only that one goes; the user's drafts of other forms stay. A message naming none clears all.
+  function clearDrafts(only) {
     if (!window.sessionStorage) { return; }
     for (var i = window.sessionStorage.length - 1; i >= 0; i--) {
       var key = window.sessionStorage.key(i);
-      if (key && key.indexOf("sd-draft:") === 0) { window.sessionStorage.removeItem(key); }
+      if (key && key.indexOf("sd-draft:") === 0 && (!only.length || only.indexOf(key.slice(9)) !== -1)) {
+        window.sessionStorage.removeItem(key);
+      }
     }
   }
-  if (document.querySelector("[data-draft-sent]")) { clearDrafts(); }
+  var sent = document.querySelector("[data-draft-sent]");
+  if (sent) {
+    clearDrafts(sent.getAttribute("data-draft-sent").split(/\s+/).filter(function (word) {
+      return word && word !== "draft-sent";
+    }));
+  }
   document.querySelectorAll('form[action$="/logout/"]').forEach(function (form) {
-    form.addEventListener("submit", clearDrafts);
+    form.addEventListener("submit", function () { clearDrafts([]); });
   });
 })();

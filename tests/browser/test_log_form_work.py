@@ -14,7 +14,7 @@ from incidents.models import Incident
 from tests.browser.axe import check_accessibility
 from tests.browser.conftest import needs_chromium, sign_in
 from tests.browser.hands import hands_for
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, IncidentFactory
 from tests.sample_files import png
 
 pytestmark = [
@@ -110,7 +110,7 @@ def test_a_notes_checked_file_survives_a_refused_note(new_page, practice_user, i
     with page.expect_navigation():
         hands.press(page.get_by_role("button", name="Add note"))
 
-    expect(page.locator("#div_id_text + #nhs-confirm")).to_be_visible()
+    expect(page.locator("#div_id_text + .nhs-preview + #nhs-confirm")).to_be_visible()
     expect(page.locator(".held-files")).to_contain_text("frozen-screen.png")
     check_accessibility(page, f"note refused, file kept ({mode}, {width})")
 
@@ -135,7 +135,7 @@ def test_the_nhs_number_confirmation_is_beside_its_field(new_page, practice_user
 
     field = page.locator("#div_id_description")
     expect(field).to_contain_text(f"Description contains “{NHS_NUMBER}”")
-    confirm = page.locator("#div_id_description + #nhs-confirm")
+    confirm = page.locator("#div_id_description + .nhs-preview + #nhs-confirm")
     expect(confirm).to_contain_text(f"I confirm that “{NHS_NUMBER}” is not an NHS number")
     check_accessibility(page, f"log form with NHS-number warning ({mode}, {width})")
 
@@ -145,6 +145,59 @@ def test_the_nhs_number_confirmation_is_beside_its_field(new_page, practice_user
     expect(page.get_by_role("status").first).to_contain_text("Its reference is")
     assert Incident.objects.get().description == f"Search for {NHS_NUMBER} shows nothing"
     browser_problems.assert_clean()
+
+
+def below(upper, lower):
+    """True when `lower` starts where `upper` ends or under it, no wider than the page allows."""
+    top, bottom = upper.bounding_box(), lower.bounding_box()
+    return bottom["y"] >= top["y"] + top["height"] - 1 and bottom["y"] - (top["y"] + top["height"]) < 40
+
+
+@pytest.mark.parametrize("form", ["log", "note"])
+def test_at_390_px_the_refused_text_is_previewed_under_its_field_with_the_number_marked(
+    new_page, practice_user, product, incident, form, browser_problems
+):
+    page = opened(new_page, practice_user, "phone")
+    typed = f"<script>alert(1)</script> The search for\n{NHS_NUMBER} shows nothing"
+    if form == "log":
+        page.get_by_label("Summary").fill("Appointments screen freezes")
+        fill_the_rest(page, hands_for("mouse", page))
+        page.get_by_label("Description").fill(typed)
+        page.get_by_role("button", name="Log incident").click()
+        field, name = page.locator("#div_id_description"), "Description"
+    else:
+        page.goto(incident.get_absolute_url())
+        page.get_by_role("textbox", name="Add a note").fill(typed)
+        page.get_by_role("button", name="Add note").click()
+        field, name = page.locator("#div_id_text"), "your note"
+
+    preview = page.locator(".nhs-preview")
+    heading = preview.get_by_role("heading", name=re.compile(f"Where we found it in “?{name}”?"))
+    preview.scroll_into_view_if_needed()
+    expect(heading).to_be_in_viewport()
+    expect(preview.locator("mark")).to_have_text(NHS_NUMBER)
+    text = preview.locator(".nhs-preview-text").inner_text()
+    assert text == typed  # the markup typed shown as text, the line break kept
+    assert below(field, preview)
+    assert below(preview, page.locator("#nhs-confirm"))
+    box = preview.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    check_accessibility(page, f"{form} form refused with the NHS-number preview (phone)")
+    browser_problems.assert_clean()
+
+
+def test_a_long_preview_does_not_scroll_sideways_at_320_px(new_page, practice_user, incident):
+    page = opened(new_page, practice_user, "phone")
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.goto(incident.get_absolute_url())
+    page.get_by_role("textbox", name="Add a note").fill(f"{NHS_NUMBER} " + "an-unbroken-identifier" * 20)
+    page.get_by_role("button", name="Add note").click()
+
+    expect(page.locator(".nhs-preview mark")).to_have_text(NHS_NUMBER)
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
 
 
 @ways()
@@ -217,6 +270,108 @@ def test_a_draft_is_cleared_once_sent_and_on_signing_out(new_page, practice_user
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/accounts/signed-out/"))
     assert page.evaluate(DRAFT_KEYS) == []
+
+
+def note_box(page):
+    return page.get_by_role("textbox", name="Add a note")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("mode", ["mouse", "keyboard"])
+def test_a_notes_draft_comes_back_after_a_reload(new_page, practice_user, incident, mode, width,
+                                                 browser_problems):  # fmt: skip
+    page = opened(new_page, practice_user, width)
+    page.goto(incident.get_absolute_url())
+    hands = hands_for(mode, page)
+    hands.fill(note_box(page), "The screen froze again after the 10:00 update")
+    page.reload()
+
+    offer = page.locator("#draft-offer")
+    expect(offer).to_be_visible()
+    expect(offer).to_contain_text("You have a draft of a note")
+    expect(note_box(page)).to_have_value("")
+    check_accessibility(page, f"incident page offering a note's draft ({mode}, {width})")
+
+    hands.press(page.get_by_role("button", name="Restore your draft"))
+
+    expect(note_box(page)).to_have_value("The screen froze again after the 10:00 update")
+    expect(offer.get_by_role("status")).to_contain_text("Your draft is restored in the note below")
+    expect(offer.get_by_role("status")).to_be_focused()
+    browser_problems.assert_clean()
+
+
+def test_a_sent_note_leaves_no_draft(new_page, practice_user, incident):
+    page = opened(new_page, practice_user, "desktop")
+    page.goto(incident.get_absolute_url())
+    note_box(page).fill("The screen as it froze")
+    assert page.evaluate(DRAFT_KEYS) != []
+
+    page.get_by_role("button", name="Add note").click()
+
+    expect(page.get_by_role("status").first).to_contain_text("Your note has been added")
+    assert page.evaluate(DRAFT_KEYS) == []
+    page.reload()
+    expect(page.locator("#draft-offer")).to_be_hidden()
+    expect(note_box(page)).to_have_value("")
+
+
+def test_a_notes_draft_is_offered_on_its_own_incident_only(new_page, practice_user, incident, product):
+    other = IncidentFactory(reporter=practice_user, product=product, summary="Printer queue stuck")
+    page = opened(new_page, practice_user, "desktop")
+    page.goto(incident.get_absolute_url())
+    note_box(page).fill("Only about the appointments screen")
+
+    page.goto(other.get_absolute_url())
+
+    expect(page.locator("#draft-offer")).to_be_hidden()
+    expect(note_box(page)).to_have_value("")
+    page.goto(incident.get_absolute_url())  # kept for its incident meanwhile
+    page.get_by_role("button", name="Restore your draft").click()
+    expect(note_box(page)).to_have_value("Only about the appointments screen")
+
+
+def test_a_notes_draft_survives_a_session_timeout_and_signing_in_again(new_page, practice_user, incident):
+    page = opened(new_page, practice_user, "desktop")
+    page.goto(incident.get_absolute_url())
+    note_box(page).fill("Written before lunch")
+    page.context.clear_cookies(name=settings.SESSION_COOKIE_NAME)  # gone, as after the idle timeout
+
+    page.reload()  # the sign-in page, with this tab's storage
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    page.get_by_label("Email address").fill(practice_user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page).to_have_url(re.compile(rf"/incidents/{incident.reference}/$"))
+    page.get_by_role("button", name="Restore your draft").click()
+    expect(note_box(page)).to_have_value("Written before lunch")
+    assert not incident.events.filter(text__contains="Written before lunch").exists()
+
+
+def test_a_notes_draft_goes_on_signing_out(new_page, practice_user, incident):
+    page = opened(new_page, practice_user, "desktop")
+    page.goto(incident.get_absolute_url())
+    note_box(page).fill("Not for the next person at this PC")
+    assert page.evaluate(DRAFT_KEYS) != []
+
+    page.get_by_role("button", name="Sign out").click()
+
+    expect(page).to_have_url(re.compile(r"/accounts/signed-out/"))
+    assert page.evaluate(DRAFT_KEYS) == []
+
+
+def test_sending_a_note_keeps_the_draft_of_the_log_form(new_page, practice_user, incident, product):
+    page = opened(new_page, practice_user, "desktop")
+    page.get_by_label("Summary").fill("Printer queue stuck")
+    page.goto(incident.get_absolute_url())
+    note_box(page).fill("The screen as it froze")
+    page.get_by_role("button", name="Add note").click()
+    expect(page.get_by_role("status").first).to_contain_text("Your note has been added")
+
+    page.goto("/incidents/new/")
+
+    page.get_by_role("button", name="Restore your draft").click()
+    expect(page.get_by_label("Summary")).to_have_value("Printer queue stuck")
 
 
 def test_a_new_tab_has_no_draft(new_page, practice_user, product):

@@ -6,7 +6,7 @@ layout that is not a number is added with one line.
 
 import pytest
 
-from servicedesk.lib.nhs import find_nhs_numbers, is_valid_nhs_number, normalise
+from servicedesk.lib.nhs import find_nhs_number_spans, find_nhs_numbers, is_valid_nhs_number, normalise
 
 VALID = "9434765919"
 SPACED = "943 476 5919"
@@ -257,3 +257,30 @@ def test_ten_digits_inside_a_longer_run_are_ignored(text):
 def test_empty_text_has_no_nhs_numbers():
     assert find_nhs_numbers("") == []
     assert find_nhs_numbers(None) == []
+
+
+# --- Where each number is in the text as typed (to mark it on a refused form) ----------------------------
+
+TYPED = [
+    SPACED,
+    "(943) 476\u20135919",
+    "\u200b".join(VALID),  # zero-width spaces between the digits
+    "\uff19\uff14\uff13 \uff14\uff17\uff16 \uff15\uff19\uff11\uff19",  # full-width
+    "⑨④③ ④⑦⑥ ⑤⑨①⑨",
+    "".join(chr(0x1D7CE + int(d)) for d in VALID),  # mathematical bold: two UTF-16 units each in a browser
+]
+
+
+@pytest.mark.parametrize("typed", TYPED, ids=ascii)
+def test_a_number_is_located_as_it_was_typed(typed):
+    # Before it, text whose normalised form is longer ("ﬁ" is "fi") or shorter (a combining accent goes).
+    text = f"Le ﬁchier de\u0301ja\u0300 vu: {typed}. Fin"
+
+    assert [text[start:end] for start, end in find_nhs_number_spans(text)] == [typed]
+
+
+@pytest.mark.parametrize("text", [*(f"NHS no: {layout}, seen" for layout in LAYOUTS), *AFTER_ANOTHER_NUMBER])
+def test_the_numbers_located_are_the_numbers_found(text):
+    located = [normalise(text[start:end]) for start, end in find_nhs_number_spans(text)]
+
+    assert located == find_nhs_numbers(text)

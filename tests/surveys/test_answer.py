@@ -243,6 +243,16 @@ def test_a_disguised_nhs_number_in_a_comment_is_refused_too(client, invitation, 
     assert not Response.objects.exists()
 
 
+def test_a_refused_comment_is_previewed_under_it_with_the_number_marked(client, invitation):
+    warned = client.post(url(invitation), filled(comments=f"<i>Ask</i> about {NHS_NUMBER} please"))
+
+    page = warned.content.decode()
+    preview = page[page.index(f'id="id_{field(COMMENTS)}_nhs_preview"') :]
+    assert f"Where we found it in “{COMMENTS}”" in html.unescape(preview)
+    assert f"&lt;i&gt;Ask&lt;/i&gt; about <mark>{NHS_NUMBER}</mark> please" in preview
+    assert page.index(f'id="id_{field(COMMENTS)}_nhs_preview"') < page.index('name="confirm_not_nhs_number"')
+
+
 def test_a_question_made_inactive_in_admin_is_no_longer_asked(admin_client, client, invitation):
     ease = Question.objects.get(text=EASE)
     changed = admin_client.post(

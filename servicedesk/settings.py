@@ -158,6 +158,7 @@ MIDDLEWARE = [
     "servicedesk.lib.middleware.RefuseNulMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "servicedesk.lib.middleware.IdleSessionTimeoutMiddleware",
+    "servicedesk.lib.middleware.BackToTheFormAfterSignInMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "servicedesk.lib.middleware.StaffSecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

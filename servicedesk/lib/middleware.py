@@ -2,7 +2,7 @@
 the staff second factor, and what browsers may keep of a page."""
 
 import time
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,10 +10,11 @@ from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpResponse, HttpResponseBadRequest
-from django.shortcuts import redirect
+from django.shortcuts import redirect, resolve_url
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
+from django.utils.http import url_has_allowed_host_and_scheme
 
 
 class _Middleware:
@@ -126,6 +127,33 @@ class IdleSessionTimeoutMiddleware(_Middleware):
                 request.session[LAST_SEEN] = now
                 request.session.setdefault(SIGNED_IN, now)
         return self.get_response(request)
+
+
+class BackToTheFormAfterSignInMiddleware(_Middleware):
+    """A form sent after the session ended (idle, say) is answered with a redirect to sign in, whose `next`
+    is the form's action: an address that only takes POST, so signing in would end on "405 Method Not
+    Allowed". Send the person back instead to the page the form was on (the Referer, when it is this
+    site's), where what they typed waits as a draft; without one, to where signing in usually leads."""
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.method in ("GET", "HEAD") or response.status_code != 302:
+            return response
+        login = resolve_url(settings.LOGIN_URL)
+        target = urlsplit(response.get("Location", ""))
+        if target.path != login or "next" not in parse_qs(target.query):
+            return response
+        referer = request.headers.get("Referer", "")
+        here = url_has_allowed_host_and_scheme(
+            referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        page = urlsplit(referer) if referer and here else None
+        if page and page.path != login:
+            back = page.path + (f"?{page.query}" if page.query else "")
+            response["Location"] = f"{login}?{urlencode({'next': back}, safe='/')}"
+        else:
+            response["Location"] = login
+        return response
 
 
 def needs_second_factor(user):

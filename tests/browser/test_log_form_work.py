@@ -336,7 +336,7 @@ def test_a_notes_draft_survives_a_session_timeout_and_signing_in_again(new_page,
     note_box(page).fill("Written before lunch")
     page.context.clear_cookies(name=settings.SESSION_COOKIE_NAME)  # gone, as after the idle timeout
 
-    page.reload()  # the sign-in page, with this tab's storage
+    page.get_by_role("button", name="Add note").click()  # sent too late: to sign in, with this tab's storage
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
     page.get_by_label("Email address").fill(practice_user.email)
     page.get_by_label("Password").fill(PASSWORD)

@@ -331,3 +331,52 @@ def test_sign_in_sets_cookies_with_the_production_attributes(
     assert "Secure" in csrf
     assert f"SameSite={production_cookie_settings['CSRF_COOKIE_SAMESITE']}" in csrf
     assert ("HttpOnly" in csrf) is production_cookie_settings["CSRF_COOKIE_HTTPONLY"]
+
+
+# --- A form sent after the session ended ----------------------------------------------------------
+
+
+def _after_the_idle_timeout(user, send):
+    """Sign in, leave the session idle past the timeout, then `send(browser)`: its response."""
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        browser = browser_signed_in_as(user)
+    with time_machine.travel(start + IDLE + timedelta(minutes=1), tick=False):
+        return browser, send(browser)
+
+
+def test_a_note_sent_after_the_timeout_leads_back_to_its_incident_after_signing_in(practice_user, incident):
+    page = incident.get_absolute_url()
+    browser, response = _after_the_idle_timeout(
+        practice_user,
+        lambda browser: browser.post(
+            f"{page}notes/", {"text": "The printer works again."}, HTTP_REFERER=f"http://testserver{page}"
+        ),
+    )
+
+    # Not to the note's address, which only takes POST: back to the incident, where the draft waits.
+    assert response.status_code == 302
+    assert response["Location"] == f"/accounts/login/?next={page}"
+    assert not incident.events.filter(text__contains="works again").exists(), "nothing sent signed out"
+    signed = sign_in(browser, practice_user.email, PASSWORD, QUERY_STRING=f"next={page}")
+    assert signed.status_code == 302 and signed["Location"] == page
+
+
+def test_a_form_sent_from_elsewhere_after_the_timeout_leads_to_plain_sign_in(practice_user, incident):
+    _, response = _after_the_idle_timeout(
+        practice_user,
+        lambda browser: browser.post(
+            f"{incident.get_absolute_url()}notes/",
+            {"text": "x"},
+            HTTP_REFERER="https://evil.example/incidents/",
+        ),
+    )
+
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+
+
+def test_a_page_opened_after_the_timeout_is_where_signing_in_leads(practice_user, incident):
+    page = incident.get_absolute_url()
+    _, response = _after_the_idle_timeout(practice_user, lambda browser: browser.get(page))
+
+    assert response["Location"] == f"/accounts/login/?next={page}"

@@ -99,12 +99,16 @@
     offer.querySelector("[data-draft-time]").textContent =
       when.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
     offer.hidden = false;
-    // A reload keeps the page's scroll position: bring the question into view, and focus to it.
-    if ("scrollRestoration" in window.history) { window.history.scrollRestoration = "manual"; }
-    var question = offer.querySelector("[data-draft-heading]");
-    var show = function () { question.focus(); offer.scrollIntoView({ block: "start" }); };
-    show();
-    window.addEventListener("load", function () { window.setTimeout(show, 0); });
+    // A form that is the page (the log form): bring the question into view, and focus to it, since a
+    // reload keeps the scroll position. A form lower down a page of its own (the incident's note) leaves
+    // the page where it opens: the offer waits beside its form (data-draft-focus="false").
+    if (offer.getAttribute("data-draft-focus") !== "false") {
+      if ("scrollRestoration" in window.history) { window.history.scrollRestoration = "manual"; }
+      var question = offer.querySelector("[data-draft-heading]");
+      var show = function () { question.focus(); offer.scrollIntoView({ block: "start" }); };
+      show();
+      window.addEventListener("load", function () { window.setTimeout(show, 0); });
+    }
     var done = function (message) {
       paused = false;
       offer.querySelector("[data-draft-question]").hidden = true;

@@ -300,6 +300,22 @@ def test_a_notes_draft_comes_back_after_a_reload(new_page, practice_user, incide
     browser_problems.assert_clean()
 
 
+def test_a_notes_draft_waits_by_its_form_and_leaves_the_page_at_its_status(new_page, practice_user, incident):
+    """The incident page opens where it always does, at the incident's status: a note's draft is offered
+    beside the note form, without taking focus or scrolling there on every visit."""
+    page = opened(new_page, practice_user, "phone")
+    page.goto(incident.get_absolute_url())
+    note_box(page).fill("Still frozen")
+
+    page.goto("/incidents/")
+    page.goto(incident.get_absolute_url())
+
+    expect(page.locator("#draft-offer")).to_be_visible()
+    expect(page.locator("#draft-offer [data-draft-heading]")).not_to_be_focused()
+    assert page.evaluate("window.scrollY") == 0
+    expect(page.get_by_role("heading", level=1)).to_be_in_viewport()
+
+
 def test_a_sent_note_leaves_no_draft(new_page, practice_user, incident):
     page = opened(new_page, practice_user, "desktop")
     page.goto(incident.get_absolute_url())

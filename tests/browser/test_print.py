@@ -47,6 +47,7 @@ SCREEN_ONLY = [
     "Confirm: it is resolved",
     "Reject: it is not resolved",
     "Reopen",
+    "you can reopen this incident below",  # a closed incident: its form is not printed
 ]
 
 

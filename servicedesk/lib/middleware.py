@@ -133,7 +133,8 @@ class BackToTheFormAfterSignInMiddleware(_Middleware):
     """A form sent after the session ended (idle, say) is answered with a redirect to sign in, whose `next`
     is the form's action: an address that only takes POST, so signing in would end on "405 Method Not
     Allowed". Send the person back instead to the page the form was on (the Referer, when it is this
-    site's), where what they typed waits as a draft; without one, to where signing in usually leads."""
+    site's, as the Referrer-Policy has browsers send it), where what they typed waits as a draft. Without
+    one, the redirect is left as Django made it."""
 
     def __call__(self, request):
         response = self.get_response(request)
@@ -151,8 +152,6 @@ class BackToTheFormAfterSignInMiddleware(_Middleware):
         if page and page.path != login:
             back = page.path + (f"?{page.query}" if page.query else "")
             response["Location"] = f"{login}?{urlencode({'next': back}, safe='/')}"
-        else:
-            response["Location"] = login
         return response
 
 

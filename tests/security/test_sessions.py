@@ -362,17 +362,14 @@ def test_a_note_sent_after_the_timeout_leads_back_to_its_incident_after_signing_
     assert signed.status_code == 302 and signed["Location"] == page
 
 
-def test_a_form_sent_from_elsewhere_after_the_timeout_leads_to_plain_sign_in(practice_user, incident):
+def test_a_form_sent_from_another_site_after_the_timeout_is_not_sent_back_there(practice_user, incident):
+    notes = f"{incident.get_absolute_url()}notes/"
     _, response = _after_the_idle_timeout(
         practice_user,
-        lambda browser: browser.post(
-            f"{incident.get_absolute_url()}notes/",
-            {"text": "x"},
-            HTTP_REFERER="https://evil.example/incidents/",
-        ),
+        lambda browser: browser.post(notes, {"text": "x"}, HTTP_REFERER="https://evil.example/incidents/"),
     )
 
-    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+    assert response.status_code == 302 and response["Location"] == f"/accounts/login/?next={notes}"
 
 
 def test_a_page_opened_after_the_timeout_is_where_signing_in_leads(practice_user, incident):

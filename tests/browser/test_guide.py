@@ -212,5 +212,5 @@ def test_the_guide_shows_every_picture_it_takes():
     from django.conf import settings
 
     html = (settings.BASE_DIR / "templates/help/guide.html").read_text()
-    shown = set(re.findall(r"static 'guide/([a-z-]+)\.png'", html))
+    shown = set(re.findall(r'include "help/figure.html" with picture="([a-z-]+)"', html))
     assert shown == set(GUIDE_PICTURES)

@@ -21,8 +21,8 @@ pytestmark = [
 ]
 
 # Every page carries Bootstrap's CSS and JavaScript (55 KB compressed), the portal's own CSS and scripts and
-# the favicon (4 KB): 70 KB is the allowance for that and the page (measured: 58 to 65 KB, pages compressed
-# by GZipMiddleware). The guide adds the tutorial's poster and the pictures in view (measured: 189-243 KB).
+# the favicon: 70 KB is the allowance for that and the page (measured: 60 to 66 KB, pages compressed
+# by GZipMiddleware). The guide adds the tutorial's poster and the pictures in view (measured: 244 KB).
 BUDGET_KB = {path: 70 for path in {*VISITOR_PAGES, *PRACTICE_PAGES}}
 BUDGET_KB["/help/"] = 300
 # At most this many files per page: the document, two style sheets, three scripts, the favicon; the log

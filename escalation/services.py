@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import SupportCalendar
 from incidents.exceptions import InvalidTransition
 from incidents.models import Incident, Status, TimelineEvent
-from incidents.services import lock_open, require_text
+from incidents.services import lock_open, record_event, require_text
 from incidents.sla import CLOCK_RUNS, sla_calendar
 from incidents.tasks import send_incident_email
 from servicedesk.lib.support_hours import STANDARD, support_minutes_between, support_time_between
@@ -68,7 +68,7 @@ def _move(incident, level, actor, reason, kind):
     incident.escalation_level = level
     incident.escalation_acknowledged_at = None  # the new level has yet to acknowledge it
     incident.save(update_fields=["escalation_level", "escalation_acknowledged_at", "updated_at"])
-    event = TimelineEvent.objects.create(
+    event = record_event(
         incident=incident, kind=kind, actor=actor, old_value=old[:100],
         new_value=(level.role_name if level else "Service Desk")[:100], text=reason,
     )  # fmt: skip
@@ -155,7 +155,7 @@ def incident_acknowledge_escalation(incident, *, actor):
         return locked
     locked.escalation_acknowledged_at = timezone.now()
     locked.save(update_fields=["escalation_acknowledged_at"])
-    TimelineEvent.objects.create(
+    record_event(
         incident=locked, kind=TimelineEvent.Kind.ACKNOWLEDGED, actor=actor,
         text=f"The {level.role_name} has taken this escalation on.",
     )  # fmt: skip

@@ -1,11 +1,9 @@
-from datetime import timedelta
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, ExpressionWrapper, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -20,10 +18,21 @@ from servicedesk.lib.admin import act_on_each
 from servicedesk.lib.forms import NoNHSNumbersMixin
 from servicedesk.lib.pagination import EstimatedCountPaginator, newest_page, page_number
 
-from . import admin_actions, services
+from . import admin_actions, queues, services
 from .attachments import attachment_response
 from .forms import CHECKLIST_FIELDS, IncidentAdminForm
-from .models import Attachment, Incident, Product, Release, SeverityWording, SlaTarget, Status, TimelineEvent
+from .models import (
+    OPEN,
+    Attachment,
+    Incident,
+    Product,
+    Release,
+    Severity,
+    SeverityWording,
+    SlaTarget,
+    Status,
+    TimelineEvent,
+)
 from .services import InvalidTransition, incident_correct_details, incident_log
 from .wording import severity_wordings
 
@@ -71,6 +80,86 @@ class ProductFilter(admin.RelatedFieldListFilter):
         self.empty_value_display = "Not yet given"
 
 
+class StatusGroupFilter(admin.SimpleListFilter):
+    """Open incidents unless asked otherwise: the list is the desk's work queue. A status chosen in the
+    status filter stands alone (its closed incidents are not hidden behind "Open")."""
+
+    title = "open or closed"
+    parameter_name = "state"
+    OPTIONS = {"open": "Open", "closed": "Closed", "all": "All"}
+
+    def __init__(self, request, params, model, model_admin):
+        self.status_chosen = "status__exact" in params
+        super().__init__(request, params, model, model_admin)
+
+    def lookups(self, request, model_admin):
+        return list(self.OPTIONS.items())
+
+    def chosen(self):
+        if self.value() in self.OPTIONS:
+            return self.value()
+        return "all" if self.status_chosen else "open"
+
+    def queryset(self, request, queryset):
+        if self.chosen() == "open":
+            return queryset.filter(OPEN)
+        if self.chosen() == "closed":
+            return queryset.filter(status=Status.CLOSED)
+        return queryset
+
+    def choices(self, changelist):
+        # No "All" link that clears the parameter: without it, the list shows the open incidents.
+        for value, label in self.OPTIONS.items():
+            yield {
+                "selected": self.chosen() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
+
+class AssigneeFilter(admin.SimpleListFilter):
+    title = "assignee"
+    parameter_name = "assignee"
+
+    def lookups(self, request, model_admin):
+        return [("me", "Me"), ("none", "Unassigned")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "me":
+            return queryset.filter(assignee=request.user)
+        if self.value() == "none":
+            return queryset.filter(assignee__isnull=True)
+        return queryset
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            yield {**choice, "display": "Anyone"} if choice["display"] == "All" else choice
+
+
+class PracticeRepliedFilter(admin.SimpleListFilter):
+    title = "practice replied"
+    parameter_name = "replied"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Since the desk's last entry")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(queues.PRACTICE_REPLIED) if self.value() == "yes" else queryset
+
+
+class EscalatedFilter(admin.SimpleListFilter):
+    title = "escalated"
+    parameter_name = "escalated"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(escalation_level__isnull=self.value() == "no")
+        return queryset
+
+
 class SlaFilter(admin.SimpleListFilter):
     title = "SLA"
     parameter_name = "sla"
@@ -79,19 +168,17 @@ class SlaFilter(admin.SimpleListFilter):
         return [
             ("response_breached", "Response overdue"),
             ("resolution_breached", "Resolution overdue"),
-            ("due_today", "Resolution due within 4 hours"),
+            ("due_soon", f"Due within {queues.DUE_SOON_HOURS} hours"),
         ]
 
     def queryset(self, request, queryset):
         now = timezone.now()
         if self.value() == "response_breached":
-            return queryset.filter(responded_at__isnull=True, response_due_at__lt=now).exclude(
-                status=Status.CLOSED
-            )
+            return queryset.filter(queues.response_overdue(now))
         if self.value() == "resolution_breached":
-            return queryset.filter(resolution_due_at__lt=now)
-        if self.value() == "due_today":
-            return queryset.filter(resolution_due_at__gte=now, resolution_due_at__lt=now + timedelta(hours=4))
+            return queryset.filter(queues.resolution_overdue(now))
+        if self.value() == "due_soon":
+            return queryset.filter(queues.due_soon(now))
         return queryset
 
 
@@ -177,7 +264,8 @@ class IncidentChangeList(ChangeList):
     NOT_LISTED = [field.name for field in Incident._meta.fields if isinstance(field, models.TextField)]
 
     def get_results(self, request):
-        self.queryset = self.queryset.defer(*self.NOT_LISTED)
+        replied = ExpressionWrapper(queues.PRACTICE_REPLIED, output_field=models.BooleanField())
+        self.queryset = self.queryset.defer(*self.NOT_LISTED).annotate(practice_replied=replied)
         super().get_results(request)
 
 
@@ -190,11 +278,18 @@ SEARCH_PRACTICES_LISTED = 100
 class IncidentAdmin(admin.ModelAdmin):
     form = IncidentAdminForm
     list_display = [
-        "reference", "summary", "practice", "severity", "status", "channel", "assignee", "response_due",
-        "resolution_due",
+        "reference", "summary", "practice", "severity_shown", "status_shown", "channel", "assignee",
+        "response_due", "resolution_due",
     ]  # fmt: skip
     list_display_links = ["reference", "summary"]
-    list_filter = ["status", "severity", SlaFilter, ("product", ProductFilter), "channel", PracticeIdFilter]
+    # StatusGroupFilter first: it reads whether the status filter is used before that filter takes its value.
+    list_filter = [
+        StatusGroupFilter, AssigneeFilter, PracticeRepliedFilter, SlaFilter, EscalatedFilter, "status",
+        "severity", "channel", ("product", ProductFilter), PracticeIdFilter,
+    ]  # fmt: skip
+    # What is due first (the most overdue at the top), paused clocks last; then the newest. The open list's
+    # first page is read from the index incident_open_queue, in this order.
+    ordering = [queues.DUE_FIRST, "-id"]
     list_select_related = ["practice", "assignee"]
     search_fields = list(INDEXED_SEARCH_FIELDS)
     show_full_result_count = False
@@ -235,6 +330,21 @@ class IncidentAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # incidents are closed, never deleted: their references and history must remain
+
+    @admin.display(description="Severity", ordering="severity")
+    def severity_shown(self, incident):
+        label = incident.get_severity_display()
+        if incident.severity == Severity.SYSTEM_UNAVAILABLE:
+            return format_html('<strong class="severity-one">{}</strong>', label)  # static/css/admin.css
+        return label
+
+    @admin.display(description="Status", ordering="status")
+    def status_shown(self, incident):
+        """The status, and whether the practice has added something the desk has yet to answer."""
+        label = incident.get_status_display()
+        if getattr(incident, "practice_replied", False):  # IncidentChangeList.get_results
+            return format_html('{} <span class="queue-tag">Practice replied</span>', label)
+        return label
 
     @admin.display(description="Response due", ordering="response_due_at")
     def response_due(self, incident):

@@ -66,10 +66,54 @@ def _increment_counter(name):
     return None if row is None else row[0]
 
 
+# Timeline entries that answer nobody: reading remote-access details, routing, housekeeping, reminders, and
+# the NHS-number confirmation that goes with the entry it vouches for.
+NOT_AN_ENTRY = frozenset(
+    {
+        TimelineEvent.Kind.ASSIGNED,
+        TimelineEvent.Kind.REMOTE_ACCESS_VIEWED,
+        TimelineEvent.Kind.NHS_OVERRIDE,
+        TimelineEvent.Kind.PURGED,
+        TimelineEvent.Kind.REMINDER,
+    }
+)
+
+
+def _last_entry_field(kind, actor):
+    """Which of the incident's two times an entry moves: the desk's (staff), the practice's (its users), or
+    neither (the system's own entries, and NOT_AN_ENTRY)."""
+    if actor is None or kind in NOT_AN_ENTRY:
+        return None
+    return "desk_last_entry_at" if actor.is_staff else "practice_last_entry_at"
+
+
+def record_event(incident, *, kind, actor, **fields):
+    """Write one entry on the incident's timeline: every entry is written here. An entry by the practice or
+    by the desk also becomes the incident's practice_last_entry_at or desk_last_entry_at, the times its
+    "practice replied" queue compares (incidents/queues.py)."""
+    event = TimelineEvent.objects.create(incident=incident, kind=kind, actor=actor, **fields)
+    if name := _last_entry_field(kind, actor):
+        Incident.objects.filter(pk=incident.pk).update(**{name: event.created_at})
+        setattr(incident, name, event.created_at)
+    return event
+
+
+def record_events(incidents, *, kind, actor, **fields):
+    """The same entry on each of `incidents` (a change for the whole practice), in two queries."""
+    events = TimelineEvent.objects.bulk_create(
+        TimelineEvent(incident=incident, kind=kind, actor=actor, **fields) for incident in incidents
+    )
+    if events and (name := _last_entry_field(kind, actor)):
+        Incident.objects.filter(pk__in=[event.incident_id for event in events]).update(
+            **{name: max(event.created_at for event in events)}
+        )
+    return events
+
+
 def incident_record_nhs_override(incident, *, actor, field_labels):
     """Put on the timeline that the user vouched that a number which looked like one is no NHS number."""
     if field_labels:
-        TimelineEvent.objects.create(
+        record_event(
             incident=incident,
             kind=TimelineEvent.Kind.NHS_OVERRIDE,
             actor=actor,
@@ -126,7 +170,7 @@ def incident_log(incident, *, actor, nhs_override_fields=(), uploads=(), notify=
         sla_start(incident, timezone.now())
         incident.reference = _next_reference()
         incident.save()
-        logged = TimelineEvent.objects.create(
+        logged = record_event(
             incident=incident,
             kind=TimelineEvent.Kind.LOGGED,
             actor=actor,
@@ -208,7 +252,7 @@ def incident_correct_details(incident, *, actor, changed_fields, nhs_override_fi
                 lines.append(f"{label}: “{old}” → “{new}”")
             setattr(current, name, getattr(incident, name))
         current.save(update_fields=[*changed_fields, "updated_at"])
-        TimelineEvent.objects.create(
+        record_event(
             incident=current,
             kind=TimelineEvent.Kind.DETAILS,
             actor=actor,
@@ -294,7 +338,7 @@ def _transition(incident, action, *, actor, text="", kind=TimelineEvent.Kind.STA
     expressions = [name for name, value in (changes or {}).items() if hasattr(value, "resolve_expression")]
     if expressions:
         locked.refresh_from_db(fields=expressions)
-    event = TimelineEvent.objects.create(
+    event = record_event(
         incident=locked, kind=kind, actor=actor, old_value=old, new_value=rule.target, text=text
     )
     return locked, event
@@ -487,7 +531,7 @@ def incident_change_severity(incident, *, actor, severity, reason):
     locked.severity = severity
     clocks = sla_after_severity_change(locked, timezone.now())
     locked.save(update_fields=["severity", "updated_at", *clocks])
-    event = TimelineEvent.objects.create(
+    event = record_event(
         incident=locked,
         kind=TimelineEvent.Kind.SEVERITY,
         actor=actor,
@@ -512,7 +556,7 @@ def incident_assign(incident, *, actor, assignee):
     old = str(locked.assignee or "nobody")
     locked.assignee = assignee
     locked.save(update_fields=["assignee", "updated_at"])
-    TimelineEvent.objects.create(
+    record_event(
         incident=locked,
         kind=TimelineEvent.Kind.ASSIGNED,
         actor=actor,
@@ -539,7 +583,7 @@ def incident_add_note(incident, *, actor, text, public=True, uploads=(), nhs_ove
     locked = Incident.objects.select_for_update().get(pk=incident.pk)
     _make_room(incident.practice_id, incident, uploads)
     kind = TimelineEvent.Kind.NOTE if text else TimelineEvent.Kind.ATTACHMENT
-    event = TimelineEvent.objects.create(incident=incident, kind=kind, actor=actor, public=public, text=text)
+    event = record_event(locked, kind=kind, actor=actor, public=public, text=text)
     for upload in uploads:
         store_attachment(incident, event, upload, actor)
     incident_record_nhs_override(incident, actor=actor, field_labels=nhs_override_fields)
@@ -621,7 +665,7 @@ def incident_request_progress(incident, *, actor):
         return False, last
     locked.last_progress_request_at = now
     locked.save(update_fields=["last_progress_request_at"])
-    event = TimelineEvent.objects.create(
+    event = record_event(
         incident=locked,
         kind=TimelineEvent.Kind.PROGRESS_REQUESTED,
         actor=actor,
@@ -635,7 +679,7 @@ def incident_read_remote_access(incident, *, actor):
     """Return the decrypted remote-access details, recording on the timeline who read them and when."""
     if not actor.has_perm("incidents.view_remote_access"):
         raise InvalidTransition("You are not allowed to read remote-access details.")
-    TimelineEvent.objects.create(
+    record_event(
         incident=incident,
         kind=TimelineEvent.Kind.REMOTE_ACCESS_VIEWED,
         actor=actor,
@@ -677,9 +721,7 @@ def incident_update_remote_access(incident, *, actor, allowed, constraints, deta
     if not fields:
         return locked, None
     locked.save(update_fields=[*fields, "updated_at"])
-    event = TimelineEvent.objects.create(
-        incident=locked, kind=TimelineEvent.Kind.DETAILS, actor=actor, text="\n".join(lines)
-    )
+    event = record_event(incident=locked, kind=TimelineEvent.Kind.DETAILS, actor=actor, text="\n".join(lines))
     _notify(locked, "incident_remote_access_changed", "desk", event)
     return locked, event
 
@@ -703,10 +745,7 @@ def practice_update_remote_access(practice, *, actor, details):
         else ("The practice's remote-access details were removed.")
     )
     open_incidents = Incident.objects.filter(practice=locked).exclude(status=Status.CLOSED).order_by("pk")
-    TimelineEvent.objects.bulk_create(
-        TimelineEvent(incident=incident, kind=TimelineEvent.Kind.DETAILS, actor=actor, text=what)
-        for incident in open_incidents.only("pk")
-    )
+    record_events(open_incidents.only("pk"), kind=TimelineEvent.Kind.DETAILS, actor=actor, text=what)
     queue_on_commit(send_practice_remote_access_email, locked.pk, actor.pk, bool(details))
     return True
 
@@ -767,7 +806,7 @@ def send_resolution_reminders(now=None):
             )
             if claimed:
                 incident = Incident.objects.get(pk=incident_id)
-                TimelineEvent.objects.create(
+                record_event(
                     incident=incident,
                     kind=TimelineEvent.Kind.REMINDER,
                     actor=None,
@@ -788,9 +827,7 @@ def _purge_reason(actor, reason):
 def _record_purge(purged, actor, what, reason):
     """The purge's own entry: who purged what and why (the content itself is kept nowhere)."""
     text = f"Purged {what} {purged.created_at:%-d %B %Y %H:%M}: {reason}"
-    TimelineEvent.objects.create(
-        incident_id=purged.incident_id, kind=TimelineEvent.Kind.PURGED, actor=actor, public=False, text=text
-    )
+    record_event(purged.incident, kind=TimelineEvent.Kind.PURGED, actor=actor, public=False, text=text)
 
 
 @transaction.atomic

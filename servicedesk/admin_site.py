@@ -12,6 +12,13 @@ class ServiceDeskAdminSite(admin.AdminSite):
     site_title = "Service Desk admin"
     index_title = "Triage and administration"
     site_url = None  # "View site" would only bring staff back here: the header's links lead out
+    index_template = "admin/desk_index.html"  # the desk's dashboard above the list of record types
+
+    def index(self, request, extra_context=None):
+        """The admin home page: the desk's dashboard (servicedesk/dashboard.py), then Django's app list."""
+        from servicedesk.dashboard import desk_dashboard  # this module is loaded before any model
+
+        return super().index(request, {"dashboard": desk_dashboard(request), **(extra_context or {})})
 
     def register(self, model_or_iterable, admin_class=None, **options):
         """Every model admin registered here, third-party ones included, gets what SiteWideAdmin adds."""

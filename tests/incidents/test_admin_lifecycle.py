@@ -529,7 +529,8 @@ def test_bulk_assign_to_me(bulk, incident, practice_user, agent, product):
     second = IncidentFactory(reporter=practice_user, product=product)
     closed = at(IncidentFactory(reporter=practice_user, product=product), Status.CLOSED, agent)
 
-    response = bulk(CHANGELIST, "assign_to_me", incident, second, closed)
+    # The list of all incidents: the list as it opens shows only the open ones, so offers no closed one.
+    response = bulk(f"{CHANGELIST}?state=all", "assign_to_me", incident, second, closed)
 
     assigned = dict(Incident.objects.values_list("pk", "assignee"))
     assert assigned == {incident.pk: agent.pk, second.pk: agent.pk, closed.pk: None}

@@ -7,7 +7,7 @@ from django.conf import settings
 
 from incidents.models import Channel, Incident, Status, TimelineEvent
 from tests.factories import IncidentFactory, ProductFactory, SiteFactory
-from tests.incidents.helpers import CHANGELIST_QUERIES, admin_change_data
+from tests.incidents.helpers import ALL_INCIDENTS_CHANGELIST_QUERIES, CHANGELIST_QUERIES, admin_change_data
 
 REFERENCE = re.compile(rf"^{re.escape(settings.INCIDENT_REFERENCE_PREFIX)}\d{{6}}$")
 ADD_URL = "/admin/incidents/incident/add/"
@@ -196,13 +196,16 @@ def test_the_practice_filter_keeps_the_search_and_other_filters(agent_client, tw
     assert 'name="practice_id"' in page
 
 
+@pytest.mark.parametrize(
+    ("query", "queries"), [("", CHANGELIST_QUERIES), ("?state=all", ALL_INCIDENTS_CHANGELIST_QUERIES)]
+)
 def test_the_changelist_query_count_does_not_grow_with_the_table(
-    agent_client, practice_user, outsider, django_assert_num_queries
+    agent_client, practice_user, outsider, django_assert_num_queries, query, queries
 ):
     IncidentFactory.create_batch(2, reporter=practice_user)
     for _ in range(2):
-        with django_assert_num_queries(CHANGELIST_QUERIES):
-            assert agent_client.get(CHANGELIST_URL).status_code == 200
+        with django_assert_num_queries(queries):
+            assert agent_client.get(CHANGELIST_URL + query).status_code == 200
         IncidentFactory.create_batch(30, reporter=outsider)
 
 

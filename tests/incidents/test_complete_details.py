@@ -17,8 +17,9 @@ from tests.incidents.test_nhs_guard import SPACED, post_confirming
 GET_QUERIES = 5
 # Saving the product, version and number: user with practice, the incident, the chosen product (the form
 # looks it up), then in the service's transaction its savepoint, the incident locked, its update, the
-# timeline entry, and the savepoint's release (the test's own transaction turns the commit into that).
-POST_QUERIES = 8
+# timeline entry, the practice's time of last entry on the incident ("practice replied", issue 17), and the
+# savepoint's release (the test's own transaction turns the commit into that).
+POST_QUERIES = 9
 
 
 def details_url(incident):

@@ -82,14 +82,15 @@ class ProductFilter(admin.RelatedFieldListFilter):
 
 class StatusGroupFilter(admin.SimpleListFilter):
     """Open incidents unless asked otherwise: the list is the desk's work queue. A status chosen in the
-    status filter stands alone (its closed incidents are not hidden behind "Open")."""
+    status filter decides the group (closed: Closed, any other: Open), so it is never hidden by the group."""
 
     title = "open or closed"
     parameter_name = "state"
     OPTIONS = {"open": "Open", "closed": "Closed", "all": "All"}
 
     def __init__(self, request, params, model, model_admin):
-        self.status_chosen = "status__exact" in params
+        # Read before the status filter (later in list_filter) takes its parameter.
+        self.status_chosen = (params.get("status__exact") or [None])[-1]
         super().__init__(request, params, model, model_admin)
 
     def lookups(self, request, model_admin):
@@ -98,7 +99,7 @@ class StatusGroupFilter(admin.SimpleListFilter):
     def chosen(self):
         if self.value() in self.OPTIONS:
             return self.value()
-        return "all" if self.status_chosen else "open"
+        return "closed" if self.status_chosen == Status.CLOSED else "open"
 
     def queryset(self, request, queryset):
         if self.chosen() == "open":

@@ -33,3 +33,11 @@ def test_a_filtered_changelist_counts_exactly(agent_client, practice_user, monke
     monkeypatch.setattr(pagination, "ESTIMATE_ABOVE", 1)
 
     assert len(_changelist_counts(agent_client, "?severity__exact=3")) == 1
+
+
+def test_the_list_as_it_opens_counts_its_open_incidents_exactly(agent_client, practice_user, monkeypatch):
+    IncidentFactory.create_batch(3, reporter=practice_user)
+    monkeypatch.setattr(pagination, "ESTIMATE_ABOVE", 1)
+
+    [count] = _changelist_counts(agent_client)
+    assert """NOT ("incidents_incident"."status" = 'closed')""" in count  # from the index of open incidents

@@ -12,9 +12,10 @@ event, status changes and about three public notes each). Later runs with the sa
 Then it collects the static files into a temporary STATIC_ROOT, starts gunicorn (4 sync workers, DEBUG
 off, persistent database connections, production-like settings), signs a practice user and an agent in by
 creating their sessions directly, and drives each page with wrk on loopback: the floor (/bench/floor/),
-the practice's incident list, an incident with three notes, logging an incident by POST, and the admin
-changelist. SQL queries per request are counted on one request per page through Django's test client,
-against the same database and settings. It prints requests/s, p50, p99, queries and the ratio to the floor.
+the practice's incident list, an incident with three notes, logging an incident by POST, the admin
+changelist and the admin home page (the desk's dashboard). SQL queries per request are counted on one
+request per page through Django's test client, against the same database and settings. It prints
+requests/s, p50, p99, queries and the ratio to the floor.
 """
 
 import argparse
@@ -49,9 +50,9 @@ from survey_sampling import copy_text, create_database, migrate, server_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-SEED_FORMAT = 1  # bump when the generated data changes, so that old bench databases are rebuilt
+SEED_FORMAT = 2  # bump when the generated data changes, so that old bench databases are rebuilt
 COPY_CHUNK = 20_000  # incidents per COPY (with their events)
-PAGES = ("floor", "list", "detail", "post", "admin")
+PAGES = ("floor", "list", "detail", "post", "admin", "dashboard")
 # The issue's targets, as a share of the floor's requests per second.
 TARGETS = {"list": 0.2, "detail": 0.2, "post": 0.25, "admin": 0.1}
 QUIET = 0.10  # other processes' share of the CPU under which the machine counts as quiet
@@ -332,7 +333,7 @@ INCIDENT_COLUMNS = (
     "severity", "assignee_id", "contact_name", "contact_number", "product_id", "version",
     "on_current_version", "summary", "description", "impact", "urgency", "users_affected", "resolution",
     "resolved_at", "closed_at", "responded_at", "response_due_at", "resolution_due_at", "sla_time_used",
-    "sla_running_since", "created_at", "updated_at",
+    "sla_running_since", "created_at", "updated_at", "practice_last_entry_at", "desk_last_entry_at",
 )  # fmt: skip
 EVENT_COLUMNS = ("incident_id", "kind", "actor_id", "created_at", "public", "old_value", "new_value", "text")
 
@@ -491,9 +492,17 @@ def generate_incident(rng, world, number, created):
         created + timedelta(minutes=resolution_minutes) if running else None,
         f"{0 if running else rng.randrange(30, resolution_minutes)} minutes",  # COPY's text for an interval
         created if running else None,
-        created, events[-1][3],
+        created, events[-1][3], *last_entries(events, reporter, world.agents),
     )  # fmt: skip
     return row, events
+
+
+def last_entries(events, reporter, agents):
+    """The incident's practice_last_entry_at and desk_last_entry_at, as incidents.services.record_event
+    keeps them: the latest entry by the practice (the reporter here) and by the desk."""
+    practice = [created for _, _, actor, created, *_ in events if actor == reporter]
+    desk = [created for _, _, actor, created, *_ in events if actor in agents]
+    return max(practice, default=None), max(desk, default=None)
 
 
 def incident_events(rng, world, number, kinds, people, times):
@@ -818,6 +827,7 @@ def build_pages(names, subjects, port):
         "list": Page("list", "/incidents/", user_session),
         "detail": Page("detail", subjects.incident.get_absolute_url(), user_session),
         "admin": Page("admin", "/admin/incidents/incident/", agent_session),
+        "dashboard": Page("dashboard", "/admin/", agent_session),
     }
     if "post" in names:
         csrf_cookie, csrf_field = csrf_for(port, f"{session_name}={user_session}")

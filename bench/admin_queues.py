@@ -1,0 +1,108 @@
+"""The desk's dashboard (the admin home page) and the incident lists its counts link to, on the data that
+bench/pages.py seeds (100,000 or 1,000,000 incidents): queries and time per request, and the plan of the
+one query that counts every incident queue.
+
+Run by hand, never by the test suite (see bench/README.md):
+
+    .venv/bin/python bench/admin_queues.py                        # 100,000 incidents
+    .venv/bin/python bench/admin_queues.py --incidents 1000000
+
+It prepares the database as pages.py does (migrating it, seeding it if needed), signs the bench's agent in,
+and times whole requests through Django's test client, each `--repeat` times: the dashboard, then the list
+behind each of its incident counts. It prints the median wall time, the queries, the count the dashboard
+shows and the rows the list's first page shows; then EXPLAIN (ANALYZE, BUFFERS) of the dashboard's count
+of the incident queues and of the list as it opens.
+"""
+
+import argparse
+import re
+import shutil
+import statistics
+import sys
+import time
+from html import unescape
+
+import pages
+
+QUEUE = re.compile(
+    r'<a class="desk-queue" href="([^"]+)">\s*<span class="desk-queue-count">(\d+)</span>\s*'
+    r'<span class="desk-queue-label">([^<]+)</span>'
+)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--incidents", type=int, default=100_000, help="Incidents (default %(default)s).")
+    parser.add_argument("--practices", type=int, default=200, help="Practices (default %(default)s).")
+    parser.add_argument("--seed", type=int, default=2026, help="Random seed of the generated data.")
+    parser.add_argument("--repeat", type=int, default=7, help="Requests per page (default %(default)s).")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379", help="As pages.py (%(default)s).")
+    args = parser.parse_args()
+    args.database_url = pages.default_database_url(args.incidents)
+    args.reset = False
+    return args
+
+
+def timed(client, url, repeat):
+    """(median ms, queries of the last request, the response)."""
+    walls = []
+    for _ in range(repeat):
+        with pages.recorded_queries() as queries:
+            started = time.perf_counter()
+            response = client.get(url)
+            walls.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            sys.exit(f"{url} answered {response.status_code}")
+    return statistics.median(walls), queries, response
+
+
+def explain(queries, marker):
+    from django.db import connection
+
+    sql, params, _ = next(q for q in queries if marker in q[0])
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+        return "\n".join("    " + line for (line,) in cursor.fetchall())
+
+
+def main():
+    args = parse_args()
+    workdir = pages.set_up_in_process(args, "bench-queues-")
+
+    from django.conf import settings
+    from django.test import Client
+
+    subjects = pages.choose_subjects(args.incidents)
+    client = Client(HTTP_HOST="127.0.0.1", headers={"X-Forwarded-Proto": "https"})
+    client.cookies[settings.SESSION_COOKIE_NAME] = pages.signed_in_session(subjects.agent)
+    try:
+        print(f"{args.incidents:,} incidents; median of {args.repeat} requests per page.\n")
+        print(f"{'page':<48} {'ms':>7} {'queries':>8} {'count':>7} {'rows':>5}")
+        wall, dashboard_queries, response = timed(client, "/admin/", args.repeat)
+        print(f"{'dashboard (/admin/)':<48} {wall:7.1f} {len(dashboard_queries):8}")
+        for url, count, label in QUEUE.findall(response.content.decode()):
+            url, label = unescape(url), unescape(label)
+            if not url.startswith("/admin/incidents/incident/"):
+                continue
+            wall, queries, listed = timed(client, url, args.repeat)
+            rows = listed.content.decode().count('class="action-select"')
+            print(f"{label[:48]:<48} {wall:7.1f} {len(queries):8} {int(count):7} {rows:5}")
+        wall, list_queries, listed = timed(client, "/admin/incidents/incident/", args.repeat)
+        rows = listed.content.decode().count('class="action-select"')
+        opens = "the list as it opens (open incidents)"
+        print(f"{opens:<48} {wall:7.1f} {len(list_queries):8} {'':>7} {rows:5}")
+        print("\nThe dashboard's count of every incident queue:")
+        print(explain(dashboard_queries, 'FILTER (WHERE "incidents_incident"."status"'))
+        print("\nThe list as it opens, its first page:")
+        print(explain(list_queries, "LIMIT 25"))
+    finally:
+        from django.contrib.sessions.models import Session
+
+        Session.objects.filter(session_key__in=pages.SESSIONS).delete()
+        shutil.rmtree(workdir)
+
+
+if __name__ == "__main__":
+    main()

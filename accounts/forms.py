@@ -109,6 +109,22 @@ class RegistrationForm(NoNHSNumbersMixin):
         return " ".join(self.cleaned_data["full_name"].split())
 
 
+class RejectionForm(NoNHSNumbersMixin):
+    """An agent's reason for refusing a request for an account. It is emailed to the requester, so it is
+    required, and refused if it holds an NHS number."""
+
+    nhs_field_names = {"reason": "the reason"}
+
+    reason = forms.CharField(
+        label="Reason",
+        max_length=2000,
+        help_text="Emailed to the requester, for example: “We could not confirm that you work at this "
+        "practice. Please ask your practice manager to telephone us.”",
+        error_messages={"required": "Give the reason for rejecting: it is emailed to the requester."},
+        widget=forms.Textarea(attrs={"rows": 4, "class": "vLargeTextField"}),
+    )
+
+
 class NewPasswordErrorsMixin:
     """Django reports a password that breaks the policy under its confirmation; people look for it under
     the new password they chose, so it goes there. A mismatch still shows under the confirmation."""

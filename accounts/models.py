@@ -258,7 +258,7 @@ class AccountRequest(models.Model):
     )
     rejection_reason = models.TextField(
         blank=True,
-        help_text="To give a reason, type it here and save before rejecting: it is emailed to the requester.",
+        help_text="Asked for when the request is rejected, and emailed to the requester.",
     )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

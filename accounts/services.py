@@ -8,7 +8,12 @@ from servicedesk.outbox import queue_on_commit
 
 from .identity import login_identity
 from .models import AccountRequest, Contract, SupportCalendar, User, calendar_of
-from .tasks import send_account_rejected_email, send_set_password_email
+from .tasks import (
+    send_account_rejected_email,
+    send_account_request_desk_notice,
+    send_account_request_received_email,
+    send_set_password_email,
+)
 
 
 class AccountRequestError(Exception):
@@ -16,17 +21,23 @@ class AccountRequestError(Exception):
 
 
 def account_request_submit(*, practice, full_name, email, phone, job_role):
-    """Record a request for a portal account; None when nothing was recorded. An email that already has an
-    account or an open request gets no second request, and the caller shows the same acknowledgement
-    either way, so the form reveals nothing about who is registered."""
+    """Record a request for a portal account, acknowledge it to the requester by email and tell the desk's
+    inbox; None when nothing was recorded. An email that already has an account or an open request gets no
+    second request, and the caller shows the same acknowledgement either way, so the form reveals nothing
+    about who is registered."""
     email = login_identity(email)
     if User.objects.filter(email__iexact=email).exists():
         return None
     try:
         with transaction.atomic():
-            return AccountRequest.objects.create(
+            req = AccountRequest.objects.create(
                 practice=practice, full_name=full_name, email=email, phone=phone, job_role=job_role
             )
+            # Only a recorded request is acknowledged: one email per open request, however often the form
+            # is sent, and none to an address that already has an account.
+            queue_on_commit(send_account_request_received_email, req.pk)
+            queue_on_commit(send_account_request_desk_notice, req.pk)
+            return req
     except IntegrityError:  # an open request for this email already exists
         return None
 

@@ -39,6 +39,24 @@ def send_account_rejected_email(request_id):
 
 
 @shared_task(**EMAIL_TASK_OPTIONS)
+def send_account_request_received_email(request_id):
+    """Tell a requester that their request for an account has arrived and what happens next."""
+    req = AccountRequest.objects.select_related("practice").get(pk=request_id)
+    send_templated_email("account_request_received", [req.email], {"account_request": req})
+
+
+@shared_task(**EMAIL_TASK_OPTIONS)
+def send_account_request_desk_notice(request_id):
+    """Tell the desk's inbox that a request for an account waits for a decision, with its admin page."""
+    req = AccountRequest.objects.select_related("practice").get(pk=request_id)
+    context = {
+        "account_request": req,
+        "admin_url": settings.SITE_URL + reverse("admin:accounts_accountrequest_change", args=[req.pk]),
+    }
+    send_templated_email("account_request_desk", [settings.SERVICE_DESK_NOTIFY_EMAIL], context)
+
+
+@shared_task(**EMAIL_TASK_OPTIONS)
 def send_second_factor_enrolled_email(user_id):
     """Tell a staff member that an authenticator app was set up for their account: if it was not them,
     their password is known to someone else."""

@@ -8,6 +8,7 @@ from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import BadRequest
 from django.utils.text import smart_split
+from django.utils.translation import ngettext
 
 from .forms import with_nhs_guard
 
@@ -113,9 +114,11 @@ class SiteWideAdmin(NHSNumberAdminMixin, BoundedQueries):
     """What ServiceDeskAdminSite adds to every model admin registered on it."""
 
 
-def act_on_each(modeladmin, request, objects, act, *, refused, done, noun):
+def act_on_each(modeladmin, request, objects, act, *, refused, done, noun, plural=None):
     """Run `act` on each object; report each refusal (an exception of the `refused` class) as a warning,
-    then how many succeeded. Each object stands alone: one refusal does not undo the others."""
+    then how many succeeded ("1 request approved", "2 requests approved" when `plural` is given; "2
+    incident(s) verified" until every caller gives one). Each object stands alone: one refusal does not undo
+    the others."""
     succeeded = 0
     for obj in objects:
         try:
@@ -124,4 +127,5 @@ def act_on_each(modeladmin, request, objects, act, *, refused, done, noun):
         except refused as exc:
             modeladmin.message_user(request, str(exc), messages.WARNING)
     if succeeded:
-        modeladmin.message_user(request, f"{succeeded} {noun}(s) {done}.", messages.SUCCESS)
+        nouns = ngettext(noun, plural, succeeded) if plural else f"{noun}(s)"
+        modeladmin.message_user(request, f"{succeeded} {nouns} {done}.", messages.SUCCESS)

@@ -55,10 +55,20 @@ def approve(client, *account_requests):
     )
 
 
-def reject(client, *account_requests):
+REJECTION_REASON = "We could not confirm that you work at this practice."
+
+
+def reject(client, *account_requests, reason=REJECTION_REASON):
+    """An agent ticks the requests, runs the reject action and gives the reason on the page it opens
+    (that page itself: tests/accounts/test_request_decisions.py)."""
     return client.post(
         ACCOUNT_REQUESTS_ADMIN_URL,
-        {"action": "reject", "_selected_action": [req.pk for req in account_requests]},
+        {
+            "action": "reject",
+            "_selected_action": [req.pk for req in account_requests],
+            "post": "yes",
+            "reason": reason,
+        },
         follow=True,
     )
 

@@ -59,35 +59,41 @@ def test_registration_offers_the_telephone_not_a_confirmation(client, form_data,
 def test_a_rejection_reason_with_an_nhs_number_is_refused_and_never_emailed(
     agent_client, account_request, mailoutbox, django_capture_on_commit_callbacks
 ):
-    url = f"{ACCOUNT_REQUESTS_ADMIN_URL}{account_request.pk}/change/"
+    url = f"{ACCOUNT_REQUESTS_ADMIN_URL}{account_request.pk}/reject/"
 
-    response = agent_client.post(
-        url, {"rejection_reason": "Not staff: this is patient 943/476/5919", "_save": "Save"}
-    )
     with django_capture_on_commit_callbacks(execute=True):
-        reject(agent_client, account_request)
+        response = agent_client.post(url, {"reason": "Not staff: this is patient 943/476/5919"})
 
-    assert response.status_code == 200
-    assert (
-        "Rejection reason contains “943/476/5919”, which looks like an NHS number"
-        in response.content.decode()
-    )
+    assert response.status_code == 400
+    assert "The reason contains “943/476/5919”, which looks like an NHS number" in response.content.decode()
     account_request.refresh_from_db()
     assert account_request.rejection_reason == ""
-    assert account_request.status == AccountRequest.Status.REJECTED
-    assert "5919" not in mailoutbox[0].body
+    assert account_request.status == AccountRequest.Status.PENDING
+    assert mailoutbox == []
 
 
-def test_a_rejection_reason_without_one_is_saved(agent_client, account_request):
-    url = f"{ACCOUNT_REQUESTS_ADMIN_URL}{account_request.pk}/change/"
+def test_the_lists_reject_action_refuses_a_reason_with_an_nhs_number_too(
+    agent_client, account_request, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = reject(agent_client, account_request, reason="Patient 943 476 5919 is not staff")
 
-    response = agent_client.post(
-        url, {"rejection_reason": "Not a member of the practice's staff.", "_save": "Save"}
-    )
+    assert response.status_code == 400
+    assert "The reason contains “943 476 5919”, which looks like an NHS number" in response.content.decode()
+    account_request.refresh_from_db()
+    assert account_request.status == AccountRequest.Status.PENDING
+    assert mailoutbox == []
 
-    assert response.status_code == 302
+
+def test_a_rejection_reason_without_one_is_kept_and_emailed(
+    agent_client, account_request, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        reject(agent_client, account_request, reason="Not a member of the practice's staff.")
+
     account_request.refresh_from_db()
     assert account_request.rejection_reason == "Not a member of the practice's staff."
+    assert "Not a member of the practice's staff." in mailoutbox[0].body
 
 
 @pytest.mark.parametrize("sign_in_with", [sign_in, admin_sign_in], ids=["portal", "admin"])

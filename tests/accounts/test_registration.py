@@ -161,7 +161,7 @@ def test_approval_creates_a_user_without_a_password_and_emails_a_set_password_li
         response = approve(agent_client, account_request)
 
     assert response.status_code == 200
-    assert "1 request(s) approved." in page_messages(response)
+    assert "1 request approved." in page_messages(response)
     user = User.objects.get(email="jamie.fox@riverside.example")
     assert user.practice == practice
     assert (user.full_name, user.phone, user.job_role) == ("Jamie Fox", "01632 960777", "Receptionist")
@@ -287,7 +287,7 @@ def test_rejection_emails_the_requester_and_creates_no_user(
     with django_capture_on_commit_callbacks(execute=True):
         response = reject(agent_client, account_request)
 
-    assert "1 request(s) rejected." in page_messages(response)
+    assert "1 request rejected." in page_messages(response)
     account_request.refresh_from_db()
     assert account_request.status == AccountRequest.Status.REJECTED
     assert account_request.decided_by == agent

@@ -222,8 +222,18 @@ def _unused_product():
     return ProductFactory(name="Never used")
 
 
+def _waiting_request(w):
+    return AccountRequest.objects.create(
+        practice=w.practice,
+        full_name="Jamie Fox",
+        email="jamie.fox@riverside.example",
+        phone="01632 960777",
+        job_role="Receptionist",
+    )
+
+
 # Admin: one control for each kind of change admin offers (add, change, delete, a changelist action, a
-# lifecycle action, purges, reading remote-access details, passwords).
+# lifecycle action, purges, reading remote-access details, deciding an account request, passwords).
 ADMIN_CONTROLS = {
     "admin:incidents_product_add": lambda c, w: (
         "/admin/incidents/product/add/",
@@ -256,18 +266,15 @@ ADMIN_CONTROLS = {
     ),
     "admin:accounts_accountrequest_changelist": lambda c, w: (
         "/admin/accounts/accountrequest/",
-        {
-            "action": "approve",
-            "_selected_action": [
-                AccountRequest.objects.create(
-                    practice=w.practice,
-                    full_name="Jamie Fox",
-                    email="jamie.fox@riverside.example",
-                    phone="01632 960777",
-                    job_role="Receptionist",
-                ).pk
-            ],
-        },
+        {"action": "approve", "_selected_action": [_waiting_request(w).pk]},
+    ),
+    "admin:accounts_accountrequest_approve": lambda c, w: (
+        f"/admin/accounts/accountrequest/{_waiting_request(w).pk}/approve/",
+        {},
+    ),
+    "admin:accounts_accountrequest_reject": lambda c, w: (
+        f"/admin/accounts/accountrequest/{_waiting_request(w).pk}/reject/",
+        {"reason": "Not on the practice's staff list"},
     ),
     "admin:auth_user_password_change": lambda c, w: (
         f"/admin/accounts/user/{w.user.pk}/password/",
@@ -285,6 +292,8 @@ def test_every_state_changing_portal_endpoint_has_a_control():
 
     assert changing <= set(CONTROLS)
     assert {route.name for route in ROUTES} >= set(ADMIN_CONTROLS)
+    admin_post_only = {route.name for route in ROUTES if route.admin and spec(route).post_only}
+    assert admin_post_only <= set(ADMIN_CONTROLS)
 
 
 def _who(name, world, request):

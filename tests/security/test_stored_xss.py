@@ -357,12 +357,7 @@ def _account_requests(world, agent_client, practice):
         _ok(Client().post("/accounts/register/", data))
     refused, approved = (AccountRequest.objects.get(email=email) for email in XSS_EMAILS)
     url = "/admin/accounts/accountrequest/"
-    _ok(
-        agent_client.post(
-            f"{url}{refused.pk}/change/", {"rejection_reason": P["AccountRequest.rejection_reason"]}
-        )
-    )
-    _ok(agent_client.post(url, {"action": "reject", "_selected_action": [refused.pk]}))
+    _ok(agent_client.post(f"{url}{refused.pk}/reject/", {"reason": P["AccountRequest.rejection_reason"]}))
     _ok(agent_client.post(url, {"action": "approve", "_selected_action": [approved.pk]}))
     world.requests = [refused, approved]
 

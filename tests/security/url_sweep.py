@@ -124,6 +124,12 @@ PORTAL = {
     "surveys:answer": Spec(TOKEN, "the survey link emailed to one customer", changes=True),
 }
 
+# Admin's own views that change something by POST only (GET answers 405), by name. Every other admin pattern
+# is Django's (a page, or a form that posts back to itself) or a page of ours that shows a form first.
+ADMIN_POST_ONLY = {
+    "admin:accounts_accountrequest_approve": "approving an account request (the request's Approve button)",
+}
+
 # Admin's parameters, filled by kwargs_for (any other parameter fails the sweep until it is taught here).
 ADMIN_PARAMS = {
     "object_id",
@@ -165,10 +171,16 @@ def routes():
 ROUTES = routes()
 
 
+def _admin_spec(route):
+    if route.name in ADMIN_POST_ONLY:
+        return Spec(ADMIN, ADMIN_POST_ONLY[route.name], post_only=True, changes=True)
+    return Spec(ADMIN, "Django admin")
+
+
 def spec(route):
     """What the pattern needs, or a failed test for a pattern the sweep does not know."""
     if route.admin:
-        return Spec(ADMIN, "Django admin")
+        return _admin_spec(route)
     if route.name not in PORTAL:
         pytest.fail(
             f"The URL pattern {route.pattern!r} (name {route.name!r}) is not in tests/security/url_sweep.py "
@@ -180,7 +192,7 @@ def spec(route):
 
 def known_spec(route):
     """spec() for collecting cases: None for an unknown pattern (its own test then fails)."""
-    return PORTAL.get(route.name) if not route.admin else Spec(ADMIN, "Django admin")
+    return PORTAL.get(route.name) if not route.admin else _admin_spec(route)
 
 
 def of_access(*kinds):

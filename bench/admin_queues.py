@@ -9,9 +9,9 @@ Run by hand, never by the test suite (see bench/README.md):
 
 It prepares the database as pages.py does (migrating it, seeding it if needed), signs the bench's agent in,
 and times whole requests through Django's test client, each `--repeat` times: the dashboard, then the list
-behind each of its incident counts. It prints the median wall time, the queries, the count the dashboard
-shows and the rows the list's first page shows; then EXPLAIN (ANALYZE, BUFFERS) of the dashboard's count
-of the incident queues and of the list as it opens.
+behind each of its incident counts. It prints the median wall time, the time in SQL (of the last request),
+the queries, the count the dashboard shows and the rows the list's first page shows; then EXPLAIN
+(ANALYZE, BUFFERS) of the dashboard's count of the incident queues and of the list as it opens.
 """
 
 import argparse
@@ -58,6 +58,12 @@ def timed(client, url, repeat):
     return statistics.median(walls), queries, response
 
 
+def line(label, wall, queries, count="", rows=""):
+    """One page's figures; the SQL time is that of the last of the repeats."""
+    sql_ms = sum(seconds for _, _, seconds in queries) * 1000
+    print(f"{label[:48]:<48} {wall:7.1f} {sql_ms:7.1f} {len(queries):8} {count:>7} {rows:>5}")
+
+
 def explain(queries, marker):
     from django.db import connection
 
@@ -79,20 +85,17 @@ def main():
     client.cookies[settings.SESSION_COOKIE_NAME] = pages.signed_in_session(subjects.agent)
     try:
         print(f"{args.incidents:,} incidents; median of {args.repeat} requests per page.\n")
-        print(f"{'page':<48} {'ms':>7} {'queries':>8} {'count':>7} {'rows':>5}")
+        print(f"{'page':<48} {'ms':>7} {'SQL ms':>7} {'queries':>8} {'count':>7} {'rows':>5}")
         wall, dashboard_queries, response = timed(client, "/admin/", args.repeat)
-        print(f"{'dashboard (/admin/)':<48} {wall:7.1f} {len(dashboard_queries):8}")
+        line("dashboard (/admin/)", wall, dashboard_queries)
         for url, count, label in QUEUE.findall(response.content.decode()):
             url, label = unescape(url), unescape(label)
-            if not url.startswith("/admin/incidents/incident/"):
-                continue
-            wall, queries, listed = timed(client, url, args.repeat)
-            rows = listed.content.decode().count('class="action-select"')
-            print(f"{label[:48]:<48} {wall:7.1f} {len(queries):8} {int(count):7} {rows:5}")
+            if url.startswith("/admin/incidents/incident/"):
+                wall, queries, listed = timed(client, url, args.repeat)
+                line(label, wall, queries, count, listed.content.decode().count('class="action-select"'))
         wall, list_queries, listed = timed(client, "/admin/incidents/incident/", args.repeat)
         rows = listed.content.decode().count('class="action-select"')
-        opens = "the list as it opens (open incidents)"
-        print(f"{opens:<48} {wall:7.1f} {len(list_queries):8} {'':>7} {rows:5}")
+        line("the list as it opens (open incidents)", wall, list_queries, "", rows)
         print("\nThe dashboard's count of every incident queue:")
         print(explain(dashboard_queries, 'FILTER (WHERE "incidents_incident"."status"'))
         print("\nThe list as it opens, its first page:")

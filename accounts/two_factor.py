@@ -52,7 +52,7 @@ def _next_url(request):
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate
-    return reverse("admin:index")
+    return reverse("home")  # where this person works: admin, or their escalation queue
 
 
 def _verified_device(user, code):

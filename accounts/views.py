@@ -20,9 +20,10 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get_default_redirect_url(self):
-        # Agents and team leaders work in admin; practice staff in the portal.
+        # Practice staff work in the portal; the desk's staff where the home page sends them (admin, or
+        # their escalation queue if they are on the ladder): this app knows nothing of the ladder.
         if self.request.user.is_staff:
-            return resolve_url("admin:index")
+            return resolve_url("home")
         return super().get_default_redirect_url()
 
 

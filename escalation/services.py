@@ -4,7 +4,7 @@ and the queues of the staff on the ladder. The SLA clocks live with the incident
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 
 from accounts.models import SupportCalendar
@@ -13,7 +13,12 @@ from incidents.models import Incident, Status, TimelineEvent
 from incidents.services import lock_open, record_event, require_text
 from incidents.sla import CLOCK_RUNS, sla_calendar
 from incidents.tasks import send_incident_email
-from servicedesk.lib.support_hours import STANDARD, support_minutes_between, support_time_between
+from servicedesk.lib.support_hours import (
+    STANDARD,
+    support_minutes_between,
+    support_time_between,
+    support_time_in_words,
+)
 from servicedesk.outbox import queue_on_commit
 
 from .models import EscalationLevel
@@ -137,8 +142,8 @@ def _escalate_if_missed(incident_id, now, per_practice):
     if due is None or due.position <= current:
         return False
     reason = (
-        f"Automatic: {elapsed // timedelta(minutes=1)} support minutes on the clock at severity "
-        f"{incident.severity}; the {missed} target passed unmet."
+        f"Automatic: {support_time_in_words(elapsed // timedelta(minutes=1))} of support time on the clock "
+        f"at severity {incident.severity}; the {missed} target passed unmet."
     )
     _move(incident, due, None, reason, TimelineEvent.Kind.ESCALATED)
     return True
@@ -162,14 +167,31 @@ def incident_acknowledge_escalation(incident, *, actor):
     return locked
 
 
+# The timeline events the queue reads: how the incident reached its level, and who took it on there.
+_LADDER_KINDS = [
+    TimelineEvent.Kind.ESCALATED,
+    TimelineEvent.Kind.DEESCALATED,
+    TimelineEvent.Kind.ACKNOWLEDGED,
+]
+
+
+def on_the_ladder(user):
+    """Staff who are contacts of a ladder level work the escalation queues."""
+    return user.is_authenticated and user.is_staff and user.escalation_levels.exists()
+
+
 def escalation_queue(user, now=None):
     """The open incidents at the ladder levels `user` works: most severe first, then least support time
-    left (most overdue first), each with `support_minutes_left` (negative when overdue)."""
+    left (most overdue first, paused clocks last). Each carries `support_minutes_left` (negative when
+    overdue, None while paused), `arrival` (the event that brought it to its level: who, when, why) and
+    `acknowledgement` (who took it on there, or None). A fixed number of queries, however many incidents."""
     now = now or timezone.now()
+    ladder_events = TimelineEvent.objects.filter(kind__in=_LADDER_KINDS).select_related("actor__practice")
     incidents = list(
         Incident.objects.filter(escalation_level__contacts=user)
         .exclude(status=Status.CLOSED)
         .select_related("practice__contract", "product", "escalation_level")
+        .prefetch_related(Prefetch("events", queryset=ladder_events, to_attr="ladder_events"))
     )
     stored = list(SupportCalendar.objects.prefetch_related("hours"))
     calendars = {c.pk: c.as_calendar() for c in stored}
@@ -178,9 +200,21 @@ def escalation_queue(user, now=None):
         contract = incident.practice.contract
         calendar = calendars.get(contract.support_calendar_id, standard) if contract else standard
         incident.support_minutes_left = _minutes_left(incident.resolution_due_at, now, calendar)
+        incident.arrival, incident.acknowledgement = _arrival_and_acknowledgement(incident.ladder_events)
     # Paused clocks last within their severity.
     incidents.sort(key=lambda i: (i.severity, i.support_minutes_left is None, i.support_minutes_left or 0))
     return incidents
+
+
+def _arrival_and_acknowledgement(events):
+    """The last escalation or de-escalation (oldest events first), and the acknowledgement after it."""
+    arrival = acknowledgement = None
+    for event in events:
+        if event.kind == TimelineEvent.Kind.ACKNOWLEDGED:
+            acknowledgement = event
+        else:
+            arrival, acknowledgement = event, None
+    return arrival, acknowledgement
 
 
 def _minutes_left(due, now, calendar):

@@ -5,23 +5,46 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from incidents.exceptions import InvalidTransition
-from incidents.models import Incident
+from incidents.models import Incident, Status
 from incidents.views import reason_view
+from servicedesk.lib.support_hours import support_time_in_words
 
 from .services import escalation_queue, incident_acknowledge_escalation, incident_escalate
+from .session import remember_ladder
+
+# Why a resolution clock stands still, by status (incidents/sla.py CLOCK_RUNS: the desk has no next move).
+PAUSED_BECAUSE = {
+    Status.AWAITING_CUSTOMER: "waiting for the practice",
+    Status.FIX_SCHEDULED: "waiting for the release with the fix",
+    Status.RESOLVED: "waiting for the practice to confirm the solution",
+}
 
 
 def _require_ladder_staff(request):
     """Only staff who are contacts of a ladder level work the queues."""
-    if not (request.user.is_staff and request.user.escalation_levels.exists()):
+    if not remember_ladder(request):
         raise PermissionDenied("The escalation queues are for the staff on the escalation ladder.")
+
+
+def _time_left(incident):
+    """The resolution target's time left, in words: "3 h 10 min of support time", "Overdue by 1 day 2 h of
+    support time", "Paused: waiting for the practice"."""
+    minutes = incident.support_minutes_left
+    if minutes is None:
+        return f"Paused: {PAUSED_BECAUSE.get(incident.status, 'the clock is stopped')}"
+    if minutes < 0:
+        return f"Overdue by {support_time_in_words(-minutes)} of support time"
+    return f"{support_time_in_words(minutes)} of support time"
 
 
 @login_required
 def queue(request):
     _require_ladder_staff(request)
     levels = list(request.user.escalation_levels.order_by("position"))
-    context = {"incidents": escalation_queue(request.user), "levels": levels}
+    incidents = escalation_queue(request.user)
+    for incident in incidents:
+        incident.time_left = _time_left(incident)
+    context = {"incidents": incidents, "levels": levels}
     return render(request, "escalation/queue.html", context)
 
 

@@ -3,6 +3,7 @@ model admin registered on it."""
 
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
+from django.urls import reverse
 
 from servicedesk.lib.admin import SiteWideAdmin
 
@@ -27,6 +28,16 @@ class ServiceDeskAdminSite(admin.AdminSite):
             names = {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__}
             admin_class = type(admin_class.__name__, (SiteWideAdmin, admin_class), names)
         super().register(model_or_iterable, admin_class, **options)
+
+    def login(self, request, extra_context=None):
+        """Django's admin gives its sign-in form its own index as the `next` when none is asked for, and
+        /admin/ opened signed out asks for exactly that: neither is a page the person chose. The form carries
+        home instead, which sends each person where they work: the ladder's staff to their escalation queue,
+        agents to admin. Any other `next` (a deeper admin page) is followed as Django follows it."""
+        index = reverse("admin:index", current_app=self.name)
+        if request.POST.get("next", request.GET.get("next")) in (None, "", index):
+            extra_context = {**(extra_context or {}), "next": reverse("home")}
+        return super().login(request, extra_context)
 
     @property
     def login_form(self):

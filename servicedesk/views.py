@@ -8,9 +8,10 @@ from django.views.decorators.cache import never_cache
 
 from accounts.models import User
 from escalation.models import EscalationLevel
+from escalation.session import remember_ladder
 from incidents.sla import sla_terms
 from incidents.wording import severity_wordings
-from servicedesk.lib.support_hours import closures, weekly_hours
+from servicedesk.lib.support_hours import closures, support_time_in_words, weekly_hours
 
 # How far ahead "Your service" lists the days the desk is closed.
 CLOSURES_AHEAD_DAYS = 183
@@ -26,13 +27,6 @@ def healthz(request):
     except DatabaseError:
         return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
     return HttpResponse("ok\n", content_type="text/plain")
-
-
-def _support_time(minutes):
-    hours, minutes = divmod(minutes, 60)
-    parts = [f"{hours} hour{'s' if hours != 1 else ''}"] * bool(hours)
-    parts += [f"{minutes} minute{'s' if minutes != 1 else ''}"] * bool(minutes)
-    return " ".join(parts) or "0 minutes"
 
 
 def _ladder(contract):
@@ -66,8 +60,8 @@ def your_service(request):
     severities = [
         {
             "wording": wording,
-            "response": _support_time(targets[severity][0]),
-            "resolution": _support_time(targets[severity][1]),
+            "response": support_time_in_words(targets[severity][0]),
+            "resolution": support_time_in_words(targets[severity][1]),
         }
         for severity, wording in severity_wordings(contract.pk if contract else None).items()
     ]
@@ -90,8 +84,12 @@ def contact(request):
 
 
 def home(request):
-    """Practice staff start at their incidents, desk staff in admin; anyone else reads what the portal is
-    for, when to telephone instead, and how to get an account or sign in."""
+    """Where each person works, and so where signing in without a `next` of one's own lands (LoginView,
+    the admin's sign-in, the second factor): practice staff at their incidents, the ladder's staff at their
+    escalation queue, other desk staff in admin. Anyone else reads what the portal is for, when to
+    telephone instead, and how to get an account or sign in."""
     if not request.user.is_authenticated:
         return render(request, "landing.html")
-    return redirect("admin:index" if request.user.is_staff else "incidents:list")
+    if not request.user.is_staff:
+        return redirect("incidents:list")
+    return redirect("escalation:queue" if remember_ladder(request) else "admin:index")

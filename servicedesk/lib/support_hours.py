@@ -124,6 +124,21 @@ def support_minutes_between(start, end, calendar=STANDARD):
     return support_time_between(start, end, calendar) // timedelta(minutes=1)
 
 
+# A day of support time as a person reads one: the standard weekday, 09:00 to 17:30. The SLA targets are
+# set in these days (510 minutes: a day; 2550: five), whatever hours a contract's own calendar keeps.
+SUPPORT_DAY_MINUTES = 8 * 60 + 30
+
+
+def support_time_in_words(minutes):
+    """Whole minutes of support time as a person reads them: "3 h 10 min", "1 day 2 h", "5 days", "0 min".
+    A day is SUPPORT_DAY_MINUTES (8 h 30 min), not 24 hours."""
+    days, rest = divmod(max(int(minutes), 0), SUPPORT_DAY_MINUTES)
+    hours, minutes = divmod(rest, 60)
+    parts = [f"{days} day{'s' if days != 1 else ''}"] * bool(days)
+    parts += [f"{hours} h"] * bool(hours) + [f"{minutes} min"] * bool(minutes)
+    return " ".join(parts) or "0 min"
+
+
 def closures(calendar, start, days):
     """The public holidays on which the calendar's desk is closed, from the local date `start` for `days`
     days: sorted (date, description) pairs, e.g. "Christmas Day (England and Ireland)"."""

@@ -4,7 +4,8 @@ keyboard alone, with axe-core on every page visited.
 - A practice user asks for an account, an agent approves it in admin, the user sets a password from
   the email, logs an incident with a screenshot, a colleague sees it, the agent resolves it in admin
   and the user confirms it.
-- A team leader works the escalation queue.
+- A team leader signs in (password, then the second factor) to the escalation queue, reads the time left
+  and why the practice escalated, and acknowledges it; on a desktop and a phone, light and dark.
 - A survey link is answered; the link then says it has been answered; a team leader reads the results.
 - A practice user resets a forgotten password, reads the contact page and meets the 404 page.
 
@@ -18,23 +19,27 @@ import re
 import struct
 import time
 import zlib
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 
 import django.apps
 import pytest
+import time_machine
 from django.conf import settings
 from django.core import mail
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from accounts.models import AccountRequest
 from escalation.models import EscalationLevel
 from escalation.services import incident_escalate
 from incidents.models import Incident, Status, TimelineEvent
-from servicedesk.lib.support_hours import LONDON
+from servicedesk.lib.support_hours import LONDON, STANDARD, open_spans
 from surveys.models import Invitation, Response, SurveyRound
 from surveys.services import send_invitation
-from tests.browser.axe import Audit
-from tests.browser.conftest import needs_chromium
+from tests.browser.axe import Audit, check_accessibility
+from tests.browser.conftest import needs_chromium, sign_in
 from tests.browser.hands import focused, hands_for, is_focused
 from tests.factories import PASSWORD, IncidentFactory
 
@@ -336,38 +341,109 @@ def ladder(transactional_db):
     importlib.import_module("escalation.migrations.0004_standard_ladder").create(django.apps.apps, None)
 
 
+def _a_working_wednesday():
+    """A Wednesday ahead, open 09:00 to 17:30 (no holiday). Ahead of the real clock, since the browser
+    keeps cookies by it: a stopped clock in the past could have them expire at once."""
+    day = date.today() + timedelta(days=7)
+    while day.weekday() != 2 or not open_spans(day, STANDARD):
+        day += timedelta(days=1)
+    return day
+
+
+# The incident is logged and escalated at 09:05, due a day of support time later (severity 2), at 09:05 the
+# next morning; the team leader signs in at 14:25, with 3 h 10 min of support time left (3 h 5 min that
+# day, 5 min the next). The clock stands still meanwhile.
+WEDNESDAY = _a_working_wednesday()
+ESCALATED_AT = datetime.combine(WEDNESDAY, clock_time(9, 5), tzinfo=LONDON)
+SIGNS_IN_AT = datetime.combine(WEDNESDAY, clock_time(14, 25), tzinfo=LONDON)
+ON_THE_DAY = f"{WEDNESDAY:%a} {WEDNESDAY.day} {WEDNESDAY:%b %Y}"  # as the page writes it: "Wed 25 Nov 2026"
+WIDTHS = {"desktop": 1366, "phone": 390}
+SIDEWAYS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
 @pytest.fixture
-def escalated(ladder, team_leader, agent, practice_user, product):
+def escalated(ladder, team_leader, practice_user, product):
     EscalationLevel.objects.get(position=1).contacts.add(team_leader)
-    incident = IncidentFactory(
-        reporter=practice_user, product=product, severity=2, summary="Prescriptions will not print"
-    )
-    return incident_escalate(incident, actor=agent, reason="The practice is chasing: no prescriptions today.")
+    with time_machine.travel(ESCALATED_AT, tick=False):
+        incident = IncidentFactory(
+            reporter=practice_user, product=product, severity=2, summary="Prescriptions will not print"
+        )
+        return incident_escalate(
+            incident, actor=practice_user, reason="The practice is chasing: no prescriptions today."
+        )
 
 
-@modes()
-def test_a_team_leader_acknowledges_an_escalation(
-    mode, journey, audit, browser_problems, team_leader, escalated
-):
-    leader = journey(mode)
+def _in_both_schemes(journey, label, *, admin=False):
+    """axe in the dark colour scheme too (arrive() checked the light one), then back to light."""
+    journey.page.emulate_media(color_scheme="dark")
+    journey.audit.check(journey.page, f"{label} (dark)", admin=admin)
+    journey.page.emulate_media(color_scheme="light")
+
+
+def _second_factor(leader, device):
     page = leader.page
-    leader.sign_in(team_leader.email, PASSWORD, lands_on=r"/admin/$")
-    leader.arrive("admin index", admin=True)
-    # No link leads from admin to the queue ("View site" returns staff to admin): the address is typed.
-    leader.goto("/escalations/", "escalations")
-    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=escalated.reference))
-    expect(row).to_contain_text("Prescriptions will not print")
-    expect(row).to_contain_text("Customer Service Team Leader")
-    leader.press(row.get_by_role("button", name="Acknowledge"))
-    expect(page.get_by_role("status")).to_contain_text(f"You have taken {escalated.reference} on.")
-    expect(row).to_contain_text("Taken on")
-    expect(row.get_by_role("button", name="Acknowledge")).to_have_count(0)
-    leader.arrive("escalations, acknowledged")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Enter your code")
+    leader.arrive("second factor", skip_link=False)
+    leader.fill("Code*", f"{TOTP(device.bin_key).token():06d}")
+    leader.button("Continue")
+
+
+@pytest.mark.parametrize(
+    ("mode", "device"), [pytest.param(m, d, id=f"{m}-{d}") for m in ("mouse", "keyboard") for d in WIDTHS]
+)
+def test_a_team_leader_signs_in_to_the_queue_and_acknowledges_an_escalation(
+    mode, device, journey, audit, browser_problems, team_leader, escalated, settings
+):
+    settings.ADMIN_REQUIRE_2FA = True  # as in production: staff confirm a code after the password
+    totp = TOTPDevice.objects.create(user=team_leader, name="Authenticator app", confirmed=True)
+    with time_machine.travel(SIGNS_IN_AT, tick=False):
+        leader = journey(mode)
+        page = leader.page
+        page.set_viewport_size({"width": WIDTHS[device], "height": 900})
+        leader.sign_in(team_leader.email, PASSWORD, lands_on=r"/accounts/two-factor/")
+        _second_factor(leader, totp)
+        expect(page).to_have_url(re.compile(r"/escalations/$"))  # their queue, not admin
+        leader.arrive("escalations")
+        _in_both_schemes(leader, "escalations")
+        assert page.evaluate(SIDEWAYS) <= 0, "the queue scrolls sideways"
+
+        card = page.get_by_role("article", name=re.compile(escalated.reference))
+        expect(card).to_contain_text("Prescriptions will not print")
+        expect(card).to_contain_text("Customer Service Team Leader")
+        expect(card).to_contain_text("3 h 10 min of support time")
+        expect(card).to_contain_text(f"By Alex Morgan of Riverside Medical Centre, {ON_THE_DAY}, 09:05")
+        expect(card).to_contain_text("“The practice is chasing: no prescriptions today.”")
+        expect(card).to_contain_text("Not yet")
+        leader.press(card.get_by_role("button", name="Acknowledge"))
+        expect(page.get_by_role("status")).to_contain_text(f"You have taken {escalated.reference} on.")
+        expect(card).to_contain_text(f"By you, {ON_THE_DAY}, 14:25")
+        expect(card.get_by_role("button", name="Acknowledge")).to_have_count(0)
+        leader.arrive("escalations, acknowledged")
+        _in_both_schemes(leader, "escalations, acknowledged")
+
+        # Admin is a link away, and admin links back to the queue.
+        leader.press(card.get_by_role("link", name=escalated.reference, exact=True))
+        leader.arrive("admin: incident", admin=True)
+        leader.press(page.locator("#user-tools").get_by_role("link", name="Escalations"))
+        expect(page).to_have_url(re.compile(r"/escalations/$"))
 
     escalated.refresh_from_db()
     assert escalated.escalation_acknowledged_at is not None
     assert escalated.events.get(kind=TimelineEvent.Kind.ACKNOWLEDGED).actor == team_leader
     finish(audit, browser_problems)
+
+
+def test_the_queue_does_not_scroll_sideways_at_320_px(new_page, browser_problems, team_leader, escalated):
+    page = new_page()
+    page.set_viewport_size({"width": 320, "height": 700})
+    with time_machine.travel(SIGNS_IN_AT, tick=False):
+        sign_in(page, team_leader.email, PASSWORD, lands_on=r"/escalations/$")
+        expect(page.get_by_role("article")).to_contain_text("3 h 10 min of support time")
+        assert page.evaluate(SIDEWAYS) <= 0, "the queue scrolls sideways at 320 px"
+        for scheme in ("light", "dark"):
+            page.emulate_media(color_scheme=scheme)
+            check_accessibility(page, f"escalations at 320 px ({scheme})")
+    browser_problems.assert_clean()
 
 
 # --- c. A survey link is answered ----------------------------------------------------------------------

@@ -45,7 +45,7 @@ def test_past_a_threshold_the_incident_moves_up_once_however_often_the_sweep_run
     severity_one.refresh_from_db()
     assert severity_one.escalation_level.role_name == "Customer Service Team Leader"
     event = severity_one.events.get(kind=TimelineEvent.Kind.ESCALATED)
-    assert event.actor is None and event.text.startswith("Automatic: 31 support minutes")
+    assert event.actor is None and event.text.startswith("Automatic: 31 min of support time")
 
 
 def test_a_long_overdue_incident_goes_straight_to_its_due_level_skipping_the_liaison_officer(severity_one):
@@ -138,7 +138,7 @@ def test_a_response_in_time_escalates_nothing_until_the_resolution_target_passes
     assert incident.escalation_level.role_name == "Customer Service Manager"  # its threshold: 510
     event = incident.events.get(kind=TimelineEvent.Kind.ESCALATED)
     assert event.text == (
-        "Automatic: 510 support minutes on the clock at severity 2; the resolution target passed unmet."
+        "Automatic: 1 day of support time on the clock at severity 2; the resolution target passed unmet."
     )
 
 

@@ -12,9 +12,10 @@ from incidents.models import TimelineEvent
 from servicedesk.lib.support_hours import LONDON
 from tests.factories import IncidentFactory
 
-# user, the user's levels (guard and heading), the incidents, the calendars and their hours, and the user's
-# and their groups' permissions (behind the menu's "Survey results" link); the session comes from the cache
-QUEUE_QUERIES = 8
+# user, the user's levels (guard and heading), the incidents, their escalation events (one prefetch), the
+# calendars and their hours, and the user's and their groups' permissions (behind the menu's "Survey
+# results" link); the session comes from the cache
+QUEUE_QUERIES = 9
 
 
 def london(*args):
@@ -56,7 +57,7 @@ def test_most_severe_then_most_overdue_first(client, leader, agent, practice_use
 
     order = [page.index(i.reference) for i in (major_late, major_fresh, minor_late)]
     assert order == sorted(order)
-    assert "overdue by" in page
+    assert "Overdue by" in page
 
 
 def test_acknowledging_takes_the_incident_on(client, leader, agent, practice_user, product):

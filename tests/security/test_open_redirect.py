@@ -163,7 +163,7 @@ def test_confirming_the_second_factor_never_leaves_the_portal(client, enrolled_a
     response = client.post("/accounts/two-factor/", {"code": _code(device), "next": target})
 
     assert_stays_on_the_portal(response)
-    assert response["Location"] == "/admin/"
+    assert response["Location"] == "/"  # home, which sends an agent to admin
 
 
 def test_confirming_the_second_factor_returns_to_the_page_that_asked(client, enrolled_agent):

@@ -49,8 +49,10 @@ def test_the_page_is_the_practices_own_contract(client, extended_contract):
     assert "Monday to Friday</dt><dd" in page and "08:00 to 18:30" in page
     assert "Saturday" not in page.split('id="hours-heading"')[1].split("</section>")[0]
     # Its own target for severity 2, the standard ones for the rest.
-    assert "45 minutes" in page and "5 hours" in page
-    assert "30 minutes" in page and "4 hours" in page  # severity 1, standard
+    assert '<dd class="col-sm-7">45 min</dd>' in page and "5 h</dd>" in page
+    assert '<dd class="col-sm-7">30 min</dd>' in page and "4 h</dd>" in page  # severity 1, standard
+    assert "5 days</dd>" in page  # severity 3's resolution, 2550 support minutes: days of 8 h 30 min
+    assert "a day of support time is 8 h 30 min" in page
     # English holidays only: this calendar does not close for Ireland's.
     assert "Friday 25 December 2026</strong>: Christmas Day (England)" in page
     assert "Saint Stephen" not in page

@@ -26,6 +26,15 @@ def london(*args):
     return datetime(*args, tzinfo=LONDON)
 
 
+@pytest.fixture(autouse=True)
+def _at_fixed_dates():
+    """Every test here runs wholly at fixed dates: its people, ladder and calendars are made early on
+    16 November 2026, before the first incident (autouse fixtures come first); each step then travels to
+    its own time."""
+    with time_machine.travel(london(2026, 11, 16, 8, 0), tick=False):
+        yield
+
+
 @pytest.fixture
 def leader(team_leader, standard_ladder):
     EscalationLevel.objects.get(position=1).contacts.add(team_leader)
@@ -47,8 +56,9 @@ def card(page, incident):
 
 
 def queue_at(client, user, *when):
-    client.force_login(user)
+    """The queue as `user` reads it at `when`, signed in just then."""
     with time_machine.travel(london(*when), tick=False):
+        client.force_login(user)
         response = client.get("/escalations/")
     assert response.status_code == 200
     return response.content.decode()
@@ -186,8 +196,8 @@ def test_the_queue_query_count_does_not_grow(
     # Also a contact of the next level for this practice (no managed service: the Customer Service Manager).
     EscalationLevel.objects.get(role_name="Customer Service Manager").contacts.add(leader)
     escalated(practice_user, product, logged_at=london(2026, 11, 25, 9, 0))
-    client.force_login(leader)
     with time_machine.travel(london(2026, 11, 25, 11, 0), tick=False):
+        client.force_login(leader)
         client.get("/escalations/")
         with django_assert_num_queries(QUEUE_QUERIES):
             client.get("/escalations/")

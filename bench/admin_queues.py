@@ -14,7 +14,6 @@ the queries, the count the dashboard shows and the rows the list's first page sh
 (ANALYZE, BUFFERS) of the dashboard's count of the incident queues and of the list as it opens.
 """
 
-import argparse
 import re
 import shutil
 import statistics
@@ -31,18 +30,7 @@ QUEUE = re.compile(
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--incidents", type=int, default=100_000, help="Incidents (default %(default)s).")
-    parser.add_argument("--practices", type=int, default=200, help="Practices (default %(default)s).")
-    parser.add_argument("--seed", type=int, default=2026, help="Random seed of the generated data.")
-    parser.add_argument("--repeat", type=int, default=7, help="Requests per page (default %(default)s).")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379", help="As pages.py (%(default)s).")
-    args = parser.parse_args()
-    args.database_url = pages.default_database_url(args.incidents)
-    args.reset = False
-    return args
+    return pages.parse_args_on_seeded_data(__doc__, repeat=7, repeats_what="page")
 
 
 def timed(client, url, repeat):

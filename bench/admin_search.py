@@ -12,7 +12,6 @@ with `IncidentAdmin.get_search_results` and then with Django's `ModelAdmin.get_s
 `search_fields`. It prints the median wall time, the queries and the rows shown.
 """
 
-import argparse
 import shutil
 import statistics
 import sys
@@ -22,18 +21,7 @@ import pages
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--incidents", type=int, default=100_000, help="Incidents (default %(default)s).")
-    parser.add_argument("--practices", type=int, default=200, help="Practices (default %(default)s).")
-    parser.add_argument("--seed", type=int, default=2026, help="Random seed of the generated data.")
-    parser.add_argument("--repeat", type=int, default=3, help="Requests per search (default %(default)s).")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379", help="As pages.py (%(default)s).")
-    args = parser.parse_args()
-    args.database_url = pages.default_database_url(args.incidents)
-    args.reset = False
-    return args
+    return pages.parse_args_on_seeded_data(__doc__, repeat=3, repeats_what="search")
 
 
 def searches(subjects):

@@ -61,6 +61,26 @@ SESSIONS = []  # the session keys this run created, deleted at the end
 PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
 
 
+def parse_args_on_seeded_data(description, repeat, repeats_what):
+    """The options of a bench that reuses the data this script seeds (admin_search.py, admin_queues.py):
+    the data's size and seed, how many requests of each (`repeat`), and Redis; the database is the one
+    this script prepares for that size, never rebuilt."""
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--incidents", type=int, default=100_000, help="Incidents (default %(default)s).")
+    parser.add_argument("--practices", type=int, default=200, help="Practices (default %(default)s).")
+    parser.add_argument("--seed", type=int, default=2026, help="Random seed of the generated data.")
+    parser.add_argument(
+        "--repeat", type=int, default=repeat, help=f"Requests per {repeats_what} (default %(default)s)."
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379", help="As pages.py (%(default)s).")
+    args = parser.parse_args()
+    args.database_url = default_database_url(args.incidents)
+    args.reset = False
+    return args
+
+
 def default_database_url(incidents):
     if incidents % 1_000_000 == 0:
         size = f"{incidents // 1_000_000}m"

@@ -144,7 +144,9 @@ def pytest_terminal_summary(terminalreporter, config):
     if hasattr(config, "workerinput"):  # an xdist worker: the controller reports
         return
     if _axe_admin_findings:
-        terminalreporter.section("axe on Django admin pages (reported, not enforced)")
+        terminalreporter.section(
+            "axe on Django admin pages: every finding (serious and critical ones also fail their test)"
+        )
         for (rule, impact, help_text), pages in sorted(_axe_admin_findings.items()):
             terminalreporter.line(f"{rule} ({impact}): {help_text}")
             for label, targets in sorted(pages.items()):

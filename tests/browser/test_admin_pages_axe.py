@@ -1,0 +1,71 @@
+"""axe on the admin pages the desk works in (issue 17): 0 serious or critical violations, enforced, in the
+light and the dark scheme. Admin's own record pages that nobody changed are not listed; each page the desk's
+tools add or change is."""
+
+import pytest
+
+from tests.browser.axe import check_accessibility
+from tests.browser.conftest import needs_chromium, sign_in
+from tests.factories import PASSWORD, StaffFactory
+
+pytestmark = [
+    needs_chromium,
+    pytest.mark.browser,
+    pytest.mark.subprocess,
+    pytest.mark.django_db(transaction=True),
+]
+
+# Pages by path; {open} and the like are the admin keys of `incidents_in_every_state`'s incidents.
+ADMIN_PAGES = [
+    "/admin/",
+    "/admin/incidents/incident/",
+    "/admin/incidents/incident/?state=closed",
+    "/admin/incidents/incident/add/",
+    "/admin/incidents/incident/{open}/change/",
+    "/admin/incidents/incident/{closed}/change/",
+    "/admin/incidents/incident/{open}/act/resolve/",
+    "/admin/incidents/incident/{open}/act/note/",
+    "/admin/incidents/incident/{open}/act/change_severity/",
+    "/admin/incidents/incident/{open}/act/schedule_fix/",
+    "/admin/incidents/release/",
+    "/admin/incidents/release/{release}/change/",
+    "/admin/accounts/accountrequest/",
+]
+
+
+@pytest.fixture
+def admin_keys(incidents_in_every_state, product):
+    import datetime
+
+    from incidents.models import Incident, Release
+
+    keys = {
+        name: Incident.objects.get(reference=reference).pk
+        for name, reference in incidents_in_every_state.items()
+    }
+    target = datetime.date(2030, 1, 31)  # shown, never compared with today
+    keys["release"] = Release.objects.create(product=product, version="5.5.0", target_date=target).pk
+    return keys
+
+
+def check_both_schemes(page, label):
+    """axe in the dark and the light scheme, the page loaded again in each (admin's links fade in colour,
+    which axe would measure midway)."""
+    for scheme in ("dark", "light"):
+        page.emulate_media(color_scheme=scheme)
+        page.reload()
+        check_accessibility(page, f"{label} ({scheme})")
+
+
+def test_the_desks_admin_pages_have_no_serious_accessibility_problem(
+    browser_page, browser_problems, admin_keys
+):
+    manager = StaffFactory(full_name="Jordan Desk", is_superuser=True)
+    page = browser_page
+    sign_in(page, manager.email, PASSWORD, lands_on=r"/admin/$")
+    for path in ADMIN_PAGES:
+        url = path.format(**admin_keys)
+        response = page.goto(url)
+        assert response.status == 200, url
+        check_both_schemes(page, f"admin {url}")
+    browser_problems.assert_clean()

@@ -137,9 +137,7 @@ class AccountRequestAdmin(admin.ModelAdmin):
 
     def _decide(self, request, queryset, decide, verb):
         refused = AccountRequestError
-        act_on_each(
-            self, request, queryset, decide, refused=refused, done=verb, noun="request", plural="requests"
-        )
+        act_on_each(self, request, queryset, decide, refused=refused, done=verb, noun="request")
 
     def _approve(self, request, req):
         """Through the service; then a line in admin's history of the request (and its recent actions)."""

@@ -3,6 +3,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import ngettext
 
 from servicedesk.lib.admin import ReadOnlyAdmin
 
@@ -108,7 +109,8 @@ class InvitationAdmin(ReadOnlyAdmin):
     def send_again(self, request, queryset):
         count = resend_interrupted(queryset)
         skipped = queryset.count() - count
-        self.message_user(request, f"{count} invitation email(s) queued again.", messages.SUCCESS)
+        emails = ngettext("invitation email", "invitation emails", count)
+        self.message_user(request, f"{count} {emails} queued again.", messages.SUCCESS)
         if skipped:
             self.message_user(
                 request,

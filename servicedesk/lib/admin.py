@@ -116,9 +116,8 @@ class SiteWideAdmin(NHSNumberAdminMixin, BoundedQueries):
 
 def act_on_each(modeladmin, request, objects, act, *, refused, done, noun, plural=None):
     """Run `act` on each object; report each refusal (an exception of the `refused` class) as a warning,
-    then how many succeeded ("1 request approved", "2 requests approved" when `plural` is given; "2
-    incident(s) verified" until every caller gives one). Each object stands alone: one refusal does not undo
-    the others."""
+    then how many succeeded, in words: "1 incident verified", "2 incidents verified" (`plural` when the noun
+    takes more than an s). Each object stands alone: one refusal does not undo the others."""
     succeeded = 0
     for obj in objects:
         try:
@@ -127,5 +126,5 @@ def act_on_each(modeladmin, request, objects, act, *, refused, done, noun, plura
         except refused as exc:
             modeladmin.message_user(request, str(exc), messages.WARNING)
     if succeeded:
-        nouns = ngettext(noun, plural, succeeded) if plural else f"{noun}(s)"
+        nouns = ngettext(noun, plural or f"{noun}s", succeeded)
         modeladmin.message_user(request, f"{succeeded} {nouns} {done}.", messages.SUCCESS)

@@ -510,7 +510,7 @@ def test_bulk_verify_verifies_the_logged_and_reports_the_rest(bulk, incident, pr
         investigating.pk: Status.INVESTIGATING,
     }
     html = text_of(response)
-    assert "2 incident(s) verified." in html
+    assert "2 incidents verified." in html
     assert f"Verify is not possible while {investigating.reference} is investigating." in html
     assert 'class="warning"' in html
 
@@ -520,7 +520,7 @@ def test_bulk_start_investigation(bulk, incident, agent):
 
     response = bulk(CHANGELIST, "start_investigation_selected", incident)
 
-    assert "1 incident(s) under investigation." in text_of(response)
+    assert "1 incident under investigation." in text_of(response)
     incident.refresh_from_db()
     assert incident.status == Status.INVESTIGATING
 
@@ -534,7 +534,7 @@ def test_bulk_assign_to_me(bulk, incident, practice_user, agent, product):
 
     assigned = dict(Incident.objects.values_list("pk", "assignee"))
     assert assigned == {incident.pk: agent.pk, second.pk: agent.pk, closed.pk: None}
-    assert "2 incident(s) assigned." in text_of(response)
+    assert "2 incidents assigned." in text_of(response)
     assert f"{closed.reference} is closed." in text_of(response)
 
 

@@ -260,7 +260,7 @@ def test_send_again_resends_only_the_interrupted_invitation(
     )
 
     assert page.status_code == 200
-    assert "1 invitation email(s) queued again." in page.text
+    assert "1 invitation email queued again." in page.text
     assert "1 left alone: only an interrupted send can be repeated" in page.text
     assert [m.to for m in mailoutbox] == [[interrupted.customer.email]]
     assert link_to(interrupted) in mailoutbox[0].body

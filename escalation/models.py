@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 
 from accounts.models import Contract
@@ -82,6 +81,7 @@ class LevelContact(models.Model):
                 condition=models.Q(product__isnull=False, contract__isnull=True)
                 | models.Q(product__isnull=True, contract__isnull=False),
                 name="level_contact_for_a_product_or_a_contract",
+                violation_error_message="Choose a product or a contract, not both.",
             ),
             models.UniqueConstraint(
                 fields=["level", "product", "person"],
@@ -97,7 +97,3 @@ class LevelContact(models.Model):
 
     def __str__(self):
         return f"{self.person} for {self.product or self.contract} at {self.level}"
-
-    def clean(self):
-        if (self.product_id is None) == (self.contract_id is None):
-            raise ValidationError("Choose a product or a contract, not both.")

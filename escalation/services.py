@@ -294,3 +294,37 @@ def _minutes_left(due, now, calendar):
     if due >= now:
         return support_minutes_between(now, due, calendar)
     return -support_minutes_between(due, now, calendar)
+
+
+def name_contacts(levels, contract):
+    """Who a practice on `contract` (None: without one, or someone signed out) escalates to at each of
+    `levels` (read, with their active general contacts prefetched), as contacts_for chooses: the contract's
+    own contacts for every incident, each active product's contacts for that product, and the general contacts
+    for any other product unless the contract has its own. Each level gets `named`, a list of (what for,
+    people). Another contract's contacts are never read. One query."""
+    wanted = Q(product__is_active=True)
+    if contract is not None:
+        wanted |= Q(contract=contract)
+    rows = list(
+        LevelContact.objects.filter(wanted, level__in=[level.pk for level in levels], person__is_active=True)
+        .select_related("person", "product")
+        .order_by("product__name", "person__full_name")
+    )
+    for level in levels:
+        level.named = _named(level, [row for row in rows if row.level_id == level.pk])
+    return levels
+
+
+def _named(level, rows):
+    for_contract = [row.person for row in rows if row.contract_id]
+    by_product = {}
+    for row in rows:
+        if row.product_id:
+            by_product.setdefault(row.product.name, []).append(row.person)
+    named = [(f"For {product}", people) for product, people in by_product.items()]
+    if for_contract:
+        return [("For your contract", for_contract), *named]
+    general = list(level.contacts.all())
+    if general:
+        named.append(("For any other product" if named else "", general))
+    return named

@@ -81,7 +81,7 @@ class LevelContact(models.Model):
                 condition=models.Q(product__isnull=False, contract__isnull=True)
                 | models.Q(product__isnull=True, contract__isnull=False),
                 name="level_contact_for_a_product_or_a_contract",
-                violation_error_message="Choose a product or a contract, not both.",
+                violation_error_message="Choose a product or a contract: exactly one of the two.",
             ),
             models.UniqueConstraint(
                 fields=["level", "product", "person"],

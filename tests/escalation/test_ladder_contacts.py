@@ -325,3 +325,41 @@ def test_the_queue_query_count_does_not_grow(
     text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
     assert "More 1" in section(text, "For you: 1 open escalation")
     assert "First" in section(text, "For others at your levels: 3 open escalations")
+
+
+def _level_form(level, contacts):
+    """The level's change form in admin, with these contacts for a product or a contract."""
+    data = {
+        "position": level.position,
+        "role_name": level.role_name,
+        "thresholds-TOTAL_FORMS": "0",
+        "thresholds-INITIAL_FORMS": "0",
+        "specific_contacts-TOTAL_FORMS": str(len(contacts)),
+        "specific_contacts-INITIAL_FORMS": "0",
+    }
+    for n, (person, product, contract) in enumerate(contacts):
+        data[f"specific_contacts-{n}-person"] = person.pk
+        data[f"specific_contacts-{n}-product"] = product.pk if product else ""
+        data[f"specific_contacts-{n}-contract"] = contract.pk if contract else ""
+    return data
+
+
+def test_an_administrator_names_the_team_leader_for_a_product_on_the_levels_page(
+    admin_client, ladder, appointments, managed
+):
+    leader = StaffFactory(full_name="Drew Fletcher")
+    url = f"/admin/escalation/escalationlevel/{ladder[1].pk}/change/"
+
+    assert "Contacts for a product or a contract" in admin_client.get(url).content.decode()
+    both = admin_client.post(url, _level_form(ladder[1], [(leader, appointments, managed)]))
+    neither = admin_client.post(url, _level_form(ladder[1], [(leader, None, None)]))
+    assert both.status_code == neither.status_code == 200
+    assert "Choose a product or a contract: exactly one of the two." in both.content.decode()
+    assert "Choose a product or a contract: exactly one of the two." in neither.content.decode()
+    assert not LevelContact.objects.exists()
+
+    assert admin_client.post(url, _level_form(ladder[1], [(leader, appointments, None)])).status_code == 302
+    contact = LevelContact.objects.get()
+    assert (contact.level, contact.person, contact.product, contact.contract) == (
+        ladder[1], leader, appointments, None,
+    )  # fmt: skip

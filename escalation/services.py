@@ -87,7 +87,7 @@ def _move(incident, level, actor, reason, kind):
     return incident
 
 
-def _for(product_id, contract_id, prefix=""):
+def _for(product_id, contract_id, prefix):
     """The condition on level contacts for this product or this contract (None: for neither)."""
     wanted = {f"{prefix}product_id": product_id, f"{prefix}contract_id": contract_id}
     conditions = [Q(**{field: value}) for field, value in wanted.items() if value is not None]
@@ -262,19 +262,19 @@ def _specific_contacts(incidents, levels):
     found = {}
     for incident in incidents:
         key = (incident.escalation_level_id, incident.product_id, incident.practice.contract_id)
-        level, product, contract = key
-        people = {
-            person
-            for at, for_product, for_contract, person in rows
-            if at == level
-            and (
-                (for_product is not None and for_product == product)
-                or (for_contract is not None and for_contract == contract)
-            )
-        }
-        if people:
+        if people := {row[3] for row in rows if _is_for(row, *key)}:
             found[key] = people
     return found
+
+
+def _is_for(row, level, product, contract):
+    """Whether a level contact, (level, product, contract, person), is for an incident at `level` about
+    `product` from a practice on `contract`."""
+    at, for_product, for_contract, _person = row
+    return at == level and (
+        (for_product is not None and for_product == product)
+        or (for_contract is not None and for_contract == contract)
+    )
 
 
 def _arrival_and_acknowledgement(events):
@@ -316,6 +316,8 @@ def name_contacts(levels, contract):
 
 
 def _named(level, rows):
+    """The level's (what for, people): the contract's own, then each product's, then the general contacts
+    where the contract has none of its own."""
     for_contract = [row.person for row in rows if row.contract_id]
     by_product = {}
     for row in rows:

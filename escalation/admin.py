@@ -4,7 +4,7 @@ from django.contrib import admin
 from incidents.admin_actions import add_action
 from servicedesk.lib.forms import NHSNumberGuardMixin
 
-from .models import EscalationLevel, EscalationThreshold
+from .models import EscalationLevel, EscalationThreshold, LevelContact
 from .services import incident_deescalate, incident_escalate
 
 
@@ -13,11 +13,22 @@ class EscalationThresholdInline(admin.TabularInline):
     extra = 0
 
 
+class LevelContactInline(admin.TabularInline):
+    """The level's contacts for one product (the team leader responsible for it) or one contract (its
+    allocated Customer Liaison Officer): told of its escalations instead of the general contacts."""
+
+    model = LevelContact
+    extra = 0
+    autocomplete_fields = ["person"]
+    verbose_name = "contact for a product or a contract"
+    verbose_name_plural = "contacts for a product or a contract (ahead of the general contacts)"
+
+
 @admin.register(EscalationLevel)
 class EscalationLevelAdmin(admin.ModelAdmin):
     list_display = ["position", "role_name", "managed_service_only"]
     filter_horizontal = ["contacts"]
-    inlines = [EscalationThresholdInline]
+    inlines = [LevelContactInline, EscalationThresholdInline]
 
 
 class EscalationForm(NHSNumberGuardMixin):

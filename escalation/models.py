@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.db import models
 
-from incidents.models import Severity
+from accounts.models import Contract
+from incidents.models import Product, Severity
 
 
 class EscalationLevel(models.Model):
@@ -49,3 +50,50 @@ class EscalationThreshold(models.Model):
 
     def __str__(self):
         return f"{self.level}: severity {self.severity} after {self.after_minutes} support minutes"
+
+
+class LevelContact(models.Model):
+    """A contact of a level for one product or one contract, ahead of the level's general contacts: the
+    handbook's first rung is "the Customer Service Team Leader responsible for your product or service", and
+    its second, for managed services, the contract's "allocated Customer Liaison Officer". An escalated
+    incident reaches the contacts for its product and its practice's contract; only when there are none,
+    the level's general contacts (services.contacts_for)."""
+
+    level = models.ForeignKey(EscalationLevel, on_delete=models.CASCADE, related_name="specific_contacts")
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="level_contacts",
+        limit_choices_to={"is_staff": True},
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, null=True, blank=True, related_name="level_contacts"
+    )
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, null=True, blank=True, related_name="level_contacts"
+    )
+
+    class Meta:
+        ordering = ["level__position", "product__name", "contract__name", "person__full_name"]
+        constraints = [
+            # Exactly one: a contact for neither is a general contact, kept on the level itself.
+            models.CheckConstraint(
+                condition=models.Q(product__isnull=False, contract__isnull=True)
+                | models.Q(product__isnull=True, contract__isnull=False),
+                name="level_contact_for_a_product_or_a_contract",
+                violation_error_message="Choose a product or a contract: exactly one of the two.",
+            ),
+            models.UniqueConstraint(
+                fields=["level", "product", "person"],
+                condition=models.Q(product__isnull=False),
+                name="one_level_contact_per_product_and_person",
+            ),
+            models.UniqueConstraint(
+                fields=["level", "contract", "person"],
+                condition=models.Q(contract__isnull=False),
+                name="one_level_contact_per_contract_and_person",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.person} for {self.product or self.contract} at {self.level}"

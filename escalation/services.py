@@ -4,10 +4,10 @@ and the queues of the staff on the ladder. The SLA clocks live with the incident
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F, Prefetch, Q
+from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.utils import timezone
 
-from accounts.models import SupportCalendar
+from accounts.models import SupportCalendar, User
 from incidents.exceptions import InvalidTransition
 from incidents.models import Incident, Status, TimelineEvent
 from incidents.services import lock_open, record_event, require_text
@@ -21,7 +21,7 @@ from servicedesk.lib.support_hours import (
 )
 from servicedesk.outbox import queue_on_commit
 
-from .models import EscalationLevel
+from .models import EscalationLevel, LevelContact
 
 
 def ladder_for(contract):
@@ -77,10 +77,34 @@ def _move(incident, level, actor, reason, kind):
         incident=incident, kind=kind, actor=actor, old_value=old[:100],
         new_value=(level.role_name if level else "Service Desk")[:100], text=reason,
     )  # fmt: skip
-    # The level now holding it is told (back with the desk: the desk's inbox, or the assignee).
+    # The level's contacts for this incident are told (back with the desk: the desk's inbox, or the assignee).
     template = "incident_escalated" if kind == TimelineEvent.Kind.ESCALATED else "incident_deescalated"
-    queue_on_commit(send_incident_email, incident.pk, template, "escalation" if level else "desk", event.pk)
+    if level is None:
+        queue_on_commit(send_incident_email, incident.pk, template, "desk", event.pk)
+    else:
+        people = [person.email for person in contacts_for(level, incident)]
+        queue_on_commit(send_incident_email, incident.pk, template, "escalation", event.pk, people)
     return incident
+
+
+def _for(product_id, contract_id, prefix):
+    """The condition on level contacts for this product or this contract (None: for neither)."""
+    wanted = {f"{prefix}product_id": product_id, f"{prefix}contract_id": contract_id}
+    conditions = [Q(**{field: value}) for field, value in wanted.items() if value is not None]
+    return Q(*conditions, _connector=Q.OR) if conditions else None
+
+
+def contacts_for(level, incident):
+    """Who an incident at `level` is for, by name: the level's contacts for its product and for its
+    practice's contract (the team leader responsible for the product, the contract's allocated Customer
+    Liaison Officer), else the level's general contacts. Active people only."""
+    active = User.objects.filter(is_active=True).order_by("full_name", "pk")
+    condition = _for(incident.product_id, incident.practice.contract_id, "level_contacts__")
+    if condition is not None:
+        specific = list(active.filter(condition, level_contacts__level=level).distinct())
+        if specific:
+            return specific
+    return list(active.filter(escalation_levels=level))
 
 
 def _missed_target(incident, now):
@@ -151,10 +175,11 @@ def _escalate_if_missed(incident_id, now, per_practice):
 
 @transaction.atomic
 def incident_acknowledge_escalation(incident, *, actor):
-    """A contact of the incident's level takes it on; the practice sees that it is in hand."""
+    """A contact of the incident's level (general, or for a product or contract) takes it on; the practice
+    sees that it is in hand."""
     locked = _lock(incident.pk)
     level = locked.escalation_level
-    if level is None or not level.contacts.filter(pk=actor.pk).exists():
+    if level is None or not levels_of(actor).filter(pk=level.pk).exists():
         raise InvalidTransition("Only a contact of the incident's escalation level can acknowledge it.")
     if locked.escalation_acknowledged_at:
         return locked
@@ -175,24 +200,41 @@ _LADDER_KINDS = [
 ]
 
 
+def levels_of(user):
+    """The levels `user` works, lowest first: those they are a contact of, generally or for a product or a
+    contract. Each carries `is_general`, whether they are one of its general contacts."""
+    if not (user.is_authenticated and user.is_staff):
+        return EscalationLevel.objects.none()
+    general = EscalationLevel.contacts.through.objects.filter(escalationlevel=OuterRef("pk"), user=user.pk)
+    specific = LevelContact.objects.filter(level=OuterRef("pk"), person=user.pk)
+    return (
+        EscalationLevel.objects.annotate(is_general=Exists(general))
+        .filter(Exists(general) | Exists(specific))
+        .order_by("position")
+    )
+
+
 def on_the_ladder(user):
     """Staff who are contacts of a ladder level work the escalation queues."""
-    return user.is_authenticated and user.is_staff and user.escalation_levels.exists()
+    return levels_of(user).exists()
 
 
-def escalation_queue(user, now=None):
-    """The open incidents at the ladder levels `user` works: most severe first, then least support time
-    left (most overdue first, paused clocks last). Each carries `support_minutes_left` (negative when
-    overdue, None while paused), `arrival` (the event that brought it to its level: who, when, why) and
-    `acknowledgement` (who took it on there, or None). A fixed number of queries, however many incidents."""
+def escalation_queue(user, levels, now=None):
+    """The open incidents at `levels` (levels_of(user), read), `user`'s own first: those whose contacts_for
+    includes them. Then most severe first, then least support time left (most overdue first, paused clocks
+    last). Each carries `theirs`, `support_minutes_left` (negative when overdue, None while paused), `arrival`
+    (the event that brought it to its level: who, when, why) and `acknowledgement` (who took it on there,
+    or None). A fixed number of queries, however many incidents."""
     now = now or timezone.now()
     ladder_events = TimelineEvent.objects.filter(kind__in=_LADDER_KINDS).select_related("actor__practice")
+    general = {level.pk for level in levels if level.is_general}
     incidents = list(
-        Incident.objects.filter(escalation_level__contacts=user)
+        Incident.objects.filter(escalation_level__in=[level.pk for level in levels])
         .exclude(status=Status.CLOSED)
         .select_related("practice__contract", "product", "escalation_level")
         .prefetch_related(Prefetch("events", queryset=ladder_events, to_attr="ladder_events"))
     )
+    specific = _specific_contacts(incidents, levels)
     stored = list(SupportCalendar.objects.prefetch_related("hours"))
     calendars = {c.pk: c.as_calendar() for c in stored}
     standard = next((calendars[c.pk] for c in stored if c.is_standard), STANDARD)
@@ -201,9 +243,38 @@ def escalation_queue(user, now=None):
         calendar = calendars.get(contract.support_calendar_id, standard) if contract else standard
         incident.support_minutes_left = _minutes_left(incident.resolution_due_at, now, calendar)
         incident.arrival, incident.acknowledgement = _arrival_and_acknowledgement(incident.ladder_events)
-    # Paused clocks last within their severity.
-    incidents.sort(key=lambda i: (i.severity, i.support_minutes_left is None, i.support_minutes_left or 0))
+        people = specific.get(
+            (incident.escalation_level_id, incident.product_id, incident.practice.contract_id)
+        )
+        incident.theirs = user.pk in people if people else incident.escalation_level_id in general
+    # Theirs first; paused clocks last within their severity.
+    incidents.sort(
+        key=lambda i: (not i.theirs, i.severity, i.support_minutes_left is None, i.support_minutes_left or 0)
+    )
     return incidents
+
+
+def _specific_contacts(incidents, levels):
+    """contacts_for's product and contract contacts for each (level, product, contract) of `incidents`, as
+    sets of person ids, from one query; a key that is missing has none (its level's general contacts)."""
+    rows = LevelContact.objects.filter(level__in=[level.pk for level in levels], person__is_active=True)
+    rows = list(rows.values_list("level_id", "product_id", "contract_id", "person_id"))
+    found = {}
+    for incident in incidents:
+        key = (incident.escalation_level_id, incident.product_id, incident.practice.contract_id)
+        if people := {row[3] for row in rows if _is_for(row, *key)}:
+            found[key] = people
+    return found
+
+
+def _is_for(row, level, product, contract):
+    """Whether a level contact, (level, product, contract, person), is for an incident at `level` about
+    `product` from a practice on `contract`."""
+    at, for_product, for_contract, _person = row
+    return at == level and (
+        (for_product is not None and for_product == product)
+        or (for_contract is not None and for_contract == contract)
+    )
 
 
 def _arrival_and_acknowledgement(events):
@@ -223,3 +294,39 @@ def _minutes_left(due, now, calendar):
     if due >= now:
         return support_minutes_between(now, due, calendar)
     return -support_minutes_between(due, now, calendar)
+
+
+def name_contacts(levels, contract):
+    """Who a practice on `contract` (None: without one, or someone signed out) escalates to at each of
+    `levels` (read, with their active general contacts prefetched), as contacts_for chooses: the contract's
+    own contacts for every incident, each active product's contacts for that product, and the general contacts
+    for any other product unless the contract has its own. Each level gets `named`, a list of (what for,
+    people). Another contract's contacts are never read. One query."""
+    wanted = Q(product__is_active=True)
+    if contract is not None:
+        wanted |= Q(contract=contract)
+    rows = list(
+        LevelContact.objects.filter(wanted, level__in=[level.pk for level in levels], person__is_active=True)
+        .select_related("person", "product")
+        .order_by("product__name", "person__full_name")
+    )
+    for level in levels:
+        level.named = _named(level, [row for row in rows if row.level_id == level.pk])
+    return levels
+
+
+def _named(level, rows):
+    """The level's (what for, people): the contract's own, then each product's, then the general contacts
+    where the contract has none of its own."""
+    for_contract = [row.person for row in rows if row.contract_id]
+    by_product = {}
+    for row in rows:
+        if row.product_id:
+            by_product.setdefault(row.product.name, []).append(row.person)
+    named = [(f"For {product}", people) for product, people in by_product.items()]
+    if for_contract:
+        return [("For your contract", for_contract), *named]
+    general = list(level.contacts.all())
+    if general:
+        named.append(("For any other product" if named else "", general))
+    return named

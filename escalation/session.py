@@ -11,10 +11,10 @@ from .services import on_the_ladder
 ON_THE_LADDER = "on_the_ladder"
 
 
-def remember_ladder(request, user=None):
-    """Decide (one query, for staff) and remember whether `user` (request.user by default) is on the
-    ladder; return it."""
-    on = on_the_ladder(user or request.user)
+def remember_ladder(request, user=None, *, on=None):
+    """Decide (one query, for staff, unless the caller knows: `on`) and remember whether `user`
+    (request.user by default) is on the ladder; return it."""
+    on = on_the_ladder(user or request.user) if on is None else on
     if on and not request.session.get(ON_THE_LADDER):
         request.session[ON_THE_LADDER] = True
     elif not on:

@@ -9,7 +9,7 @@ from incidents.models import Incident, Status
 from incidents.views import reason_view
 from servicedesk.lib.support_hours import support_time_in_words
 
-from .services import escalation_queue, incident_acknowledge_escalation, incident_escalate
+from .services import escalation_queue, incident_acknowledge_escalation, incident_escalate, levels_of
 from .session import remember_ladder
 
 # Why a resolution clock stands still, by status (incidents/sla.py CLOCK_RUNS: the desk has no next move).
@@ -20,9 +20,9 @@ PAUSED_BECAUSE = {
 }
 
 
-def _require_ladder_staff(request):
-    """Only staff who are contacts of a ladder level work the queues."""
-    if not remember_ladder(request):
+def _require_ladder_staff(request, levels=None):
+    """Only staff who are contacts of a ladder level work the queues (`levels`: theirs, when already read)."""
+    if not remember_ladder(request, on=None if levels is None else bool(levels)):
         raise PermissionDenied("The escalation queues are for the staff on the escalation ladder.")
 
 
@@ -39,12 +39,14 @@ def _time_left(incident):
 
 @login_required
 def queue(request):
-    _require_ladder_staff(request)
-    levels = list(request.user.escalation_levels.order_by("position"))
-    incidents = escalation_queue(request.user)
+    levels = list(levels_of(request.user))
+    _require_ladder_staff(request, levels)
+    incidents = escalation_queue(request.user, levels)
     for incident in incidents:
         incident.time_left = _time_left(incident)
-    context = {"incidents": incidents, "levels": levels}
+    theirs = [incident for incident in incidents if incident.theirs]
+    others = [incident for incident in incidents if not incident.theirs]
+    context = {"incidents": incidents, "theirs": theirs, "others": others, "levels": levels}
     return render(request, "escalation/queue.html", context)
 
 
@@ -52,7 +54,7 @@ def queue(request):
 @require_POST
 def acknowledge(request, pk):
     _require_ladder_staff(request)
-    incident = get_object_or_404(Incident, pk=pk, escalation_level__contacts=request.user)
+    incident = get_object_or_404(Incident, pk=pk, escalation_level__in=levels_of(request.user))
     try:
         incident_acknowledge_escalation(incident, actor=request.user)
     except InvalidTransition as exc:

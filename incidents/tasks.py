@@ -112,8 +112,9 @@ def _recipients(incident, audience, kind=None, event=None):
 
 
 @shared_task(**EMAIL_TASK_OPTIONS)
-def send_incident_email(incident_id, kind, audience, event_id=None):
-    """Tell the practice (its reporter) or the desk (the assignee, else the desk's own inbox) of a change."""
+def send_incident_email(incident_id, kind, audience, event_id=None, recipients=None):
+    """Tell the practice (its reporter) or the desk (the assignee, else the desk's own inbox) of a change;
+    or `recipients` when the caller knows better (the escalation level's contacts for this incident)."""
     incident = _incident(incident_id)
     if kind == "incident_resolved_reminder" and incident.status != Status.RESOLVED:
         return  # confirmed or rejected since the reminder was queued: nothing to remind of
@@ -123,7 +124,7 @@ def send_incident_email(incident_id, kind, audience, event_id=None):
     status = (status or incident.get_status_display()).lower()
     headline = UPDATES[kind].format(incident=incident, status=status, event=event)
     context = {"incident": incident, "event": event, "kind": kind, "headline": headline, "audience": audience}
-    recipients = _recipients(incident, audience, kind, event)
+    recipients = recipients or _recipients(incident, audience, kind, event)
     if recipients:  # everyone at the practice may have chosen not to hear of this kind of update
         send_templated_email("incident_update", recipients, context, **_threaded(incident, audience))
 

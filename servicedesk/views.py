@@ -8,6 +8,7 @@ from django.views.decorators.cache import never_cache
 
 from accounts.models import User
 from escalation.models import EscalationLevel
+from escalation.services import name_contacts
 from escalation.session import remember_ladder
 from incidents.sla import sla_terms
 from incidents.wording import severity_wordings
@@ -29,12 +30,15 @@ def healthz(request):
     return HttpResponse("ok\n", content_type="text/plain")
 
 
-def _ladder(contract):
+def _ladder(contract, *, every_level=False):
+    """The ladder's levels as a practice on `contract` reads them, each naming its people for that practice
+    (the team leader for each product, the contract's liaison officer, else the general contacts). Only
+    managed-service contracts have the managed-service rung, unless `every_level`."""
     active = User.objects.filter(is_active=True).order_by("full_name")
     levels = EscalationLevel.objects.prefetch_related(Prefetch("contacts", queryset=active))
-    if not (contract and contract.managed_service):
+    if not (every_level or (contract and contract.managed_service)):
         levels = levels.filter(managed_service_only=False)
-    return levels
+    return name_contacts(list(levels), contract)
 
 
 def _contract_of(user):
@@ -77,10 +81,10 @@ def your_service(request):
 
 
 def contact(request):
-    """The desk's numbers and hours (configuration) and the escalation contacts (the ladder)."""
-    active = User.objects.filter(is_active=True).order_by("full_name")
-    levels = EscalationLevel.objects.prefetch_related(Prefetch("contacts", queryset=active))
-    return render(request, "contact.html", {"levels": levels})
+    """The desk's numbers and hours (configuration) and the escalation contacts (the ladder): every level,
+    named for the signed-in practice's contract; for anyone else, for no contract."""
+    contract = _contract_of(request.user) if request.user.is_authenticated else None
+    return render(request, "contact.html", {"levels": _ladder(contract, every_level=True)})
 
 
 def home(request):

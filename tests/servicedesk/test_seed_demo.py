@@ -4,6 +4,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import User
+from escalation.models import LevelContact
+from escalation.services import contacts_for
 from incidents.models import Incident, Status
 
 
@@ -27,3 +29,16 @@ def test_seed_demo_twice_gives_the_same_data_with_incidents_along_the_lifecycle(
     assert User.objects.get(email="alex.morgan@riverside.example").check_password("Demo-Portal-2026!")
     escalated = Incident.objects.get(escalation_level__isnull=False)
     assert escalated.escalation_level.contacts.filter(email="robin.lead@servicedesk.example").exists()
+    # The handbook's ladder: a team leader per product, the managed-service contract's liaison officer.
+    contacts = {
+        (c.level.position, c.person.email, str(c.product or ""), str(c.contract or ""))
+        for c in LevelContact.objects.select_related("level", "person", "product", "contract")
+    }
+    assert contacts == {
+        (1, "robin.lead@servicedesk.example", "Synergy Clinical", ""),
+        (1, "drew.fletcher@servicedesk.example", "Synergy Appointments", ""),
+        (2, "morgan.ellis@servicedesk.example", "", "Managed service"),
+    }
+    assert [p.email for p in contacts_for(escalated.escalation_level, escalated)] == [
+        "robin.lead@servicedesk.example"
+    ]

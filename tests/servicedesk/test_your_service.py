@@ -106,8 +106,8 @@ def test_the_page_reads_a_fixed_number_of_queries(client, extended_contract, dja
         level.contacts.add(StaffFactory())
 
     # the signed-in user; the contract, its calendar, its SLA targets, its severity wording; the ladder and
-    # its contacts
-    with django_assert_num_queries(7):
+    # its general contacts, and its contacts for products and for the practice's contract
+    with django_assert_num_queries(8):
         assert client.get(URL).status_code == 200
 
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Contract, Country, Practice, Site, User
 from accounts.roles import AGENTS, TEAM_LEADERS, setup_roles
-from escalation.models import EscalationLevel
+from escalation.models import EscalationLevel, LevelContact
 from escalation.services import incident_escalate
 from incidents import services
 from incidents.models import Channel, Incident, Product, Release, Severity, Urgency, YesNoUnknown
@@ -45,6 +45,8 @@ PEOPLE = [
     ("niamh.byrne@harbour.example", "Niamh Byrne", "01632 960301", "Z90003", "GP"),
     ("casey.agent@servicedesk.example", "Casey Agent", "01632 960901", None, AGENTS),
     ("robin.lead@servicedesk.example", "Robin Lead", "01632 960902", None, TEAM_LEADERS),
+    ("drew.fletcher@servicedesk.example", "Drew Fletcher", "01632 960903", None, TEAM_LEADERS),
+    ("morgan.ellis@servicedesk.example", "Morgan Ellis", "01632 960904", None, TEAM_LEADERS),
     ("admin@servicedesk.example", "Demo Administrator", "01632 960999", None, "superuser"),
 ]
 
@@ -140,10 +142,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             practices = self._practices()
             people = self._people(practices)
-            # The demo team leader works the first rung of the escalation ladder.
-            EscalationLevel.objects.get(position=1).contacts.add(people["robin.lead@servicedesk.example"])
             products = {name: Product.objects.get_or_create(name=name, defaults={"current_version": v})[0]
                         for name, v in PRODUCTS}  # fmt: skip
+            self._ladder(people, products, practices["Z90002"].contract)
         created = self._incidents(people, products)
         links = self._surveys(practices, people, products)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new incidents)."))
@@ -163,6 +164,21 @@ class Command(BaseCommand):
                 Site.objects.get_or_create(practice=practice, name=site_name, defaults={"is_main": i == 0})
             practices[code] = practice
         return practices
+
+    def _ladder(self, people, products, managed):
+        """The handbook's ladder: Robin Lead is the first rung's team leader for Synergy Clinical and for
+        anything without a team leader of its own, Drew Fletcher the team leader for Synergy Appointments,
+        and Morgan Ellis the managed-service contract's allocated Customer Liaison Officer."""
+        first, liaison = EscalationLevel.objects.get(position=1), EscalationLevel.objects.get(position=2)
+        first.contacts.add(people["robin.lead@servicedesk.example"])
+        for email, level, product, contract in [
+            ("robin.lead@servicedesk.example", first, products["Synergy Clinical"], None),
+            ("drew.fletcher@servicedesk.example", first, products["Synergy Appointments"], None),
+            ("morgan.ellis@servicedesk.example", liaison, None, managed),
+        ]:
+            LevelContact.objects.get_or_create(
+                level=level, person=people[email], product=product, contract=contract
+            )
 
     def _people(self, practices):
         people = {}
@@ -301,7 +317,9 @@ class Command(BaseCommand):
             "sam.patel@riverside.example": "colleague in the same practice",
             "jordan.reid@hillview.example": "user of a second practice, Hillview Surgery",
             "casey.agent@servicedesk.example": "service-desk agent (admin at /admin/)",
-            "robin.lead@servicedesk.example": "team leader",
+            "robin.lead@servicedesk.example": "team leader (Synergy Clinical, and the rest)",
+            "drew.fletcher@servicedesk.example": "team leader (Synergy Appointments)",
+            "morgan.ellis@servicedesk.example": "Customer Liaison Officer (managed service, Hillview)",
             "admin@servicedesk.example": "administrator (superuser)",
         }
         for email, label in labels.items():

@@ -38,6 +38,7 @@ from .models import (
     TimelineEvent,
 )
 from .services import InvalidTransition, incident_correct_details, incident_log
+from .tasks import practice_recipients
 from .wording import severity_wordings
 
 PRACTICE_WORDS = "severity_as_the_practice_reads_it"  # IncidentAdmin's field beside the severity
@@ -420,6 +421,13 @@ class IncidentAdmin(admin.ModelAdmin):
         else:
             # Logged on the practice's behalf: the same path, and the same references, as the portal.
             incident_log(obj, actor=request.user, nhs_override_fields=form.nhs_override_fields)
+            if obj.reporter_id is None and not practice_recipients(obj, "incident_logged"):
+                self.message_user(
+                    request,
+                    f"Nobody at {obj.practice.name} has a portal account to email: give the caller the "
+                    f"reference {obj.reference}.",
+                    messages.WARNING,
+                )
 
     # --- Lifecycle actions: each a small form that calls one service ---------------------------------
 

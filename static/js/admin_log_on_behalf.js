@@ -1,9 +1,9 @@
 // Logging an incident in admin on a practice's behalf: when the agent chooses the reporter, their name and
 // number fill the incident contact, unless the agent has typed other ones. Without JavaScript the server
 // fills an empty contact from the reporter (incidents.forms.IncidentAdminForm), so nothing depends on this.
-(function () {
+document.addEventListener("DOMContentLoaded", function () {
   "use strict";
-  if (!window.django || !window.django.jQuery) { return; }
+  if (!window.django || !window.django.jQuery) { return; }  // admin's jQuery, loaded with the autocomplete
   var filled = {};  // what this script last put in each field: only that may be replaced
   function fill(id, value) {
     var field = document.getElementById(id);
@@ -20,4 +20,4 @@
     fill("id_contact_name", chosen.name);
     fill("id_contact_number", chosen.phone);
   });
-})();
+});

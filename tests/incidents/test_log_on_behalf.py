@@ -8,10 +8,12 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from incidents import services
 from incidents.models import Incident
 from surveys.services import last_closed_incidents
 from tests.conftest import login
 from tests.factories import IncidentFactory, UserFactory
+from tests.incidents.helpers import admin_change_data
 
 ADD_URL = "/admin/incidents/incident/add/"
 # The add page (the session cached by an earlier request): the user, their own and their groups' permissions.
@@ -215,3 +217,48 @@ def test_the_survey_draw_leaves_out_callers_without_an_account(practice_user, pr
     Incident.objects.filter(pk=callers.pk).update(reporter=None, contact_name="Jamie Fox")
 
     assert last_closed_incidents(timezone.localdate(closed).replace(day=1)) == {practice_user.pk: theirs.pk}
+
+
+@pytest.fixture
+def callers_incident(agent_client, caller_data, django_capture_on_commit_callbacks, mailoutbox):
+    _logged(agent_client, caller_data, django_capture_on_commit_callbacks)
+    mailoutbox.clear()
+    return Incident.objects.get()
+
+
+def test_the_desks_reply_to_a_caller_reaches_the_practices_users_with_the_prompt(
+    agent, practice_user, colleague, callers_incident, django_capture_on_commit_callbacks, mailoutbox
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.incident_add_note(callers_incident, actor=agent, text="We are looking at it.", public=True)
+
+    assert [sorted(email.to) for email in mailoutbox] == [[practice_user.email, colleague.email]]
+    assert "We are looking at it." in mailoutbox[0].body
+    assert "/accounts/register/" in mailoutbox[0].body
+
+
+def test_an_agent_corrects_a_callers_incident_on_its_change_page(agent_client, callers_incident):
+    url = f"/admin/incidents/incident/{callers_incident.pk}/change/"
+    assert agent_client.get(url).status_code == 200
+
+    changed = admin_change_data(callers_incident, summary="Printer prints blank pages")
+    response = agent_client.post(url, changed)
+
+    assert response.status_code == 302
+    callers_incident.refresh_from_db()
+    assert callers_incident.summary == "Printer prints blank pages"
+    assert callers_incident.reporter is None
+
+
+def test_a_callers_incident_cannot_move_to_another_practices_site(
+    agent_client, callers_incident, other_practice
+):
+    elsewhere = other_practice.sites.get(is_main=True)
+    url = f"/admin/incidents/incident/{callers_incident.pk}/change/"
+
+    response = agent_client.post(url, admin_change_data(callers_incident, site=elsewhere.pk))
+
+    assert response.status_code == 200
+    assert "is not a site of" in _errors(response)["site"]
+    callers_incident.refresh_from_db()
+    assert callers_incident.site != elsewhere

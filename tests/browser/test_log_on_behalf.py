@@ -1,9 +1,11 @@
 """An agent logging a telephoned incident chooses the reporter, and the incident contact fills in with the
-reporter's name and number (static/js/admin_log_on_behalf.js); a contact the agent typed stays."""
+reporter's name and number (static/js/admin_log_on_behalf.js); a contact the agent typed stays. axe finds
+nothing serious on the page, light or dark."""
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.axe import check_accessibility
 from tests.browser.conftest import needs_chromium, sign_in
 from tests.factories import PASSWORD
 
@@ -27,6 +29,10 @@ def test_choosing_the_reporter_fills_the_contact(
     page = browser_page
     sign_in(page, agent.email, PASSWORD, lands_on=r"/admin/$")
     page.goto("/admin/incidents/incident/add/")
+    for scheme in ("dark", "light"):  # loaded again in each: admin's links fade to their colour
+        page.emulate_media(color_scheme=scheme)
+        page.reload()
+        check_accessibility(page, f"admin: log an incident ({scheme})")
 
     _choose_reporter(page, "Alex Morgan")
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.views.debug import SafeExceptionReporterFilter
 
 from incidents import services
 from incidents.models import Incident
@@ -93,9 +94,13 @@ def test_a_reporter_without_a_number_needs_one_given(agent_client, practice_user
 def test_remote_access_details_given_on_the_phone_are_kept(agent_client, admin_incident_data):
     admin_incident_data["remote_access_details"] = "Support ID 555 121 999"
 
-    assert agent_client.post(ADD_URL, admin_incident_data).status_code == 302
+    response = agent_client.post(ADD_URL, admin_incident_data)
 
+    assert response.status_code == 302
     assert Incident.objects.get().remote_access_details == "Support ID 555 121 999"
+    # An error report of this request would mask them, as it does the portal's.
+    posted = SafeExceptionReporterFilter().get_post_parameters(response.wsgi_request)
+    assert posted["remote_access_details"] == SafeExceptionReporterFilter.cleansed_substitute
 
 
 def test_the_reporter_search_gives_their_name_and_number(agent_client, practice_user):

@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import Count, ExpressionWrapper, Q
@@ -9,9 +11,11 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import smart_split, unescape_string_literal
+from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.models import Practice
 from servicedesk.lib.admin import act_on_each
@@ -34,6 +38,7 @@ from .models import (
     TimelineEvent,
 )
 from .services import InvalidTransition, incident_correct_details, incident_log
+from .tasks import practice_recipients
 from .wording import severity_wordings
 
 PRACTICE_WORDS = "severity_as_the_practice_reads_it"  # IncidentAdmin's field beside the severity
@@ -270,6 +275,22 @@ class IncidentChangeList(ChangeList):
         super().get_results(request)
 
 
+class ReporterContactsView(AutocompleteJsonView):
+    """Admin's autocomplete for the reporter, each user with their name and number, which
+    static/js/admin_log_on_behalf.js copies into the incident contact when the agent chooses them."""
+
+    def serialize_result(self, obj, to_field_name):
+        return {**super().serialize_result(obj, to_field_name), "name": obj.full_name, "phone": obj.phone}
+
+
+class ReporterSelect(AutocompleteSelect):
+    url_name = "%s:incidents_incident_reporters"
+
+    @property
+    def media(self):
+        return super().media + forms.Media(js=["js/admin_log_on_behalf.js"])
+
+
 # The incident search that IncidentAdmin.get_search_results answers from indexes (change both together).
 INDEXED_SEARCH_FIELDS = ("=reference", "practice__name", "=practice__practice_id", "summary")
 SEARCH_PRACTICES_LISTED = 100
@@ -372,11 +393,24 @@ class IncidentAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         fields = [*self.form.Meta.fields, "confirm_not_nhs_number", "nhs_numbers_shown"]
-        if obj is None:
-            return fields
+        if obj is None:  # the practice's own form takes the connection details too; only logging them here
+            after = fields.index("remote_access_constraints") + 1
+            return [*fields[:after], "remote_access_details", *fields[after:]]
         fields = [*self.readonly_fields, *(f for f in fields if f not in self.readonly_fields)]
         after_severity = fields.index("severity") + 1
         return [*fields[:after_severity], PRACTICE_WORDS, *fields[after_severity:]]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []  # the timeline begins when the incident is logged
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "reporter":
+            kwargs["widget"] = ReporterSelect(db_field, self.admin_site)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @method_decorator(sensitive_post_parameters("remote_access_details"))
+    def add_view(self, request, form_url="", extra_context=None):
+        return super().add_view(request, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -387,10 +421,22 @@ class IncidentAdmin(admin.ModelAdmin):
         else:
             # Logged on the practice's behalf: the same path, and the same references, as the portal.
             incident_log(obj, actor=request.user, nhs_override_fields=form.nhs_override_fields)
+            if obj.reporter_id is None and not practice_recipients(obj, "incident_logged"):
+                self.message_user(
+                    request,
+                    f"Nobody at {obj.practice.name} has a portal account to email: give the caller the "
+                    f"reference {obj.reference}.",
+                    messages.WARNING,
+                )
 
     # --- Lifecycle actions: each a small form that calls one service ---------------------------------
 
     def get_urls(self):
+        reporters = path(
+            "reporters/",
+            self.admin_site.admin_view(ReporterContactsView.as_view(admin_site=self.admin_site)),
+            name="incidents_incident_reporters",
+        )
         custom = [
             ("purge-event/<int:event_id>/", self.purge_event_view, "purge_event"),
             ("purge-attachment/<int:attachment_id>/", self.purge_attachment_view, "purge_attachment"),
@@ -405,7 +451,7 @@ class IncidentAdmin(admin.ModelAdmin):
                 name=f"incidents_incident_{name}",
             )
             for route, view, name in custom
-        ] + super().get_urls()
+        ] + [reporters, *super().get_urls()]
 
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)

@@ -338,13 +338,18 @@ class IncidentDetailsForm(IncidentForm):
 
 
 class IncidentAdminForm(NHSNumberGuardMixin, forms.ModelForm):
-    """For agents logging an incident on a practice user's behalf, by telephone or email."""
+    """For agents logging an incident on a practice's behalf, by telephone or email: for a practice user
+    (the reporter), whose name and number are the contact's unless the agent gives others, or for a caller
+    with no portal account, named with their number, at a site of their practice."""
+
+    nhs_secret_fields = ("remote_access_details",)
 
     class Meta:
         model = Incident
         fields = ["reporter", "channel", *CHECKLIST_FIELDS]
         help_texts = {
-            "reporter": "The practice user who reported it; the incident belongs to their practice."
+            "reporter": "The practice user who reported it; the incident belongs to their practice. Leave "
+            "empty for a caller with no portal account: give their name and number, and the practice's site."
         }
 
     def __init__(self, *args, **kwargs):
@@ -365,6 +370,22 @@ class IncidentAdminForm(NHSNumberGuardMixin, forms.ModelForm):
             # Required when logging; on the change page an emailed incident may still be waiting for its
             # product, but one given is never taken away.
             self.fields["product"].required = self.instance.pk is None or self.instance.product_id is not None
+        if self.instance.pk is None and "contact_name" in self.fields:
+            self._for_logging()
+
+    def _for_logging(self):
+        """The contact may be left to the reporter's name and number (_clean_contact fills them in)."""
+        name, number = self.fields["contact_name"], self.fields["contact_number"]
+        name.required = number.required = False
+        name.help_text = "Leave empty for the reporter. For a caller with no portal account: their name."
+        number.help_text = "Leave empty for the reporter's number on their account."
+        if "remote_access_details" in self.fields:  # as on the practice's own form; never shown afterwards
+            self.fields["remote_access_details"].widget = forms.Textarea(
+                attrs={"rows": 2, "cols": 60, "autocomplete": "off", "spellcheck": "false"}
+            )
+
+    def clean_contact_name(self):
+        return " ".join(self.cleaned_data["contact_name"].split())
 
     def clean(self):
         cleaned_data = super().clean()
@@ -373,7 +394,31 @@ class IncidentAdminForm(NHSNumberGuardMixin, forms.ModelForm):
         site = cleaned_data.get("site")
         if reporter and site and site.practice_id != reporter.practice_id:
             self.add_error("site", f"{site} is not a site of {reporter.practice}.")
+        elif site and not reporter and self.instance.pk and site.practice_id != self.instance.practice_id:
+            self.add_error("site", f"{site} is not a site of {self.instance.practice}.")
+        if self.instance.pk is None and "reporter" not in self.errors:
+            self._clean_contact(cleaned_data, reporter, site)
         return cleaned_data
+
+    def _clean_contact(self, cleaned_data, reporter, site):
+        """A new incident's contact: the reporter's name and number where none are given; without a reporter,
+        the caller's, and a site, whose practice the incident belongs to."""
+        if reporter is None:
+            if site is None and "site" not in self.errors:
+                self.add_error("site", "Choose a site of the caller's practice: without a reporter, the "
+                               "incident belongs to the practice of this site.")  # fmt: skip
+            if not cleaned_data.get("contact_name") and "contact_name" not in self.errors:
+                self.add_error("contact_name", "Give the caller's name, or choose the reporter above.")
+        elif not cleaned_data.get("contact_name") and "contact_name" not in self.errors:
+            cleaned_data["contact_name"] = reporter.full_name
+        if not cleaned_data.get("contact_number") and "contact_number" not in self.errors:
+            if reporter is not None and reporter.phone:
+                cleaned_data["contact_number"] = reporter.phone
+            elif reporter is not None:
+                self.add_error("contact_number", f"Give a number to call back on: {reporter} has none on "
+                               "their account.")  # fmt: skip
+            else:
+                self.add_error("contact_number", "Give the caller's number to call back on.")
 
 
 # The list's orders, by the key in the address: what the user sees; incidents/views.py maps each to the ORM.

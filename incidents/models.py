@@ -160,8 +160,14 @@ class Incident(models.Model):
     # Indexed by incident_practice_newest, which leads with it: a second index would only slow inserts.
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="incidents", db_index=False)
     site = models.ForeignKey(Site, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Empty for a caller with no portal account, logged by an agent: the incident contact is who called
+    # (incident_reporter_or_caller), and the incident belongs to the practice of the site they named.
     reporter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reported_incidents"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reported_incidents",
     )
     logged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -346,6 +352,10 @@ class Incident(models.Model):
             _choices_check("more_than_one_pc", YesNoUnknown, "incident_more_than_one_pc_valid"),
             _choices_check("repeatable", YesNoUnknown, "incident_repeatable_valid"),
             _mirrored_check(models.Q(users_affected__gte=1), "incident_users_affected_min"),
+            # IncidentAdminForm asks for the caller's name when no reporter is chosen.
+            _mirrored_check(
+                models.Q(reporter__isnull=False) | ~models.Q(contact_name=""), "incident_reporter_or_caller"
+            ),
         ]
 
     def __str__(self):
@@ -362,6 +372,13 @@ class Incident(models.Model):
             (model, [c for c in constraints if c.name not in _MIRRORED_CHECKS])
             for model, constraints in super().get_constraints()
         ]
+
+    @property
+    def reported_by(self):
+        """Who reported it: the practice user, or the caller who has no portal account."""
+        if self.reporter_id is None:
+            return f"{self.contact_name} (no portal account)"
+        return self.reporter.full_name
 
     @property
     def severity_description(self):

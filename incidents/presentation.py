@@ -41,7 +41,7 @@ def incident_details(incident, severity):
     its Wording in the practice's contract's words (incidents.wording)."""
     contact = ", ".join(part for part in (incident.contact_name, incident.contact_number) if part)
     items = [
-        ("Reported by", f"{incident.reporter.full_name} ({incident.logged_how.lower()})", False),
+        ("Reported by", f"{incident.reported_by} ({incident.logged_how.lower()})", False),
         ("Incident contact", contact, False),
         ("Site", incident.site.name if incident.site_id else "Not site-specific", False),
         ("Product", _product(incident), False),

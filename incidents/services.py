@@ -154,14 +154,24 @@ def _judge_current_version(incident):
         incident.on_current_version = YesNoUnknown.YES if current else YesNoUnknown.NO
 
 
+def _practice_of_new(incident):
+    """The practice a new incident belongs to: its reporter's, or, for a caller with no portal account, that
+    of the site they named."""
+    if incident.reporter_id is None:
+        if incident.site_id is None:
+            raise ValueError("An incident without a reporter must name the practice's site.")
+        return incident.site.practice
+    if incident.reporter.practice_id is None:
+        raise ValueError("An incident's reporter must belong to a practice.")
+    return incident.reporter.practice  # already loaded when the reporter is the signed-in user
+
+
 def incident_log(incident, *, actor, nhs_override_fields=(), uploads=(), notify=True):
     """Log a new incident built by a form (not yet saved) and give it its reference. `actor` is who typed
     it in; the emails are queued for after the commit unless `notify` is false (demo data)."""
     if incident.pk:
         raise ValueError("incident_log() is for new incidents only.")
-    if incident.reporter.practice_id is None:
-        raise ValueError("An incident's reporter must belong to a practice.")
-    incident.practice = incident.reporter.practice  # already loaded when the reporter is the signed-in user
+    incident.practice = _practice_of_new(incident)
     incident.logged_by = actor
     incident.status = Status.LOGGED
     _judge_current_version(incident)

@@ -30,13 +30,19 @@ def _incident(incident_id):
 
 @shared_task(**EMAIL_TASK_OPTIONS)
 def send_incident_logged_email(incident_id):
-    """Confirm a newly logged incident to its reporter, with its reference."""
+    """Confirm a newly logged incident to its reporter, with its reference; for a caller with no portal
+    account, to the practice's registered users (practice_recipients)."""
     incident = _incident(incident_id)
     severity = severity_wordings(incident.practice.contract_id)[incident.severity]  # the contract's words
     context = {"incident": incident, "severity": severity, "audience": "practice"}
-    send_templated_email(
-        "incident_logged", [incident.reporter.email], context, **_threaded(incident, "practice", first=True)
-    )
+    if incident.reporter_id:
+        recipients = [incident.reporter.email]
+    else:
+        recipients = practice_recipients(incident, "incident_logged")
+    if recipients:  # a practice may have no portal users yet: the agent gave the caller the reference
+        send_templated_email(
+            "incident_logged", recipients, context, **_threaded(incident, "practice", first=True)
+        )
 
 
 @shared_task(**EMAIL_TASK_OPTIONS)
@@ -83,13 +89,17 @@ def _needs_the_practice(kind, event):
 
 def practice_recipients(incident, kind, event=None):
     """Who at the practice hears of this update: the reporter, the incident contact when they are a portal
-    user of the practice (by their name), and colleagues following it; each as their profile chooses."""
+    user of the practice (by their name), and colleagues following it; each as their profile chooses. A
+    caller with no portal account cannot be emailed: then the practice's registered users (all its active
+    portal users) hear of it instead, each as their profile chooses."""
     from accounts.models import EmailUpdates, User
 
     contact = incident.contact_name.strip()
-    people = User.objects.filter(practice_id=incident.practice_id, is_active=True).filter(
-        Q(pk=incident.reporter_id) | Q(full_name__iexact=contact) | Q(following__incident=incident)
-    )
+    people = User.objects.filter(practice_id=incident.practice_id, is_active=True)
+    if incident.reporter_id is not None:
+        people = people.filter(
+            Q(pk=incident.reporter_id) | Q(full_name__iexact=contact) | Q(following__incident=incident)
+        )
     wanted = {EmailUpdates.ALL}
     if kind in RESOLUTION_KINDS:
         wanted |= {EmailUpdates.NEEDS_ME, EmailUpdates.RESOLUTIONS}

@@ -33,7 +33,8 @@ def last_closed_incidents(month):
     """{customer id: id of their last incident closed in `month`}: the incident their survey asks about."""
     start = timezone.make_aware(datetime.combine(month, time.min))
     end = timezone.make_aware(datetime.combine(_add_months(month, 1), time.min))
-    closed = Incident.objects.filter(closed_at__gte=start, closed_at__lt=end)
+    # A caller with no portal account (no reporter) has no address to invite.
+    closed = Incident.objects.filter(closed_at__gte=start, closed_at__lt=end, reporter__isnull=False)
     return dict(closed.order_by("closed_at", "pk").values_list("reporter_id", "pk"))
 
 

@@ -1,0 +1,80 @@
+"""An agent triages a new incident in one form on its change page, by keyboard only: a canned reply inserted
+(no JavaScript needed), the severity chosen, assigned to themself by default; axe finds nothing serious on
+the change page or the triage form, light or dark (issue 17)."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from incidents.models import CannedReply, Status
+from tests.browser.axe import axe_violations, describe, serious
+from tests.browser.conftest import needs_chromium, sign_in
+from tests.browser.hands import hands_for
+from tests.factories import PASSWORD, IncidentFactory
+
+pytestmark = [
+    needs_chromium,
+    pytest.mark.browser,
+    pytest.mark.subprocess,
+    pytest.mark.django_db(transaction=True),
+]
+
+# Fixed on main by the lead: admin's select2 autocomplete for the incident's site has no accessible name.
+# Only that widget's findings are set aside here; everything else on the page must pass.
+SELECT2_SITE = "select2-id_site-container"
+
+
+def check_both_schemes(page, label):
+    """axe in the dark and the light scheme, the page loaded again in each (admin's links fade in)."""
+    for scheme in ("dark", "light"):
+        page.emulate_media(color_scheme=scheme)
+        page.reload()
+        found = []
+        for violation in serious(axe_violations(page)):
+            nodes = [node for node in violation["nodes"] if SELECT2_SITE not in node["target"] + node["html"]]
+            if nodes:
+                found.append({**violation, "nodes": nodes})
+        assert not found, f"axe: serious or critical violations on {label} ({scheme}):\n" + describe(found)
+
+
+def test_an_agent_triages_a_new_incident_by_keyboard(
+    browser_page, browser_problems, agent, practice_user, product
+):
+    incident = IncidentFactory(reporter=practice_user, product=product, summary="Appointments screen freezes")
+    CannedReply.objects.create(
+        title="Looking into it", text="Thank you, {practice}. {agent} is looking into {reference} now."
+    )
+    page = browser_page
+    keys = hands_for("keyboard", page)
+    sign_in(page, agent.email, PASSWORD, lands_on=r"/admin/$")
+    page.goto(f"{page.url.split('/admin/')[0]}/admin/incidents/incident/{incident.pk}/change/")
+
+    triage = page.get_by_role("region", name=re.compile(r"^Triage "))
+    expect(triage.get_by_role("radio", name=re.compile(r"^3 – Minor fault"))).to_be_checked()
+    expect(triage.get_by_label("Assignee")).to_have_value(str(agent.pk))
+    check_both_schemes(page, "admin incident change page, logged")
+
+    keys.select(triage.get_by_label("Canned reply"), "Looking into it")
+    keys.press(triage.get_by_role("button", name="Insert"))
+
+    expect(page).to_have_url(re.compile(rf"/incident/{incident.pk}/act/triage/$"))
+    reply = page.get_by_label("First reply to the practice (optional)")
+    expect(reply).to_have_value(
+        f"Thank you, {practice_user.practice.name}. Casey Agent is looking into {incident.reference} now."
+    )
+    check_both_schemes(page, "admin triage form, reply inserted")
+    keys.check(page.get_by_role("radio", name=re.compile(r"^2 – Major fault")))
+    keys.press(page.get_by_role("button", name="Triage", exact=True))
+
+    expect(page).to_have_url(re.compile(rf"/incident/{incident.pk}/change/$"))
+    expect(page.locator("ul.messagelist")).to_contain_text(
+        f"{incident.reference} verified and assigned to you; the practice was emailed your reply."
+    )
+    timeline = page.locator("#timeline")
+    expect(timeline.locator(".timeline-entry").first).to_contain_text("is looking into")
+    expect(timeline).to_contain_text("Internal — not shown to the practice")  # the assignment
+    incident.refresh_from_db()
+    assert (incident.status, incident.severity, incident.assignee) == (Status.UNDER_REVIEW, 2, agent)
+    check_both_schemes(page, "admin incident change page, triaged")
+    browser_problems.assert_clean()

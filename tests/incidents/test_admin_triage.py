@@ -6,7 +6,7 @@ import re
 import pytest
 
 from incidents import services
-from incidents.models import Severity, Status
+from incidents.models import CannedReply, Severity, Status
 from tests.factories import StaffFactory
 from tests.incidents.lifecycle_helpers import snapshot
 
@@ -172,3 +172,28 @@ def test_each_action_is_confirmed_in_words(act, incident, agent):
     assert act(incident, "resolve", {"resolution": "Restarted the spooler."}) == [
         f"{ref} resolved; the practice has been asked to confirm."
     ]
+
+
+# The change page of a logged incident (tests/incidents/test_admin_purge.py's CHANGE_PAGE_QUERIES, with the
+# triage form's staff and canned replies), and once there are canned replies, the practice and product that
+# fill them in, read once for all of them.
+LOGGED_CHANGE_PAGE_QUERIES = 15
+WITH_CANNED_REPLIES = LOGGED_CHANGE_PAGE_QUERIES + 2
+
+
+def test_the_triage_forms_queries_do_not_grow_with_canned_replies(
+    agent_client, incident, django_assert_num_queries
+):
+    agent_client.get(change_url(incident))
+    with django_assert_num_queries(LOGGED_CHANGE_PAGE_QUERIES):
+        assert agent_client.get(change_url(incident)).status_code == 200
+
+    CannedReply.objects.create(title="One", text="About {reference}, {practice}.")
+    with django_assert_num_queries(WITH_CANNED_REPLIES):
+        assert agent_client.get(change_url(incident)).status_code == 200
+
+    for number in range(5):
+        CannedReply.objects.create(title=f"More {number}", text="{product} for {practice}, {agent}.")
+    with django_assert_num_queries(WITH_CANNED_REPLIES):
+        html = agent_client.get(change_url(incident)).content.decode()
+    assert html.count("data-text=") == 6

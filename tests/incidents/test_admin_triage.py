@@ -197,3 +197,17 @@ def test_the_triage_forms_queries_do_not_grow_with_canned_replies(
     with django_assert_num_queries(WITH_CANNED_REPLIES):
         html = agent_client.get(change_url(incident)).content.decode()
     assert html.count("data-text=") == 6
+
+
+def test_triage_to_severity_one_still_alerts_the_desk(
+    triage, incident, agent, practice_user, mailoutbox, settings
+):
+    settings.SERVICE_DESK_ALERT_EMAILS = ["on-call@servicedesk.example.org"]
+
+    triage(incident, severity="1", assignee=str(agent.pk), reply="")
+
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(
+        [practice_user.email, "on-call@servicedesk.example.org"]
+    )
+    practice_email = next(m for m in mailoutbox if m.to == [practice_user.email])
+    assert "Severity: 1 – System unavailable" in practice_email.body

@@ -5,15 +5,14 @@ from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
-from django.db.models import Count, ExpressionWrapper, Q
+from django.db.models import Count, ExpressionWrapper, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
 from django.views.decorators.debug import sensitive_post_parameters
 
@@ -28,6 +27,7 @@ from .forms import CHECKLIST_FIELDS, IncidentAdminForm
 from .models import (
     OPEN,
     Attachment,
+    CannedReply,
     Incident,
     Product,
     Release,
@@ -188,47 +188,6 @@ class SlaFilter(admin.SimpleListFilter):
         return queryset
 
 
-class TimelineEventInline(admin.TabularInline):
-    """The incident's history, newest last. Read-only: events are only ever added."""
-
-    model = TimelineEvent
-    fields = ["created_at", "kind", "actor", "old_value", "new_value", "text", "public", "files_and_purge"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor").prefetch_related("attachments")
-
-    @admin.display(description="Files and purge")
-    def files_and_purge(self, event):
-        """Each file (a download), and links to purge content that carries patient data."""
-        parts = []
-        for attachment in event.attachments.all():
-            if attachment.purged_at:
-                parts.append(format_html("<em>{}</em>", "purged file"))
-                continue
-            args = [event.incident_id, attachment.pk]
-            download = reverse("admin:incidents_incident_attachment", args=args)
-            purge = reverse("admin:incidents_incident_purge_attachment", args=args)
-            link = '<a href="{}">{}</a> (<a href="{}">purge</a>)'
-            parts.append(format_html(link, download, attachment.original_name, purge))
-        if (
-            (event.text or event.attachments.all())
-            and not event.purged_at
-            and event.kind != TimelineEvent.Kind.PURGED
-        ):
-            purge = reverse("admin:incidents_incident_purge_event", args=[event.incident_id, event.pk])
-            parts.append(format_html('<a href="{}">purge this entry</a>', purge))
-        return format_html_join(mark_safe("<br>"), "{}", ((part,) for part in parts)) or "—"
-
-
 ADMIN_TIMELINE_PAGE_SIZE = 50  # the change page shows this many timeline entries, the latest first
 
 
@@ -241,6 +200,24 @@ def _timeline_page(request, incident):
         newest_first.values_list("pk", flat=True), number, ADMIN_TIMELINE_PAGE_SIZE
     )
     return {"number": number, "keys": keys, "has_earlier": has_earlier, "size": ADMIN_TIMELINE_PAGE_SIZE}
+
+
+def _timeline_days(page):
+    """The page's entries as the portal shows a timeline: newest first, grouped by day (Europe/London),
+    each day a (date, entries) pair; with their actors and files (admin/incidents/incident/timeline.html)."""
+    entries = (
+        TimelineEvent.objects.filter(pk__in=page["keys"])
+        .select_related("actor")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
+        .order_by("-created_at", "-id")
+    )
+    days = []
+    for event in entries:
+        day = timezone.localdate(event.created_at)
+        if not days or days[-1][0] != day:
+            days.append((day, []))
+        days[-1][1].append(event)
+    return days
 
 
 class PurgeForm(NoNHSNumbersMixin):
@@ -318,7 +295,6 @@ class IncidentAdmin(admin.ModelAdmin):
     paginator = EstimatedCountPaginator
     autocomplete_fields = ["reporter", "site", "product"]
     list_per_page = 25  # a screenful; rendering a row (with its action checkbox) is most of the page's cost
-    inlines = [TimelineEventInline]
     actions = ["verify_selected", "start_investigation_selected", "assign_to_me"]
     change_form_template = "admin/incidents/incident/change_form.html"
     # Status, severity and assignee change only through the services.
@@ -400,9 +376,6 @@ class IncidentAdmin(admin.ModelAdmin):
         after_severity = fields.index("severity") + 1
         return [*fields[:after_severity], PRACTICE_WORDS, *fields[after_severity:]]
 
-    def get_inlines(self, request, obj):
-        return self.inlines if obj is not None else []  # the timeline begins when the incident is logged
-
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "reporter":
             kwargs["widget"] = ReporterSelect(db_field, self.admin_site)
@@ -453,21 +426,16 @@ class IncidentAdmin(admin.ModelAdmin):
             for route, view, name in custom
         ] + [reporters, *super().get_urls()]
 
-    def get_formset_kwargs(self, request, obj, inline, prefix):
-        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
-        timeline = getattr(request, "incident_timeline_page", None)  # set by change_view
-        if isinstance(inline, TimelineEventInline) and timeline is not None:
-            kwargs["queryset"] = kwargs["queryset"].filter(pk__in=timeline["keys"])
-        return kwargs
-
     def change_view(self, request, object_id, form_url="", extra_context=None):
         incident = self.get_object(request, object_id)
         if incident is not None:
-            # One page of the timeline (the inline below), whose entries get_formset_kwargs reads from here.
-            request.incident_timeline_page = _timeline_page(request, incident)
+            timeline_page = _timeline_page(request, incident)
             extra_context = {
                 **(extra_context or {}),
-                "timeline_page": request.incident_timeline_page,
+                "timeline_page": timeline_page,
+                "timeline_days": _timeline_days(timeline_page),
+                "triage_form": admin_actions.triage_form(incident, request.user),
+                "insert_name": admin_actions.INSERT,
                 "can_read_remote_access": bool(incident.remote_access_details)
                 and request.user.has_perm("incidents.view_remote_access"),
                 "lifecycle_actions": admin_actions.offered_actions(incident),
@@ -482,8 +450,15 @@ class IncidentAdmin(admin.ModelAdmin):
             raise PermissionDenied
         title, form_class, call = admin_actions.ACTIONS[action]
         kwargs = {"incident": incident} if form_class is admin_actions.ScheduleFixForm else {}
+        if issubclass(form_class, admin_actions.CannedReplyMixin):
+            kwargs = {"incident": incident, "agent": request.user}
         posted = request.method == "POST"
         form = form_class(request.POST if posted else None, request.FILES if posted else None, **kwargs)
+        if posted and admin_actions.INSERT in request.POST:  # "Insert" a canned reply: nothing is saved
+            form, chosen = form.with_canned_reply()
+            if not chosen:
+                self.message_user(request, "Choose a canned reply to insert.", messages.WARNING)
+            return self._page(request, "action.html", incident, title, form=form, action_title=title)
 
         def act(form):
             with transaction.atomic():  # the change and the user's NHS-number confirmation together
@@ -492,7 +467,9 @@ class IncidentAdmin(admin.ModelAdmin):
                     incident, actor=request.user, field_labels=getattr(form, "nhs_override_fields", [])
                 )
 
-        done = f"{incident.reference}: {title.lower()}, done."
+        def done():
+            return admin_actions.done_in_words(action, title, incident, form, request.user)
+
         return self._form_page(request, incident, title, form, act, done)
 
     def remote_access_view(self, request, object_id):
@@ -533,12 +510,14 @@ class IncidentAdmin(admin.ModelAdmin):
         def act(form):
             service(purged, actor=request.user, reason=form.cleaned_data["reason"])
 
-        done = "Purged. The timeline records who purged it and why."
+        def done():
+            return "Purged. The timeline records who purged it and why."
+
         return self._form_page(request, purged.incident, title, form, act, done)
 
     def _form_page(self, request, incident, title, form, act, done):
         """A lifecycle action's or a purge's form: a valid POST runs `act(form)` and returns to the change
-        page; an invalid one shows the form again (400), as does a refusal (409)."""
+        page, saying `done()`; an invalid one shows the form again (400), as does a refusal (409)."""
         status = 400 if form.is_bound else 200
         if form.is_bound and form.is_valid():
             try:
@@ -547,7 +526,7 @@ class IncidentAdmin(admin.ModelAdmin):
                 self.message_user(request, str(exc), messages.ERROR)
                 status = 409
             else:
-                self.message_user(request, done, messages.SUCCESS)
+                self.message_user(request, done(), messages.SUCCESS)
                 return redirect(reverse("admin:incidents_incident_change", args=[incident.pk]))
         return self._page(request, "action.html", incident, title, status, form=form, action_title=title)
 
@@ -558,6 +537,7 @@ class IncidentAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "original": incident,
             "title": f"{title}: {incident.reference}",
+            "insert_name": admin_actions.INSERT,
             **context,
         }
         return TemplateResponse(request, f"admin/incidents/incident/{template}", context, status=status)
@@ -618,6 +598,15 @@ class ReleaseAdmin(admin.ModelAdmin):
                 request,
                 f"{release} shipped: {len(resolved)} incident(s) resolved, their practices asked to confirm.",
             )
+
+
+@admin.register(CannedReply)
+class CannedReplyAdmin(admin.ModelAdmin):
+    """Replies the desk starts notes, resolutions and first replies from; kept by whoever holds the canned
+    reply permissions (administrators). The text is checked for NHS numbers like every admin form."""
+
+    list_display = ["title", "text"]
+    search_fields = ["title", "text"]
 
 
 @admin.register(SeverityWording)

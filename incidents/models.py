@@ -1,7 +1,9 @@
+import re
 import uuid
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
@@ -573,3 +575,56 @@ class SeverityWording(models.Model):
 
     def __str__(self):
         return f"{self.contract.name}: severity {self.severity}, {self.name}"
+
+
+class CannedReply(models.Model):
+    """A reply the desk keeps to start a note, a resolution or a first reply from (admin: Canned replies).
+    Its text may name the incident's details by placeholder, filled in when an agent inserts it."""
+
+    # {placeholder: what it stands for}; what fill() puts in their place.
+    PLACEHOLDERS = {
+        "reference": "the incident's reference",
+        "product": "the incident's product",
+        "practice": "the practice's name",
+        "agent": "your name (the agent inserting it)",
+    }
+
+    title = models.CharField(max_length=100, unique=True)
+    text = models.TextField(
+        help_text="Placeholders, filled in when an agent inserts the reply: "
+        + ", ".join(f"{{{name}}} ({meaning})" for name, meaning in PLACEHOLDERS.items())
+        + "."
+    )
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name_plural = "canned replies"
+
+    def __str__(self):
+        return self.title
+
+    def clean(self):
+        unknown = [name for name in placeholders_in(self.text) if name not in self.PLACEHOLDERS]
+        if unknown:
+            known = ", ".join(f"{{{name}}}" for name in self.PLACEHOLDERS)
+            raise ValidationError(
+                {"text": f"“{{{unknown[0]}}}” is not a placeholder we can fill. Use {known}, or remove it."}
+            )
+
+    def fill(self, incident, agent):
+        """The text for `incident`, written by `agent`: plain text, escaped wherever it is shown."""
+        values = {
+            "reference": incident.reference,
+            "product": incident.product.name if incident.product_id else "the product",
+            "practice": incident.practice.name,
+            "agent": agent.full_name,
+        }
+        return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), self.text)
+
+
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def placeholders_in(text):
+    """The names between braces in `text`, in order, each once."""
+    return list(dict.fromkeys(PLACEHOLDER.findall(text or "")))

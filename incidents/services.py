@@ -367,10 +367,12 @@ def _notify(incident, template, audience, event=None):
 
 
 @transaction.atomic
-def incident_verify(incident, *, actor, note=""):
-    """The desk has checked the details: the incident is under review."""
+def incident_verify(incident, *, actor, note="", tell_practice=True):
+    """The desk has checked the details: the incident is under review. `tell_practice` false leaves the
+    practice's email to the caller (incident_triage tells of several changes at once)."""
     incident, event = _transition(incident, "verify", actor=actor, text=note.strip())
-    _notify(incident, "incident_status", "practice", event)
+    if tell_practice:
+        _notify(incident, "incident_status", "practice", event)
     return incident
 
 
@@ -529,8 +531,9 @@ def lock_open(incident):
 
 
 @transaction.atomic
-def incident_change_severity(incident, *, actor, severity, reason):
-    """The desk sets the severity it has verified, with a reason the practice can read."""
+def incident_change_severity(incident, *, actor, severity, reason, tell_practice=True):
+    """The desk sets the severity it has verified, with a reason the practice can read. `tell_practice`
+    false leaves the practice's email to the caller; the desk's severity 1 alert goes regardless."""
     if not actor.is_staff:
         raise InvalidTransition("Only the Service Desk can change the severity.")
     reason = require_text(reason, "a reason for the new severity")
@@ -549,7 +552,8 @@ def incident_change_severity(incident, *, actor, severity, reason):
         new_value=locked.get_severity_display(),
         text=reason,
     )
-    _notify(locked, "incident_severity", "practice", event)
+    if tell_practice:
+        _notify(locked, "incident_severity", "practice", event)
     if severity == Severity.SYSTEM_UNAVAILABLE:
         queue_on_commit(alert_desk_to_severity_one, locked.pk)
     return locked
@@ -578,9 +582,12 @@ def incident_assign(incident, *, actor, assignee):
 
 
 @transaction.atomic
-def incident_add_note(incident, *, actor, text, public=True, uploads=(), nhs_override_fields=()):
+def incident_add_note(
+    incident, *, actor, text, public=True, uploads=(), nhs_override_fields=(), tell_practice=True
+):
     """Add a note, with any attachments, to an open or closed incident's timeline (all or nothing).
-    Practice notes are always public; desk notes are public (the practice is emailed) or internal."""
+    Practice notes are always public; desk notes are public (the practice is emailed, unless
+    `tell_practice` is false and the caller tells it) or internal."""
     is_desk = actor.is_staff
     if not is_desk and actor.practice_id != incident.practice_id:
         raise InvalidTransition("Only staff of the incident's practice can add notes.")
@@ -601,7 +608,7 @@ def incident_add_note(incident, *, actor, text, public=True, uploads=(), nhs_ove
     if is_desk and public and locked.responded_at is None:  # a public desk answer is its first response
         locked.responded_at = locked.updated_at
     locked.save(update_fields=["updated_at", "responded_at"])
-    if is_desk and public:
+    if is_desk and public and tell_practice:
         _notify(incident, "incident_note", "practice", event)
     elif not is_desk:
         _tell_desk_of_practice_note(locked, event)
@@ -770,6 +777,27 @@ def incident_follow(incident, *, actor, follow=True):
         return created
     deleted, _ = Follower.objects.filter(incident=incident, user=actor).delete()
     return bool(deleted)
+
+
+TRIAGE_SEVERITY_REASON = "Set when the Service Desk verified the incident."
+
+
+@transaction.atomic
+def incident_triage(incident, *, actor, severity, assignee, reply=""):
+    """The desk's first reading of a new incident, in one step: verify it, set its severity (the reason
+    TRIAGE_SEVERITY_REASON), assign it and, if `reply` is given, answer the practice publicly. Each change is
+    its own timeline entry, through its own function, but the practice gets one email telling of them all
+    rather than one per change. All or nothing: a refused part (say, no longer logged) undoes the others."""
+    incident = incident_verify(incident, actor=actor, tell_practice=False)
+    incident = incident_change_severity(
+        incident, actor=actor, severity=severity, reason=TRIAGE_SEVERITY_REASON, tell_practice=False
+    )
+    incident = incident_assign(incident, actor=actor, assignee=assignee)
+    answer = None
+    if (reply or "").strip():
+        answer = incident_add_note(incident, actor=actor, text=reply, public=True, tell_practice=False)
+    _notify(incident, "incident_triaged", "practice", answer)
+    return incident
 
 
 # --- Releases -------------------------------------------------------------------------------------

@@ -62,6 +62,7 @@ def alert_desk_to_severity_one(incident_id):
 # the reference first, in brackets ("[PC000123] Now closed"), where the intake looks for it in a reply.
 UPDATES = {
     "incident_status": "Now {status}",
+    "incident_triaged": "Now {status}",  # verified, its severity set and maybe answered (incident_triage)
     "incident_severity": "Severity changed to {event.new_value}",
     "incident_resolved": "Resolved: please confirm or reject the solution",
     "incident_resolved_reminder": "Reminder: please confirm or reject the solution",
@@ -134,6 +135,8 @@ def send_incident_email(incident_id, kind, audience, event_id=None, recipients=N
     status = (status or incident.get_status_display()).lower()
     headline = UPDATES[kind].format(incident=incident, status=status, event=event)
     context = {"incident": incident, "event": event, "kind": kind, "headline": headline, "audience": audience}
+    if kind == "incident_triaged":  # the severity the desk set, in the practice's contract's words
+        context["severity"] = severity_wordings(incident.practice.contract_id)[incident.severity]
     recipients = recipients or _recipients(incident, audience, kind, event)
     if recipients:  # everyone at the practice may have chosen not to hear of this kind of update
         send_templated_email("incident_update", recipients, context, **_threaded(incident, audience))

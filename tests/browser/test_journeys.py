@@ -275,13 +275,18 @@ def _resolve_in_admin(agent_journey, reference):
     agent_journey.arrive("admin: incidents", admin=True)
     agent_journey.press(page.get_by_role("link", name=reference, exact=True))
     agent_journey.arrive("admin: incident", admin=True)
-    for action, label in [("Verify", None), ("Start investigating", None), ("Resolve", "Solution supplied:")]:
+    steps = [
+        ("Verify", None, "verified."),
+        ("Start investigating", None, "is being investigated."),
+        ("Resolve", "Solution supplied:", "resolved; the practice has been asked to confirm."),
+    ]
+    for action, label, done in steps:
         agent_journey.press(page.locator(".object-tools").get_by_role("link", name=action, exact=True))
         agent_journey.arrive(f"admin: {action.lower()}", admin=True)
         if label:
             agent_journey.fill(label, "Cleared the appointments cache on RECEPTION-PC-01.")
         agent_journey.press(page.get_by_role("button", name=action, exact=True))
-        expect(page.locator("ul.messagelist")).to_contain_text(f"{reference}: {action.lower()}, done.")
+        expect(page.locator("ul.messagelist")).to_contain_text(f"{reference} {done}")
     agent_journey.arrive("admin: incident, resolved", admin=True)
 
 

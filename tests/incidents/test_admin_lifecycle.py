@@ -158,7 +158,7 @@ def test_the_success_message_names_the_incident(agent_client, incident, django_c
     with django_capture_on_commit_callbacks(execute=True):
         response = agent_client.post(action_url(incident, "verify"), {"note": ""}, follow=True)
 
-    assert f"{incident.reference}: verify, done." in text_of(response)
+    assert f"{incident.reference} verified." in text_of(response)
 
 
 def test_start_investigation(act, incident, agent):

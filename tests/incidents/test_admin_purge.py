@@ -14,8 +14,9 @@ from tests.sample_files import png
 
 # user, the incident (twice: admin and lifecycle buttons), the keys of the timeline's latest page, the
 # user's and their groups' permissions, the events, their files, and the practice, reporter, logged-by and
-# product shown on the form, the contract's severity wording (the session comes from the cache)
-CHANGE_PAGE_QUERIES = 13
+# product shown on the form, the contract's severity wording (the session comes from the cache); and, while
+# the incident is logged, the triage form's staff to assign and canned replies (issue 17)
+CHANGE_PAGE_QUERIES = 15
 PNG = png()
 
 

@@ -228,9 +228,10 @@ def test_admin_shows_the_latest_fifty_entries_and_links_to_earlier_ones(
     latest = agent_client.get(url)
     earlier = agent_client.get(url, {"timeline": "2"})
 
-    assert _shown_notes(latest) == [f"{n:04d}" for n in range(10, 60)]
-    assert "?timeline=2#timeline-pages" in latest.content.decode()
-    assert _shown_notes(earlier) == [f"{n:04d}" for n in range(0, 10)]  # with the "logged" entry
+    # Newest first, as the portal (issue 17).
+    assert _shown_notes(latest) == [f"{n:04d}" for n in range(59, 9, -1)]
+    assert "?timeline=2#timeline" in latest.content.decode()
+    assert _shown_notes(earlier) == [f"{n:04d}" for n in range(9, -1, -1)]  # with the "logged" entry
     assert "Show the latest entries" in earlier.content.decode()
 
 

@@ -31,7 +31,7 @@ from inbound.intake import ingest
 from inbound.models import IntakeHealth, Outcome, Source
 from incidents import services
 from incidents.forms import IncidentAdminForm, IncidentForm
-from incidents.models import Incident, Release, SeverityWording
+from incidents.models import CannedReply, Incident, Release, SeverityWording
 from servicedesk.models import PendingTask
 from surveys.models import Invitation, Question, SurveyRound
 from surveys.services import send_invitation
@@ -84,6 +84,8 @@ P = {
     "Product.name": xss("Product.name", _limit("incidents.Product.name")),
     "Product.current_version": xss("Product.current_version", _limit("incidents.Product.current_version")),
     "Release.version": xss("Release.version", _limit("incidents.Release.version")),
+    "CannedReply.title": xss("CannedReply.title"),
+    "CannedReply.text": xss("CannedReply.text"),
     "EscalationLevel.role_name": xss(
         "EscalationLevel.role_name", _limit("escalation.EscalationLevel.role_name")
     ),
@@ -137,6 +139,8 @@ COVERED = {
     "incidents.Product.name": ["Product.name"],
     "incidents.Product.current_version": ["Product.current_version"],
     "incidents.Release.version": ["Release.version"],
+    "incidents.CannedReply.title": ["CannedReply.title"],
+    "incidents.CannedReply.text": ["CannedReply.text"],
     "accounts.Practice.name": ["Practice.name"],
     "accounts.Site.name": ["Site.name"],
     "accounts.Contract.name": ["Contract.name"],
@@ -239,6 +243,8 @@ def _configure(practice, product, agent, team_leader, practice_user):
     practice.save()
     practice.sites.filter(is_main=True).update(name=P["Site.name"])
     SupportCalendar.objects.create(name=P["SupportCalendar.name"])
+    # Kept by administrators; inserted into the desk's forms filled in with the practice's name.
+    CannedReply.objects.create(title=P["CannedReply.title"], text=P["CannedReply.text"] + " {practice}")
     SeverityWording.objects.create(
         contract_id=practice.contract_id,
         severity=2,
@@ -591,6 +597,18 @@ def _admin_pages(world):
                 "Product.name",
                 "User.full_name",
             ],
+        ),
+        (
+            "note form, its canned replies filled in",
+            "admin",
+            f"/admin/incidents/incident/{a['awaiting'].pk}/act/note/",
+            ["CannedReply.title", "CannedReply.text", "Practice.name"],
+        ),
+        (
+            "canned replies",
+            "admin",
+            "/admin/incidents/cannedreply/",
+            ["CannedReply.title", "CannedReply.text"],
         ),
         (
             "incident change page, fix",

@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import User
-from servicedesk.lib.forms import NHSNumberGuardMixin
+from servicedesk.lib.forms import NHSNumberGuardMixin, NoNHSNumbersMixin
 
 from . import services
 from .forms import MultipleFileField, NoteForm, severity_choices
@@ -194,10 +194,11 @@ def offered_actions(incident):
 # --- Linked incidents ------------------------------------------------------------------------------
 
 
-class LinkForm(forms.Form):
+class LinkForm(NoNHSNumbersMixin):
     """The reference of the incident to link to, which must exist and not be this one."""
 
     takes_incident = True
+    nhs_unchecked_fields = ("reference",)  # only looked up, never stored
 
     reference = forms.CharField(label="Reference of the other incident", max_length=20)
 

@@ -8,6 +8,7 @@ import time_machine
 from django.utils.html import escape
 
 from incidents.models import Release, Status, TimelineEvent
+from incidents.services import InvalidTransition, release_create
 from tests.factories import ProductFactory
 from tests.incidents.lifecycle_helpers import drive_to, make_release, snapshot
 
@@ -161,4 +162,27 @@ def test_choosing_an_existing_release_still_works(post, investigating):
 
     investigating.refresh_from_db()
     assert investigating.release == existing
+    assert Release.objects.count() == 1
+
+
+def test_the_service_refuses_what_the_form_would(incident, agent, practice_user):
+    """release_create holds the same rules for any caller (and the database holds the version's uniqueness
+    against two agents creating it at once)."""
+    make_release(incident.product, version="5.4.2")
+    refusals = [
+        ({"version": "5.4.2", "target_date": dt.date(2030, 4, 1)}, "already has a release 5.4.2"),
+        ({"version": "5.5.0", "target_date": dt.date(2030, 3, 3)}, "target date has passed"),
+        ({"version": "  ", "target_date": dt.date(2030, 4, 1)}, "Please give the release's version"),
+    ]
+    for kwargs, words in refusals:
+        with pytest.raises(InvalidTransition, match=words):
+            release_create(incident.product, actor=agent, kind=Release.Kind.PLANNED, **kwargs)
+    with pytest.raises(InvalidTransition, match="Only the Service Desk"):
+        release_create(
+            incident.product,
+            actor=practice_user,
+            version="5.5.0",
+            kind="planned",
+            target_date=dt.date(2030, 4, 1),
+        )
     assert Release.objects.count() == 1

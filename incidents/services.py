@@ -813,9 +813,8 @@ def _lock_pair(incident, other):
     each other rather than deadlock); refuses a link of an incident to itself."""
     if incident.pk == other.pk:
         raise InvalidTransition(f"{incident.reference} cannot be linked to itself.")
-    locked = {
-        each.pk: each for each in Incident.objects.select_for_update().filter(pk__in=[incident.pk, other.pk])
-    }
+    both = Incident.objects.select_for_update().filter(pk__in=[incident.pk, other.pk]).order_by("pk")
+    locked = {each.pk: each for each in both}
     return locked[incident.pk], locked[other.pk]
 
 

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from incidents.models import Release, Status
+from incidents.services import incident_mark_duplicate
 from tests.browser.axe import check_accessibility
 from tests.browser.conftest import needs_chromium, sign_in
 from tests.browser.hands import hands_for
@@ -54,13 +55,14 @@ def test_an_agent_schedules_into_a_new_release_and_ships_it_after_confirming(
     sign_in(page, agent.email, PASSWORD, lands_on=r"/admin/$")
 
     page.goto(f"/admin/incidents/incident/{incident.pk}/act/schedule_fix/")
+    check_both_schemes(page, "schedule a fix")
     hands.fill(page.get_by_label("New release: version"), "5.5.0")
     hands.check(page.get_by_label("Emergency"))
     fill_date(hands, page, page.get_by_label("New release: target date"), "2031-03-20")
     hands.fill(
         page.get_by_label("Temporary workaround (shown to the practice)"), "Print from the PDF preview."
     )
-    check_accessibility(page, "schedule a fix, new release")
+    check_accessibility(page, "schedule a fix, filled in")
     hands.press(page.get_by_role("button", name="Schedule a fix into a release"))
 
     expect(page).to_have_url(re.compile(rf"/admin/incidents/incident/{incident.pk}/change/$"))
@@ -84,4 +86,30 @@ def test_an_agent_schedules_into_a_new_release_and_ships_it_after_confirming(
     ).to_be_visible()
     incident.refresh_from_db()
     assert incident.status == Status.RESOLVED
+    browser_problems.assert_clean()
+
+
+def test_the_practice_sees_its_incident_linked_without_the_other_practices_reference(
+    browser_page, browser_problems, agent, practice_user, outsider, product
+):
+    main = drive_to(
+        IncidentFactory(reporter=outsider, product=product, summary="Hillview's own words"),
+        Status.INVESTIGATING,
+        agent=agent,
+    )
+    duplicate = drive_to(
+        IncidentFactory(reporter=practice_user, product=product), Status.INVESTIGATING, agent=agent
+    )
+    incident_mark_duplicate(duplicate, actor=agent, main=main)
+    page = browser_page
+
+    sign_in(
+        page, practice_user.email, PASSWORD, to=duplicate.get_absolute_url(), lands_on=duplicate.reference
+    )
+
+    links = page.get_by_role("region", name="Linked incidents")
+    expect(links).to_contain_text("This incident is linked to an incident the Service Desk is working on")
+    expect(page.locator("body")).not_to_contain_text(main.reference)
+    expect(page.locator("body")).not_to_contain_text("Hillview's own words")
+    check_both_schemes(page, "incident page, linked")
     browser_problems.assert_clean()

@@ -8,11 +8,13 @@ from django.db import models, transaction
 from django.db.models import Count, ExpressionWrapper, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.text import smart_split, unescape_string_literal
 from django.views.decorators.debug import sensitive_post_parameters
 
@@ -449,7 +451,7 @@ class IncidentAdmin(admin.ModelAdmin):
         if not self.has_change_permission(request, incident):
             raise PermissionDenied
         title, form_class, call = admin_actions.ACTIONS[action]
-        kwargs = {"incident": incident} if form_class is admin_actions.ScheduleFixForm else {}
+        kwargs = {"incident": incident} if getattr(form_class, "takes_incident", False) else {}
         if issubclass(form_class, admin_actions.CannedReplyMixin):
             kwargs = {"incident": incident, "agent": request.user}
         posted = request.method == "POST"
@@ -569,6 +571,7 @@ class ReleaseAdmin(admin.ModelAdmin):
     search_fields = ["version", "product__name"]
     readonly_fields = ["shipped_on"]
     actions = ["mark_shipped"]
+    change_form_template = "admin/incidents/release/change_form.html"  # with a "Mark shipped" button
 
     def get_readonly_fields(self, request, obj=None):
         # Once incidents are scheduled into it (or it has shipped), its product and version are history.
@@ -589,15 +592,74 @@ class ReleaseAdmin(admin.ModelAdmin):
         permissions=["change"],
     )
     def mark_shipped(self, request, queryset):
-        for release in queryset:
-            if release.shipped_on:
-                self.message_user(request, f"{release} had already shipped.", messages.WARNING)
-                continue
-            resolved = services.release_ship(release, actor=request.user)
-            self.message_user(
-                request,
-                f"{release} shipped: {len(resolved)} incident(s) resolved, their practices asked to confirm.",
-            )
+        """Nothing yet: the confirmation page first says what shipping the releases will do."""
+        ids = ",".join(str(pk) for pk in queryset.order_by("pk").values_list("pk", flat=True))
+        return redirect(f"{reverse('admin:incidents_release_mark_shipped')}?{urlencode({'ids': ids})}")
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.mark_shipped_view)
+        return [path("mark-shipped/", view, name="incidents_release_mark_shipped"), *super().get_urls()]
+
+    def mark_shipped_view(self, request):
+        """Which incidents shipping the releases (`ids`) will resolve and which practices it will email, as
+        a question (GET); the answer "Yes, mark shipped" (POST) ships them."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        releases = _releases_named(request.POST if request.method == "POST" else request.GET)
+        if request.method == "POST":
+            for release in releases:
+                self._ship(request, release)
+            return redirect("admin:incidents_release_changelist")
+        back = reverse("admin:incidents_release_changelist")
+        if len(releases) == 1:
+            back = reverse("admin:incidents_release_change", args=[releases[0].pk])
+        shipment = dict(services.release_shipment([r for r in releases if not r.shipped_on]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Mark shipped: are you sure?",
+            "releases": [(release, _shipped(shipment.get(release))) for release in releases],
+            "ids": ",".join(str(release.pk) for release in releases),
+            "back": back,
+        }
+        return TemplateResponse(request, "admin/incidents/release/mark_shipped.html", context)
+
+    def _ship(self, request, release):
+        name = f"Release {release.product.name} {release.version}"
+        if release.shipped_on:
+            self.message_user(request, f"{name} had already shipped.", messages.WARNING)
+            return
+        resolved = services.release_ship(release, actor=request.user)
+        practices = len({incident.practice_id for incident in resolved})
+        self.message_user(
+            request,
+            f"{name} marked shipped: {_count(len(resolved), 'incident')} resolved, "
+            f"{_count(practices, 'practice')} emailed",
+            messages.SUCCESS,
+        )
+
+
+def _count(number, noun):
+    return f"{number} {noun}{pluralize(number)}"
+
+
+def _releases_named(data):
+    """The releases whose keys `data` gives as ids=1,2,3, each with its product; 404 if none."""
+    keys = [int(key) for key in data.get("ids", "").split(",") if key.strip().isdigit()][:100]
+    named = Release.objects.filter(pk__in=keys).select_related("product")
+    releases = list(named.order_by("target_date", "pk"))
+    if not releases:
+        raise Http404("No such release.")
+    return releases
+
+
+def _shipped(incidents):
+    """What shipping a release does, for its confirmation: the incidents resolved, the practices emailed
+    (each once, by name); None for a release that has shipped already."""
+    if incidents is None:
+        return None
+    practices = {incident.practice_id: incident.practice for incident in incidents}
+    return {"incidents": incidents, "practices": sorted(practices.values(), key=lambda p: p.name)}
 
 
 @admin.register(CannedReply)

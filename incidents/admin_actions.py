@@ -2,13 +2,14 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from accounts.models import User
-from servicedesk.lib.forms import NHSNumberGuardMixin
+from servicedesk.lib.forms import NHSNumberGuardMixin, NoNHSNumbersMixin
 
 from . import services
 from .forms import MultipleFileField, NoteForm, severity_choices
-from .models import CannedReply, Release, Severity, Status
+from .models import CannedReply, Incident, Release, Severity, Status
 from .services import AGENT, allowed_actions
 
 # The name of the forms' "Insert" button (admin/incidents/incident/snippets/action_form.html).
@@ -80,8 +81,26 @@ class QuestionForm(NHSNumberGuardMixin):
 
 
 class ScheduleFixForm(NHSNumberGuardMixin):
+    """Schedule into a release still to come: one chosen, or a new one described here and created with it."""
+
+    takes_incident = True
+
     release = forms.ModelChoiceField(
-        queryset=Release.objects.none(), help_text="A release of this product still to come."
+        queryset=Release.objects.none(),
+        required=False,
+        empty_label="A new release (give it below)",
+        help_text="A release of this product still to come, or a new one.",
+    )
+    new_version = forms.CharField(label="New release: version", max_length=50, required=False)
+    new_kind = forms.ChoiceField(
+        label="New release: planned or emergency",
+        choices=Release.Kind.choices,
+        initial=Release.Kind.PLANNED,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    new_target_date = forms.DateField(
+        label="New release: target date", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     workaround = forms.CharField(
         label="Temporary workaround (shown to the practice)", required=False, widget=forms.Textarea
@@ -99,7 +118,44 @@ class ScheduleFixForm(NHSNumberGuardMixin):
     def clean(self):
         if self.incident.product_id is None:
             raise forms.ValidationError(services.NO_PRODUCT_TO_SCHEDULE)
-        return super().clean()
+        data = super().clean()
+        version = data.get("new_version", "").strip()
+        if data.get("release") and version:
+            self.add_error("new_version", "Choose a release above or give a new one here, not both.")
+        elif not data.get("release") and "release" not in self.errors:
+            self._clean_new_release(version, data)
+        return data
+
+    def _clean_new_release(self, version, data):
+        """The new release's details, each refused beside its field: as release_create would refuse them."""
+        product = self.incident.product
+        if not version:
+            self.add_error("new_version", "Give the new release's version, or choose a release above.")
+        elif Release.objects.filter(product=product, version=version).exists():
+            self.add_error("new_version", f"{product.name} already has a release {version}.")
+        if not data.get("new_kind") and "new_kind" not in self.errors:
+            self.add_error("new_kind", "Choose planned or emergency.")
+        when = data.get("new_target_date")
+        if when is None and "new_target_date" not in self.errors:
+            self.add_error("new_target_date", "Give the new release's target date.")
+        elif when is not None and when < timezone.localdate():
+            self.add_error("new_target_date", "The target date has passed: give a date from today on.")
+
+
+def _schedule_fix(incident, actor, form):
+    data = form.cleaned_data
+    if data["release"]:
+        return services.incident_schedule_fix(
+            incident, actor=actor, release=data["release"], workaround=data["workaround"]
+        )
+    return services.incident_schedule_fix_into_new_release(
+        incident,
+        actor=actor,
+        version=data["new_version"],
+        kind=data["new_kind"],
+        target_date=data["new_target_date"],
+        workaround=data["workaround"],
+    )
 
 
 class ResolveForm(CannedReplyMixin, NHSNumberGuardMixin):
@@ -185,7 +241,7 @@ ACTIONS = {
     "schedule_fix": (
         "Schedule a fix into a release",
         ScheduleFixForm,
-        _calls(services.incident_schedule_fix, "release", "workaround"),
+        _schedule_fix,
     ),
     "resolve": ("Resolve", ResolveForm, _calls(services.incident_resolve, "resolution", "is_workaround")),
     "confirm_by_phone": (
@@ -236,7 +292,9 @@ DONE = {
     "verify": lambda ref, data, agent: f"{ref} verified",
     "start_investigation": lambda ref, data, agent: f"{ref} is being investigated",
     "await_customer": lambda ref, data, agent: f"{ref} is waiting for the practice",
-    "schedule_fix": lambda ref, data, agent: f"{ref} scheduled into {data['release']}",
+    "schedule_fix": lambda ref, data, agent: (
+        f"{ref} scheduled into {data['release'] or 'the new release ' + data['new_version']}"
+    ),
     "resolve": lambda ref, data, agent: f"{ref} resolved; the practice has been asked to confirm",
     "confirm_by_phone": lambda ref, data, agent: (
         f"{ref} closed: {data['confirmed_by']} confirmed it by telephone"
@@ -247,6 +305,10 @@ DONE = {
     ),
     "note": _noted,
     "triage": _triaged,
+    "mark_duplicate": lambda ref, data, agent: (
+        f"{ref} marked as a duplicate of {data['reference'].reference}"
+    ),
+    "link_related": lambda ref, data, agent: f"{ref} linked to {data['reference'].reference} as related",
 }
 
 
@@ -283,3 +345,52 @@ def offered_actions(incident):
     own = [*allowed_actions(incident, AGENT), *ALWAYS] if incident.is_open else ["note"]
     names = [*own, *(name for name, offered in ADDED.items() if offered(incident))]
     return [(name, ACTIONS[name][0]) for name in names]
+
+
+# --- Linked incidents ------------------------------------------------------------------------------
+
+
+class LinkForm(NoNHSNumbersMixin):
+    """The reference of the incident to link to, which must exist and not be this one."""
+
+    takes_incident = True
+    nhs_unchecked_fields = ("reference",)  # only looked up, never stored
+
+    reference = forms.CharField(label="Reference of the other incident", max_length=20)
+
+    def __init__(self, *args, incident, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.incident = incident
+
+    def clean_reference(self):
+        reference = self.cleaned_data["reference"].strip().upper()
+        if reference == self.incident.reference:
+            raise forms.ValidationError("That is this incident's own reference: give the other one's.")
+        other = Incident.objects.filter(reference=reference).first()
+        if other is None:
+            raise forms.ValidationError(f"No incident has the reference {reference}.")
+        return other
+
+
+class DuplicateForm(LinkForm):
+    reference = forms.CharField(
+        label="Reference of the main incident",
+        max_length=20,
+        help_text="Its public updates and its resolution will reach this incident and its practice too.",
+    )
+
+
+add_action(
+    "mark_duplicate",
+    "Mark as a duplicate of…",
+    DuplicateForm,
+    _calls(services.incident_mark_duplicate, main="reference"),
+    offered=lambda incident: incident.status not in (Status.LOGGED, Status.RESOLVED, Status.CLOSED),
+)
+add_action(
+    "link_related",
+    "Link a related incident",
+    LinkForm,
+    _calls(services.incident_link_related, other="reference"),
+    offered=lambda incident: True,
+)

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.functions import Greatest, Least
 from django.urls import reverse
 
 from accounts.models import Practice, Site, phone_validator
@@ -430,6 +431,7 @@ class EventKind(models.TextChoices):
     DEESCALATED = "deescalated", "De-escalated"
     ACKNOWLEDGED = "acknowledged", "Escalation acknowledged"
     PURGED = "purged", "Content purged"
+    LINKED = "linked", "Linked incident"
 
 
 class TimelineEvent(models.Model):
@@ -464,6 +466,49 @@ class TimelineEvent(models.Model):
             return ""
         labels = dict(Status.choices)
         return f"{labels.get(self.old_value, self.old_value)} → {labels.get(self.new_value, self.new_value)}"
+
+
+class IncidentLink(models.Model):
+    """One incident linked to another: a duplicate of its main incident (whose public updates and resolution
+    reach the duplicate), or merely related. Written only by incidents.services (incident_mark_duplicate,
+    incident_link_related); a fault many practices report can gather its incidents the same way."""
+
+    class Kind(models.TextChoices):
+        DUPLICATE_OF = "duplicate_of", "Duplicate of"
+        RELATED = "related", "Related to"
+
+    from_incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="links_from")
+    # Indexed: "the duplicates of this incident" is read on each public update of it.
+    to_incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="links_to")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(from_incident=models.F("to_incident")), name="incident_link_not_to_itself"
+            ),
+            # One link per pair, whichever way round it was made.
+            models.UniqueConstraint(
+                Least("from_incident", "to_incident"),
+                Greatest("from_incident", "to_incident"),
+                name="incident_link_pair_once",
+            ),
+            # A duplicate has one main incident (that a main is no duplicate itself the services check).
+            models.UniqueConstraint(
+                fields=["from_incident"],
+                condition=models.Q(kind="duplicate_of"),
+                name="incident_link_one_main",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["duplicate_of", "related"]), name="incident_link_kind_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.from_incident_id} {self.get_kind_display().lower()} {self.to_incident_id}"
 
 
 class Follower(models.Model):

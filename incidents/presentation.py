@@ -1,7 +1,9 @@
 """What the practice's incident page shows of an incident's checklist: the items given, and the labels of
-those left empty (folded away on the page), in the handbook's order."""
+those left empty (folded away on the page), in the handbook's order; and of its links to other incidents."""
 
-from .models import YesNoUnknown
+from django.db.models import Q
+
+from .models import IncidentLink, YesNoUnknown
 
 
 def _text(value):
@@ -65,3 +67,33 @@ def incident_details(incident, severity):
         "given": [(label, value, multiline) for label, value, multiline in items if value not in ("", None)],
         "missing": [label for label, value, _ in items if value in ("", None)],
     }
+
+
+# What the page reads of a linked incident: nothing more, so that another practice's summary is never loaded.
+_LINKED_FIELDS = ["reference", "summary", "practice", "status"]
+
+
+def incident_links(incident):
+    """The incident's links as its practice may read them, oldest first: [(role, other)], role one of
+    "duplicate_of" (this incident is a duplicate of the other), "duplicate" (the other is a duplicate of
+    this one) and "related"; `other` is None when it is another practice's incident, which the page must not
+    name. Another practice's duplicates of this incident are not the practice's business: left out."""
+    fields = [f"{end}__{name}" for end in ("from_incident", "to_incident") for name in _LINKED_FIELDS]
+    links = (
+        IncidentLink.objects.filter(Q(from_incident=incident) | Q(to_incident=incident))
+        .select_related("from_incident", "to_incident")
+        .only("kind", "from_incident", "to_incident", *fields)
+        .order_by("pk")
+    )
+    shown = []
+    for link in links:
+        outgoing = link.from_incident_id == incident.pk
+        other = link.to_incident if outgoing else link.from_incident
+        ours = other if other.practice_id == incident.practice_id else None
+        if link.kind == IncidentLink.Kind.RELATED:
+            shown.append(("related", ours))
+        elif outgoing:
+            shown.append(("duplicate_of", ours))
+        elif ours is not None:
+            shown.append(("duplicate", ours))
+    return shown

@@ -20,6 +20,7 @@ from .models import (
     Channel,
     Follower,
     Incident,
+    IncidentLink,
     ReferenceCounter,
     Release,
     Severity,
@@ -424,6 +425,17 @@ def incident_schedule_fix(incident, *, actor, release, workaround=""):
 
 
 @transaction.atomic
+def incident_schedule_fix_into_new_release(incident, *, actor, version, kind, target_date, workaround=""):
+    """Create a release of the incident's product and schedule the fault into it, both or neither."""
+    if incident.product_id is None:
+        raise InvalidTransition(NO_PRODUCT_TO_SCHEDULE)
+    release = release_create(
+        incident.product, actor=actor, version=version, kind=kind, target_date=target_date
+    )
+    return incident_schedule_fix(incident, actor=actor, release=release, workaround=workaround)
+
+
+@transaction.atomic
 def incident_resolve(incident, *, actor, resolution, is_workaround=False):
     """A solution, or a temporary workaround, has been supplied. Only the customer can close it."""
     resolution = require_text(resolution, "the resolution")
@@ -435,6 +447,7 @@ def incident_resolve(incident, *, actor, resolution, is_workaround=False):
     }
     incident, event = _transition(incident, "resolve", actor=actor, text=resolution, changes=changes)
     _notify(incident, "incident_resolved", "practice", event)
+    _reach_duplicates(incident, actor, resolution=resolution, is_workaround=is_workaround)
     return incident
 
 
@@ -608,8 +621,11 @@ def incident_add_note(
     if is_desk and public and locked.responded_at is None:  # a public desk answer is its first response
         locked.responded_at = locked.updated_at
     locked.save(update_fields=["updated_at", "responded_at"])
-    if is_desk and public and tell_practice:
-        _notify(incident, "incident_note", "practice", event)
+    if is_desk and public:
+        if tell_practice:
+            _notify(incident, "incident_note", "practice", event)
+        if text:
+            _reach_duplicates(locked, actor, note=text)
     elif not is_desk:
         _tell_desk_of_practice_note(locked, event)
     return event
@@ -800,12 +816,176 @@ def incident_triage(incident, *, actor, severity, assignee, reply=""):
     return incident
 
 
+# --- Linked incidents -------------------------------------------------------------------------------
+
+
+def duplicates_of(incident):
+    """The incidents marked as duplicates of `incident` that are still open, oldest link first."""
+    return (
+        Incident.objects.filter(
+            links_from__to_incident=incident, links_from__kind=IncidentLink.Kind.DUPLICATE_OF
+        )
+        .exclude(status=Status.CLOSED)
+        .order_by("links_from__pk")
+    )
+
+
+def _reach_duplicates(main, actor, *, note=None, resolution=None, is_workaround=False):
+    """A public update of a main incident reaches its duplicates, each through the same service as one
+    incident (a timeline entry, and its practice emailed): a note becomes the duplicate's note, a resolution
+    resolves it, its practice asked to confirm. A duplicate waiting on the desk's review or on its practice
+    is taken up again first, since the table allows a resolution only from investigating. Duplicates have
+    no duplicates of their own (incident_mark_duplicate), so this goes one level deep."""
+    for duplicate in duplicates_of(main):
+        if note is not None:
+            incident_add_note(duplicate, actor=actor, text=note)
+        elif duplicate.status != Status.RESOLVED:
+            if duplicate.status in TRANSITIONS["start_investigation"].sources:
+                duplicate = incident_start_investigation(
+                    duplicate, actor=actor, note="Resolved together with the incident it is linked to."
+                )
+            incident_resolve(duplicate, actor=actor, resolution=resolution, is_workaround=is_workaround)
+
+
+def _lock_pair(incident, other):
+    """Both incidents' rows, locked in the order of their keys (so that two links made at once wait for
+    each other rather than deadlock); refuses a link of an incident to itself."""
+    if incident.pk == other.pk:
+        raise InvalidTransition(f"{incident.reference} cannot be linked to itself.")
+    both = Incident.objects.select_for_update().filter(pk__in=[incident.pk, other.pk]).order_by("pk")
+    locked = {each.pk: each for each in both}
+    return locked[incident.pk], locked[other.pk]
+
+
+def _refuse_second_link(incident, other):
+    pair = Q(from_incident=incident, to_incident=other) | Q(from_incident=other, to_incident=incident)
+    if IncidentLink.objects.filter(pair).exists():
+        raise InvalidTransition(f"{incident.reference} and {other.reference} are already linked.")
+
+
+def _record_link(incident, other, *, actor, named, unnamed=None):
+    """The link's entry on `incident`'s timeline. Its practice reads `named` (which names `other`) only if
+    `other` is its own practice's; otherwise `unnamed`, which names nothing of another practice's incident,
+    or, without one, the entry is the desk's alone. The other incident's reference is kept for the desk."""
+    same_practice = incident.practice_id == other.practice_id
+    text = named if same_practice or unnamed is None else unnamed
+    public = same_practice or unnamed is not None
+    record_event(
+        incident, kind=TimelineEvent.Kind.LINKED, actor=actor, public=public, new_value=other.reference,
+        text=text,
+    )  # fmt: skip
+
+
+def _refuse_duplicate(duplicate, main):
+    """Why `duplicate` cannot become a duplicate of `main`, in words; None if it can."""
+    if duplicate.status in (Status.LOGGED, Status.RESOLVED, Status.CLOSED):
+        state = duplicate.get_status_display().lower()
+        first = " Verify it first." if duplicate.status == Status.LOGGED else ""
+        return f"{duplicate.reference} is {state}, so it cannot be marked as a duplicate.{first}"
+    if main.status in (Status.RESOLVED, Status.CLOSED):
+        return (
+            f"{main.reference} is already {main.get_status_display().lower()}: resolve "
+            f"{duplicate.reference} on its own instead."
+        )
+    duplicate_links = IncidentLink.objects.filter(kind=IncidentLink.Kind.DUPLICATE_OF)
+    if duplicate_links.filter(from_incident=main).exists():
+        return f"{main.reference} is itself a duplicate: mark {duplicate.reference} a duplicate of its main."
+    if duplicate_links.filter(to_incident=duplicate).exists():
+        return f"{duplicate.reference} has duplicates of its own, so it cannot become a duplicate."
+    return None
+
+
+@transaction.atomic
+def incident_mark_duplicate(incident, *, actor, main):
+    """The desk finds that `incident` reports the same fault as `main`: from now on the main incident's
+    public updates and its resolution reach `incident` and its practice too (_reach_duplicates). Each
+    timeline says so; the practice of a duplicate never learns another practice's reference."""
+    if not actor.is_staff:
+        raise InvalidTransition("Only the Service Desk can mark duplicates.")
+    incident, main = _lock_pair(incident, main)
+    if refusal := _refuse_duplicate(incident, main):
+        raise InvalidTransition(refusal)
+    _refuse_second_link(incident, main)
+    IncidentLink.objects.create(
+        from_incident=incident, to_incident=main, kind=IncidentLink.Kind.DUPLICATE_OF, created_by=actor
+    )
+    _record_link(
+        incident,
+        main,
+        actor=actor,
+        named=f"Marked as a duplicate of {main.reference}: its updates will appear here too.",
+        unnamed="Linked to an incident the Service Desk is working on: its updates will appear here too.",
+    )
+    named = f"{incident.reference} was marked as a duplicate of this incident."
+    _record_link(main, incident, actor=actor, named=named)
+    return incident
+
+
+@transaction.atomic
+def incident_link_related(incident, *, actor, other):
+    """The desk notes that two incidents are related (the same practice's earlier fault, a similar report):
+    a link and an entry on each timeline, nothing more."""
+    if not actor.is_staff:
+        raise InvalidTransition("Only the Service Desk can link incidents.")
+    incident, other = _lock_pair(incident, other)
+    _refuse_second_link(incident, other)
+    IncidentLink.objects.create(
+        from_incident=incident, to_incident=other, kind=IncidentLink.Kind.RELATED, created_by=actor
+    )
+    for one, another in ((incident, other), (other, incident)):
+        _record_link(one, another, actor=actor, named=f"Linked as related to {another.reference}.")
+    return incident
+
+
 # --- Releases -------------------------------------------------------------------------------------
 
 
+def release_create(product, *, actor, version, kind, target_date):
+    """A new release of `product` still to come; refused if the product has a release of that version or
+    the target date has passed."""
+    if not actor.is_staff:
+        raise InvalidTransition("Only the Service Desk can create releases.")
+    version = require_text(version, "the release's version")
+    if target_date < timezone.localdate():
+        raise InvalidTransition("The target date has passed: give a date from today on.")
+    try:
+        with transaction.atomic():
+            return Release.objects.create(
+                product=product, version=version, kind=kind, target_date=target_date
+            )
+    except IntegrityError:  # the constraint release_version_unique_per_product, or a kind unknown
+        raise InvalidTransition(f"{product.name} already has a release {version}.") from None
+
+
+def release_shipment(releases):
+    """What shipping each of `releases` would do: [(release, the incidents it would resolve)], those
+    scheduled into it and their open duplicates (which the resolutions reach), each with its practice."""
+    releases = list(releases)
+    scheduled = list(
+        Incident.objects.filter(release__in=releases, status=Status.FIX_SCHEDULED)
+        .select_related("practice")
+        .order_by("pk")
+    )
+    duplicates = (
+        IncidentLink.objects.filter(kind=IncidentLink.Kind.DUPLICATE_OF, to_incident__in=scheduled)
+        .exclude(from_incident__status__in=[Status.RESOLVED, Status.CLOSED])
+        .select_related("from_incident__practice")
+        .order_by("from_incident_id")
+    )
+    release_of = {incident.pk: incident.release_id for incident in scheduled}
+    resolved = {release.pk: [] for release in releases}
+    for incident in scheduled:
+        resolved[incident.release_id].append(incident)
+    for link in duplicates:
+        if link.from_incident_id not in release_of:  # not already resolved as scheduled itself
+            resolved[release_of[link.to_incident_id]].append(link.from_incident)
+    return [(release, resolved[release.pk]) for release in releases]
+
+
 def release_ship(release, *, actor, shipped_on=None):
-    """Mark a release shipped: each incident scheduled into it is resolved, and its practice asked to
-    confirm. Running it again for a shipped release changes nothing."""
+    """Mark a release shipped: each incident scheduled into it (and each open duplicate of one) is resolved,
+    and its practice asked to confirm; the incidents resolved are returned (release_shipment foretells
+    them). Running it again for a shipped release changes nothing."""
     with transaction.atomic():
         locked = Release.objects.select_for_update().get(pk=release.pk)
         if locked.shipped_on:
@@ -819,10 +999,15 @@ def release_ship(release, *, actor, shipped_on=None):
             .filter(release=locked, status=Status.FIX_SCHEDULED)
             .order_by("pk")
         )
+        ((_, resolved),) = release_shipment([locked])
         resolution = (
             f"Fixed in {locked.product.name} {locked.version}, released {locked.shipped_on:%-d %B %Y}."
         )
-        return [incident_resolve(incident, actor=actor, resolution=resolution) for incident in scheduled]
+        for incident in scheduled:
+            incident.refresh_from_db(fields=["status"])
+            if incident.status == Status.FIX_SCHEDULED:  # not resolved already as a duplicate of another
+                incident_resolve(incident, actor=actor, resolution=resolution)
+        return resolved
 
 
 # --- Reminders and purges ---------------------------------------------------------------------------

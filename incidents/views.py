@@ -33,7 +33,7 @@ from .forms import (
     RemoteAccessForm,
 )
 from .models import Attachment, Channel, Incident, Status, TimelineEvent
-from .presentation import incident_details
+from .presentation import incident_details, incident_links
 from .search import excerpt, highlight, search, words
 from .services import CUSTOMER, allowed_actions, incident_log
 from .wording import severity_wordings
@@ -478,6 +478,7 @@ def _detail(request, incident, status=200, timeline=1, **forms):
         "can_reopen": services.can_reopen(incident),
         "reopen_until": services.reopen_deadline(incident),
         "details": incident_details(incident, severity),
+        "links": incident_links(incident),
         "image_types": IMAGE_TYPES,
         "following": incident.followers.filter(user=request.user).exists(),
         "note_draft_key": _note_draft_key(request, incident),

@@ -20,6 +20,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
+
 def check_both_schemes(page, label):
     """axe in the dark and the light scheme, the page loaded again in each (admin's links fade in)."""
     for scheme in ("dark", "light"):

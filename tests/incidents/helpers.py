@@ -13,8 +13,9 @@ LIST_QUERIES = 8
 # Searched: the same reads without the session's save, with the visible timeline texts of the page.
 LIST_SEARCH_QUERIES = 6
 # An incident's page: user with practice, the incident with its product, site and reporter, the contract's
-# severity words, one page of its public timeline with actors, their attachments, whether the user follows it.
-DETAIL_QUERIES = 6
+# severity words, one page of its public timeline with actors, their attachments, whether the user follows it,
+# and its links to other incidents with those incidents (issue 17: one more, however many links it has).
+DETAIL_QUERIES = 7
 # Logging an incident: user with practice, the contract's severity words (the form's choices), the chosen
 # site and product, the SLA terms (the calendar with its
 # hours, the targets), the reference counter, the incident and its logged event, the practice's time of last

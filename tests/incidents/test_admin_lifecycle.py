@@ -65,10 +65,10 @@ def offered(response, incident):
     ("status", "expected"),
     [
         (Status.LOGGED, ["verify"]),
-        (Status.UNDER_REVIEW, ["start_investigation"]),
-        (Status.INVESTIGATING, ["await_customer", "resolve", "schedule_fix"]),
-        (Status.AWAITING_CUSTOMER, ["start_investigation"]),
-        (Status.FIX_SCHEDULED, ["resolve"]),
+        (Status.UNDER_REVIEW, ["mark_duplicate", "start_investigation"]),
+        (Status.INVESTIGATING, ["await_customer", "mark_duplicate", "resolve", "schedule_fix"]),
+        (Status.AWAITING_CUSTOMER, ["mark_duplicate", "start_investigation"]),
+        (Status.FIX_SCHEDULED, ["mark_duplicate", "resolve"]),
         (Status.RESOLVED, ["confirm_by_phone"]),
     ],
 )
@@ -78,13 +78,14 @@ def test_the_change_page_offers_the_allowed_actions(agent_client, incident, agen
     response = agent_client.get(change_url(incident))
 
     assert response.status_code == 200
-    assert offered(response, incident) == sorted([*expected, "assign", "change_severity", "escalate", "note"])
+    always = ["assign", "change_severity", "escalate", "link_related", "note"]
+    assert offered(response, incident) == sorted([*expected, *always])
 
 
-def test_a_closed_incident_offers_only_a_note(agent_client, incident, agent):
+def test_a_closed_incident_offers_only_a_note_and_a_link(agent_client, incident, agent):
     incident = at(incident, Status.CLOSED, agent)
 
-    assert offered(agent_client.get(change_url(incident)), incident) == ["note"]
+    assert offered(agent_client.get(change_url(incident)), incident) == ["link_related", "note"]
 
 
 def test_the_logged_page_links_verify_by_name_and_not_resolve(agent_client, incident):
@@ -553,12 +554,23 @@ def scheduled(practice_user, outsider, product, agent):
     return release, incidents, other
 
 
-def test_marking_a_release_shipped_resolves_its_incidents_and_asks_to_confirm(bulk, scheduled, mailoutbox):
+def _confirm_shipping(agent_client, django_capture_on_commit_callbacks, release):
+    """Answer "Yes, mark shipped" on the confirmation page the action leads to (issue 17)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        return agent_client.post(f"{RELEASES}mark-shipped/", {"ids": str(release.pk)}, follow=True)
+
+
+def test_marking_a_release_shipped_resolves_its_incidents_and_asks_to_confirm(
+    bulk, scheduled, mailoutbox, agent_client, django_capture_on_commit_callbacks
+):
     release, incidents, other = scheduled
+    asked = bulk(RELEASES, "mark_shipped", release)
+    assert "Yes, mark shipped" in text_of(asked)
+    assert Release.objects.get(pk=release.pk).shipped_on is None
 
-    response = bulk(RELEASES, "mark_shipped", release)
+    response = _confirm_shipping(agent_client, django_capture_on_commit_callbacks, release)
 
-    assert "Synergy Clinical 5.5.0 (planned) shipped: 2 incident(s) resolved" in text_of(response)
+    assert "Release Synergy Clinical 5.5.0 marked shipped: 2 incidents resolved" in text_of(response)
     release.refresh_from_db()
     assert release.shipped_on is not None
     for incident in incidents:
@@ -570,16 +582,18 @@ def test_marking_a_release_shipped_resolves_its_incidents_and_asks_to_confirm(bu
     assert all("please confirm or reject" in m.subject for m in mailoutbox)
 
 
-def test_marking_a_shipped_release_again_changes_nothing(bulk, scheduled, mailoutbox):
+def test_marking_a_shipped_release_again_changes_nothing(
+    scheduled, mailoutbox, agent_client, django_capture_on_commit_callbacks
+):
     release, incidents, _ = scheduled
-    bulk(RELEASES, "mark_shipped", release)
+    _confirm_shipping(agent_client, django_capture_on_commit_callbacks, release)
     mailoutbox.clear()
     before = [snapshot(incident) for incident in incidents]
     shipped_on = Release.objects.get(pk=release.pk).shipped_on
 
-    response = bulk(RELEASES, "mark_shipped", release)
+    response = _confirm_shipping(agent_client, django_capture_on_commit_callbacks, release)
 
-    assert "Synergy Clinical 5.5.0 (planned) had already shipped." in text_of(response)
+    assert "Release Synergy Clinical 5.5.0 had already shipped." in text_of(response)
     assert [snapshot(incident) for incident in incidents] == before
     assert Release.objects.get(pk=release.pk).shipped_on == shipped_on
     assert mailoutbox == []

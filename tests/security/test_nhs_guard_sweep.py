@@ -28,6 +28,8 @@ NOT_IMPORTED = {"migrations", "settings", "wsgi"}  # no forms; settings and WSGI
 UNCHECKED = {
     "accounts.forms.PasswordResetForm": {"email": "looked up to send a link, never kept"},
     "incidents.forms.IncidentFilterForm": {"q": "a search box"},
+    "incidents.admin_actions.LinkForm": {"reference": "an incident's reference, looked up, never kept"},
+    "incidents.admin_actions.DuplicateForm": {"reference": "an incident's reference, looked up, never kept"},
 }
 
 

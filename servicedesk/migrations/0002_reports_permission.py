@@ -1,18 +1,22 @@
-from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
 
 
 def grant_to_team_leaders(apps, schema_editor):
     """Where the Team leaders group already exists (accounts/roles.py creates it with `setup_roles`, which
     now lists the permission too), it gains the permission to read the reports."""
-    create_permissions(apps.get_app_config("servicedesk"), apps=apps, verbosity=0)
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    group = Group.objects.filter(name="Team leaders").first()
-    if group:
-        group.permissions.add(
-            Permission.objects.get(content_type__app_label="servicedesk", codename="view_reports")
-        )
+    group = apps.get_model("auth", "Group").objects.filter(name="Team leaders").first()
+    if group is None:
+        return
+    # Permissions are made after the migrations run (post_migrate); this one is needed now.
+    content_type, _ = apps.get_model("contenttypes", "ContentType").objects.get_or_create(
+        app_label="servicedesk", model="reports"
+    )
+    permission, _ = apps.get_model("auth", "Permission").objects.get_or_create(
+        content_type=content_type,
+        codename="view_reports",
+        defaults={"name": "Can read the service-desk reports"},
+    )
+    group.permissions.add(permission)
 
 
 class Migration(migrations.Migration):

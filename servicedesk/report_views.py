@@ -48,11 +48,9 @@ class ReportForm(forms.Form):
     bound_field_class = BootstrapBoundField
 
     period = forms.ChoiceField(choices=PERIODS, widget=forms.RadioSelect, initial=DEFAULT_PERIOD)
-    start = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="For “From and to dates”.",
-    )  # fmt: skip
-    end = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    # Text boxes rather than the browser's date picker, whose day, month and year are three stops each.
+    start = forms.DateField(label="From", required=False, help_text="For example 1/10/2026.")
+    end = forms.DateField(label="To", required=False, help_text="For example 31/12/2026.")
     product = forms.ModelChoiceField(
         Product.objects.order_by("name"), required=False, empty_label="All products"
     )

@@ -296,3 +296,31 @@ def test_the_page_reads_a_fixed_number_of_queries_however_many_incidents(
     response = read(client, team_leader, CUSTOM, counted=django_assert_num_queries(REPORT_QUERIES))
 
     assert tables(response)["Incidents logged and closed, by month"]["November 2026"][0] == "6"
+
+
+# --- The demo ------------------------------------------------------------------------------------
+
+
+def test_the_demo_shows_figures_to_robin(client, db, capsys):
+    """`make run`'s data, loaded on Friday 20 November 2026: Robin (team leader) reads incidents logged and
+    closed in the last months, an escalation and the survey round of September."""
+    from django.core.management import call_command
+
+    from accounts.models import User
+
+    with time_machine.travel(READ_AT, tick=False):
+        call_command("seed_demo", "--allow-without-debug")
+    capsys.readouterr()
+    robin = User.objects.get(email="robin.lead@servicedesk.example")
+
+    page = tables(read(client, robin))
+
+    incidents = page["Incidents logged and closed, by month"]
+    assert int(incidents["November 2026"][0]) > 0
+    assert sum(int(row[1]) for row in incidents.values()) > 0  # closed
+    assert any(
+        cell not in ("0", "–")
+        for row in page["Escalations per ladder level, by month"].values()
+        for cell in row
+    )
+    assert page["Satisfaction survey, by month"]["September 2026"][1] != "0"  # responses

@@ -130,6 +130,21 @@ def test_agents_without_the_permission_and_practice_users_are_refused(client, re
     assert b"Reports</a>" not in response.content
 
 
+def test_an_existing_team_leaders_group_gains_the_permission_by_migration(client, team_leader):
+    """Where the roles were set up before the reports existed, the migration gives them the permission."""
+    from django.contrib.auth.models import Group
+
+    group = Group.objects.get(name="Team leaders")
+    group.permissions.remove(*group.permissions.filter(codename="view_reports"))
+    assert read(client, team_leader).status_code == 403
+
+    importlib.import_module("servicedesk.migrations.0002_reports_permission").grant_to_team_leaders(
+        apps, None
+    )
+
+    assert read(client, team_leader).status_code == 200
+
+
 def test_signed_out_visitors_are_sent_to_sign_in(client):
     response = client.get(REPORTS)
 

@@ -18,7 +18,13 @@ from accounts.models import Contract, SupportCalendar, calendar_of
 from escalation.models import EscalationLevel
 from incidents.models import Incident, SlaTarget, TimelineEvent
 from incidents.sla import DEFAULT_TARGETS
-from servicedesk.lib.support_hours import LONDON, STANDARD, support_time_between, support_time_in_words
+from servicedesk.lib.support_hours import (
+    LONDON,
+    STANDARD,
+    open_spans,
+    support_time_between,
+    support_time_in_words,
+)
 from surveys.models import Answer, Invitation, Question
 
 
@@ -109,9 +115,23 @@ def _logged(incidents, now):
     return {row.pop("month"): row for row in rows}
 
 
+def _memo_spans():
+    """open_spans remembered by day and calendar: the many responses of a period share their days."""
+    memo = {}
+
+    def spans(day, calendar):
+        key = (day, id(calendar))
+        if key not in memo:
+            memo[key] = open_spans(day, calendar)
+        return memo[key]
+
+    return spans
+
+
 def _response_times(incidents):
     """{month logged: [support time to the first response]}."""
     by_contract, default = _calendars()
+    spans = _memo_spans()
     times = {}
     rows = incidents.filter(responded_at__isnull=False).values_list(
         "created_at", "responded_at", "practice__contract"
@@ -119,7 +139,8 @@ def _response_times(incidents):
     for created_at, responded_at, contract_id in rows.iterator(chunk_size=2000):
         calendar = by_contract.get(contract_id, default)
         month = timezone.localtime(created_at, LONDON).date().replace(day=1)
-        times.setdefault(month, []).append(support_time_between(created_at, responded_at, calendar))
+        taken = support_time_between(created_at, responded_at, calendar, spans=spans)
+        times.setdefault(month, []).append(taken)
     return times
 
 

@@ -6,9 +6,9 @@ fit on the left, nothing needs JavaScript under the CSP, and colours come from C
 from dataclasses import dataclass, field
 
 WIDTH = 480
-LABEL_WIDTH = 150  # the categories' labels, right-aligned against the bars
-VALUE_WIDTH = 70  # room for the value written after the longest bar
-BAR_HEIGHT = 14
+CHARACTER_WIDTH = 8  # about the widest a character of the 14 px labels takes
+VALUE_WIDTH = 60  # room for the value written after the longest bar
+BAR_HEIGHT = 16
 BAR_GAP = 2
 ROW_GAP = 10
 LEGEND_HEIGHT = 24
@@ -23,8 +23,8 @@ class Chart:
     rows: list = field(default_factory=list)
 
 
-def _bar_length(value, maximum):
-    room = WIDTH - LABEL_WIDTH - VALUE_WIDTH
+def _bar_length(value, maximum, label_width):
+    room = WIDTH - label_width - VALUE_WIDTH
     return round(room * value / maximum, 1) if maximum and value else 0
 
 
@@ -35,6 +35,10 @@ def bar_chart(title, categories, series, *, maximum=None, show=str):
     maximum = maximum or max(values, default=0)
     top = LEGEND_HEIGHT if len(series) > 1 else 0
     row_height = len(series) * (BAR_HEIGHT + BAR_GAP) + ROW_GAP
+    # The labels' column as wide as the longest label needs, up to half the chart.
+    label_width = min(
+        WIDTH // 2, 12 + CHARACTER_WIDTH * max((len(label) for label, _ in categories), default=0)
+    )
     chart = Chart(
         title, WIDTH, top + row_height * len(categories), list(enumerate(name for name, _ in series))
     )
@@ -43,22 +47,22 @@ def bar_chart(title, categories, series, *, maximum=None, show=str):
         bars = []
         for index, (_, column) in enumerate(series):
             value = column[row_index]
-            length = _bar_length(value, maximum)
+            length = _bar_length(value, maximum, label_width)
             bar_y = y + index * (BAR_HEIGHT + BAR_GAP)
             bars.append(
                 {
                     "series": index,
-                    "x": LABEL_WIDTH,
+                    "x": label_width,
                     "y": bar_y,
                     "width": length,
                     "height": BAR_HEIGHT,
                     "text": "–" if value is None else show(value),
-                    "text_x": LABEL_WIDTH + length + 4,
-                    "text_y": bar_y + BAR_HEIGHT - 3,
+                    "text_x": label_width + length + 4,
+                    "text_y": bar_y + BAR_HEIGHT - 4,
                 }
             )
         label_y = y + (len(series) * (BAR_HEIGHT + BAR_GAP)) / 2 + 4
         chart.rows.append(
-            {"label": label, "full": full, "y": label_y, "label_x": LABEL_WIDTH - 6, "bars": bars}
+            {"label": label, "full": full, "y": label_y, "label_x": label_width - 6, "bars": bars}
         )
     return chart

@@ -95,3 +95,37 @@ def test_the_reports_do_not_scroll_sideways_at_320_px(new_page, browser_problems
         expect(page.get_by_role("table", name="SLA targets met, by month")).to_be_visible()
         assert page.evaluate(SIDEWAYS) <= 0, "the reports scroll sideways at 320 px"
     browser_problems.assert_clean()
+
+
+@pytest.fixture
+def answered(product):
+    """Survey rounds for September and October 2026 with three responses, and the default questions."""
+    from surveys.models import Invitation
+    from tests.surveys.test_results import OCTOBER, SEPTEMBER, answer, invite, make_round
+
+    for name, function in [("0003_default_questions", "create"), ("0005_question_short_label", "label")]:
+        getattr(importlib.import_module(f"surveys.migrations.{name}"), function)(django.apps.apps, None)
+    with time_machine.travel(READS_AT, tick=False):
+        september, october = make_round(SEPTEMBER), make_round(OCTOBER)
+        answer(invite(september, product, 2), 5, True, 4)
+        answer(invite(september, product, 3), 4, False, 2)
+        answer(invite(october, product, 2), 2, True, 5)
+        invite(october, product, 2)
+    return Invitation.objects.count()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_survey_results_charts_read_in_both_schemes(
+    new_page, browser_problems, team_leader, answered, width
+):
+    page = new_page()
+    page.set_viewport_size({"width": width, "height": 900})
+    with time_machine.travel(READS_AT, tick=False):
+        sign_in(page, team_leader.email, PASSWORD, to="/surveys/results/", lands_on=r"/surveys/results/")
+        expect(page.get_by_role("img", name=re.compile("Average score by question"))).to_be_visible()
+        header = page.get_by_role("table", name="Survey results by month").get_by_role("columnheader").nth(4)
+        expect(header.locator("abbr")).to_have_attribute("title", re.compile("^Overall, how satisfied"))
+        check_both_schemes(page, f"survey results at {width} px")
+        page.set_viewport_size({"width": 320, "height": 700})
+        assert page.evaluate(SIDEWAYS) <= 0, "the survey results scroll sideways at 320 px"
+    browser_problems.assert_clean()

@@ -31,7 +31,8 @@ ROLES = {
     AGENTS: _AGENT_PERMISSIONS,
     # Reading remote-access details is a dedicated permission; here team leaders hold it. Give it to
     # individual agents in admin (user permissions) when they need to connect to a practice.
-    # Team leaders and managers also read the survey results and may resend an interrupted invitation.
+    # Team leaders and managers also read the survey results and the reports, and may resend an interrupted
+    # invitation.
     TEAM_LEADERS: [
         *_AGENT_PERMISSIONS,
         "incidents.view_remote_access",
@@ -40,6 +41,7 @@ ROLES = {
         "surveys.change_invitation",
         "surveys.view_question",
         "surveys.view_response",
+        "servicedesk.view_reports",  # /reports/
     ],
 }
 

@@ -19,3 +19,16 @@ class PendingTask(models.Model):
 
     def __str__(self):
         return f"{self.task_name}{tuple(self.args)}"
+
+
+class Reports(models.Model):
+    """No table: the holder of the permission `servicedesk.view_reports` reads /reports/ (the Team leaders
+    role holds it, accounts/roles.py). Django keeps permissions on models, so this one carries it."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [("view_reports", "Can read the service-desk reports")]
+
+    def __str__(self):
+        return "Reports"

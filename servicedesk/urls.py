@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from . import report_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("incidents/", include("incidents.urls")),
     path("", include("escalation.urls")),
+    path("reports/", report_views.reports, name="reports"),
     path("surveys/", include("surveys.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -121,7 +121,7 @@ class InvitationAdmin(ReadOnlyAdmin):
 
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
-    list_display = ["text", "kind", "position", "required", "active", "answer_count"]
+    list_display = ["text", "short_label", "kind", "position", "required", "active", "answer_count"]
     list_editable = ["position", "active"]
     list_filter = ["active", "kind"]
 

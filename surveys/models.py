@@ -2,6 +2,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils.text import Truncator
 
 
 class SurveyRound(models.Model):
@@ -66,6 +67,11 @@ class Question(models.Model):
         TEXT = "text", "Free text (checked for NHS numbers)"
 
     text = models.CharField(max_length=200)
+    short_label = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="A few words for the results' charts and columns; the full question shows on hover.",
+    )
     help_text = models.CharField(max_length=300, blank=True)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     position = models.PositiveSmallIntegerField(default=0, help_text="Questions are asked in this order.")
@@ -79,6 +85,11 @@ class Question(models.Model):
 
     def __str__(self):
         return self.text
+
+    @property
+    def label(self):
+        """The short label, else the question's first words."""
+        return self.short_label or Truncator(self.text).words(4)
 
 
 class Response(models.Model):

@@ -6,6 +6,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from incidents.models import Severity
+from servicedesk.lib.spreadsheets import safe_cell as _cell
 
 from .models import Answer, Invitation, Question
 
@@ -84,16 +85,6 @@ def comments(start=None, end=None):
         )
         .order_by("-response__submitted_at", "-pk")
     )
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
-
-
-def _cell(value):
-    """Text a spreadsheet will not run as a formula (CSV injection): a leading quote disarms it. Leading
-    spaces do not hide a formula sign, and full-width signs count too."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.lstrip(" ").startswith(_FORMULA_START) else text
 
 
 class _Echo:

@@ -7,6 +7,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
+from servicedesk.lib.charts import bar_chart
+
 from .forms import ResultsFilterForm, SurveyForm
 from .models import Invitation, Question
 from .results import GROUPINGS, comments, csv_rows, scored_questions, summary
@@ -68,13 +70,52 @@ def results(request):
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     questions = scored_questions()
     page = Paginator(comments(start, end), 50).get_page(request.GET.get("page"))
+    tables = summary(start, end, questions)
     context.update(
         questions=questions,
-        summary=[(GROUPINGS[name][0], rows) for name, rows in summary(start, end, questions).items()],
+        summary=[
+            (GROUPINGS[name][0], rows, name, _rate_chart(GROUPINGS[name][0], rows))
+            for name, rows in tables.items()
+        ],
+        question_charts=_question_charts(questions, tables["month"]),
         comments=page,
         query=request.GET.copy(),
     )
     return render(request, "surveys/results.html", context)
+
+
+def _rate_chart(heading, rows):
+    rates = [round(100 * row["responses"] / row["sent"]) if row["sent"] else None for row in rows]
+    categories = [(str(row["label"]), str(row["label"])) for row in rows]
+    return bar_chart(
+        f"Response rate by {heading.lower()}", categories, [("Response rate", rates)], maximum=100,
+        show=lambda value: f"{value}%",
+    )  # fmt: skip
+
+
+def _question_charts(questions, month_rows):
+    """The period's average score per scored question and share answering yes per yes/no question, from
+    the monthly cells (no further query); each bar's label is the question's short label, its full wording
+    on hover."""
+    charts = []
+    for kind, title, maximum, show in [
+        (Question.Kind.SCORE, "Average score by question (1 to 5)", 5, lambda value: f"{value:.1f}"),
+        (Question.Kind.YES_NO, "Share answering yes by question", 100, lambda value: f"{value:.0f}%"),
+    ]:
+        chosen = [(index, q) for index, q in enumerate(questions) if q.kind == kind]
+        values = []
+        for index, _ in chosen:
+            cells = [row["cells"][index] for row in month_rows if row["cells"][index]]
+            answered = sum(cell["answered"] for cell in cells)
+            total = sum(cell["value"] * cell["answered"] for cell in cells)
+            values.append(
+                (total / answered) * (100 if kind == Question.Kind.YES_NO else 1) if answered else None
+            )
+        if chosen:
+            categories = [(q.label, q.text) for _, q in chosen]
+            chart = bar_chart(title, categories, [(title, values)], maximum=maximum, show=show)
+            charts.append((f"question-{kind}", chart))
+    return charts
 
 
 @login_required

@@ -97,6 +97,7 @@ P = {
     "AccountRequest.rejection_reason": xss("AccountRequest.rejection_reason"),
     "Question.text": xss("Question.text"),
     "Question.help_text": xss("Question.help_text"),
+    "Q.label": xss("Q.label", _limit("surveys.Question.short_label")),
     "Question.text.comments": xss("Question.text.comments"),
     "Answer.text": xss("Answer.text"),
     "note.verify": xss("note.verify"),
@@ -157,6 +158,7 @@ COVERED = {
     "escalation.EscalationLevel.role_name": ["EscalationLevel.role_name"],
     "surveys.Question.text": ["Question.text", "Question.text.comments"],
     "surveys.Question.help_text": ["Question.help_text"],
+    "surveys.Question.short_label": ["Q.label"],
     "surveys.Answer.question_text": ["Question.text.comments"],
     "surveys.Answer.text": ["Answer.text"],
     "servicedesk.PendingTask.last_error": ["PendingTask.last_error"],
@@ -264,7 +266,11 @@ def _configure(practice, product, agent, team_leader, practice_user):
     first.contacts.add(team_leader)
     Question.objects.update(active=False)
     Question.objects.create(
-        text=P["Question.text"], help_text=P["Question.help_text"], kind=Question.Kind.SCORE, position=1
+        text=P["Question.text"],
+        short_label=P["Q.label"],
+        help_text=P["Question.help_text"],
+        kind=Question.Kind.SCORE,
+        position=1,
     )
     Question.objects.create(
         text=P["Question.text.comments"], kind=Question.Kind.TEXT, position=2, required=False
@@ -546,9 +552,19 @@ def test_the_escalation_queue_shows_the_text_escaped(world):
 def test_the_survey_results_show_the_text_escaped(world):
     page = html_of(world.clients["leader"], "/surveys/results/")
 
-    expected = tags("Answer.text", "Question.text", "Question.text.comments", "Practice.name", "Product.name")
+    expected = tags(
+        "Answer.text", "Question.text", "Q.label", "Question.text.comments", "Practice.name", "Product.name"
+    )
     assert_shown_as_text(page, expected, "results")
     assert_no_injected_markup(page, ALL_PAYLOADS, "results")
+
+
+def test_the_reports_show_the_text_escaped(world):
+    """The ladder's level names head a table and label a chart's bars (SVG text), the products fill a list."""
+    page = html_of(world.clients["leader"], "/reports/")
+
+    assert_shown_as_text(page, tags("EscalationLevel.role_name", "Product.name"), "reports")
+    assert_no_injected_markup(page, ALL_PAYLOADS, "reports")
 
 
 # --- Admin ----------------------------------------------------------------------------------------

@@ -95,6 +95,7 @@ PORTAL = {
     "two_factor": Spec(SIGNED_IN, "the staff second factor for the user's own account", changes=True),
     # Staff only, no object.
     "escalation:queue": Spec(STAFF, "the queues of the user's own ladder levels"),
+    "reports": Spec(STAFF, "the monthly reports and their CSV, for staff holding servicedesk.view_reports"),
     "surveys:results": Spec(STAFF, "survey results, for staff holding surveys.view_response"),
     "surveys:results_csv": Spec(STAFF, "survey results as CSV, for staff holding surveys.view_response"),
     # An object of one practice in the path.

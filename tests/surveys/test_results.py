@@ -243,8 +243,8 @@ def test_the_columns_are_the_scored_questions(leader_client, two_months):
 
     overall, resolved, ease, comments = default_questions()
     for question in (overall, resolved, ease):
-        assert f'<th scope="col">{escape(question.text)}</th>' in html
-    assert f'<th scope="col">{escape(comments.text)}</th>' not in html  # comments are listed, not averaged
+        assert f'<span class="visually-hidden">{escape(question.text)}</span></th>' in html
+    assert f'<span class="visually-hidden">{escape(comments.text)}</span></th>' not in html  # listed instead
 
 
 def test_an_invitation_not_yet_sent_is_not_counted_as_invited(leader_client, product):

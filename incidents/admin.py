@@ -258,6 +258,18 @@ class ReporterContactsView(AutocompleteJsonView):
     """Admin's autocomplete for the reporter, each user with their name and number, which
     static/js/admin_log_on_behalf.js copies into the incident contact when the agent chooses them."""
 
+    def process_request(self, request):
+        """Only the incident's reporter field is looked up here (admin's own view serves the others)."""
+        found = super().process_request(request)
+        source_field = found[2]
+        if (source_field.model, source_field.name) != (Incident, "reporter"):
+            raise PermissionDenied
+        return found
+
+    def get_queryset(self):
+        """The people an incident can be logged for: active practice staff, not the desk's own."""
+        return super().get_queryset().filter(practice__isnull=False, is_active=True)
+
     def serialize_result(self, obj, to_field_name):
         return {**super().serialize_result(obj, to_field_name), "name": obj.full_name, "phone": obj.phone}
 
@@ -456,7 +468,8 @@ class IncidentAdmin(admin.ModelAdmin):
             kwargs = {"incident": incident, "agent": request.user}
         posted = request.method == "POST"
         form = form_class(request.POST if posted else None, request.FILES if posted else None, **kwargs)
-        if posted and admin_actions.INSERT in request.POST:  # "Insert" a canned reply: nothing is saved
+        inserting = admin_actions.INSERT in request.POST and isinstance(form, admin_actions.CannedReplyMixin)
+        if posted and inserting:  # "Insert" a canned reply: nothing is saved
             form, chosen = form.with_canned_reply()
             if not chosen:
                 self.message_user(request, "Choose a canned reply to insert.", messages.WARNING)

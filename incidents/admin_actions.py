@@ -11,6 +11,7 @@ from . import services
 from .forms import MultipleFileField, NoteForm, severity_choices
 from .models import CannedReply, Incident, Release, Severity, Status
 from .services import AGENT, allowed_actions
+from .tasks import practice_recipients
 
 # The name of the forms' "Insert" button (admin/incidents/incident/snippets/action_form.html).
 INSERT = "insert_canned_reply"
@@ -277,11 +278,17 @@ def _triaged(ref, data, agent):
     said = f"{ref} verified and "
     said += f"assigned to {_whom(assignee, agent)}" if assignee else "left unassigned"
     if data["reply"].strip():
-        said += "; the practice was emailed your reply"
+        said += "; the practice was emailed your reply" if data["emailed"] else _NOBODY_EMAILED
     return said
 
 
+# When nobody at the practice hears by email (a caller's practice without portal users, or all opted out).
+_NOBODY_EMAILED = "; your reply is on its page, but nobody at the practice is emailed: telephone them"
+
+
 def _noted(ref, data, agent):
+    if data["public"] and not data["emailed"]:
+        return f"Note added to {ref} (on its page; nobody at the practice is emailed)"
     if data["public"]:
         return f"Note added to {ref} (the practice was emailed)"
     return f"Internal note added to {ref} (not shown to the practice)"
@@ -317,7 +324,14 @@ def done_in_words(action, title, incident, form, agent):
     said = DONE.get(action)
     if said is None:  # another app's action (ADDED)
         return f"{incident.reference}: {title.lower()}, done."
-    return said(incident.reference, form.cleaned_data, agent) + "."
+    data = dict(form.cleaned_data)
+    if action in EMAILS_TOLD:  # whether anyone at the practice hears of it, to say so honestly
+        data["emailed"] = bool(practice_recipients(incident, EMAILS_TOLD[action]))
+    return said(incident.reference, data, agent) + "."
+
+
+# The actions whose confirmation says whether the practice was emailed, with the email's kind.
+EMAILS_TOLD = {"triage": "incident_triaged", "note": "incident_note"}
 
 
 def triage_form(incident, agent):

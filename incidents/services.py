@@ -835,16 +835,46 @@ def _reach_duplicates(main, actor, *, note=None, resolution=None, is_workaround=
     incident (a timeline entry, and its practice emailed): a note becomes the duplicate's note, a resolution
     resolves it, its practice asked to confirm. A duplicate waiting on the desk's review or on its practice
     is taken up again first, since the table allows a resolution only from investigating. Duplicates have
-    no duplicates of their own (incident_mark_duplicate), so this goes one level deep."""
-    for duplicate in duplicates_of(main):
-        if note is not None:
-            incident_add_note(duplicate, actor=actor, text=note)
-        elif duplicate.status != Status.RESOLVED:
-            if duplicate.status in TRANSITIONS["start_investigation"].sources:
-                duplicate = incident_start_investigation(
-                    duplicate, actor=actor, note="Resolved together with the incident it is linked to."
-                )
-            incident_resolve(duplicate, actor=actor, resolution=resolution, is_workaround=is_workaround)
+    no duplicates of their own (incident_mark_duplicate), so this goes one level deep.
+
+    The duplicates are locked together, in the order of their keys, before their states are read. Each is
+    updated in a savepoint of its own: one that its practice closed meanwhile is left as it is rather than
+    undoing the main's update (or a whole release's shipment)."""
+    locked = duplicates_of(main).select_related("practice").select_for_update(of=("self",)).order_by("pk")
+    for duplicate in locked:
+        try:
+            with transaction.atomic():
+                _reach_duplicate(duplicate, main, actor, note, resolution, is_workaround)
+        except InvalidTransition:
+            continue
+
+
+def _reach_duplicate(duplicate, main, actor, note, resolution, is_workaround):
+    if note is not None:
+        incident_add_note(duplicate, actor=actor, text=_as_told_to(duplicate, main, note))
+    elif duplicate.status != Status.RESOLVED:
+        if duplicate.status in TRANSITIONS["start_investigation"].sources:
+            duplicate = incident_start_investigation(
+                duplicate, actor=actor, note="Resolved together with the incident it is linked to."
+            )
+        resolution = _as_told_to(duplicate, main, resolution)
+        incident_resolve(duplicate, actor=actor, resolution=resolution, is_workaround=is_workaround)
+
+
+def _as_told_to(duplicate, main, text):
+    """The main incident's words as the duplicate's practice reads them: where the main is another
+    practice's, its reference, its practice's name and ID become the duplicate's own (a canned reply filled
+    in for the main names them), so that no practice learns another's incident or name."""
+    if not text or duplicate.practice_id == main.practice_id:
+        return text
+    for theirs, ours in (
+        (main.reference, duplicate.reference),
+        (main.practice.name, duplicate.practice.name),
+        (main.practice.practice_id, duplicate.practice.practice_id),
+    ):
+        if theirs:
+            text = text.replace(theirs, ours)
+    return text
 
 
 def _lock_pair(incident, other):
@@ -902,10 +932,12 @@ def incident_mark_duplicate(incident, *, actor, main):
     timeline says so; the practice of a duplicate never learns another practice's reference."""
     if not actor.is_staff:
         raise InvalidTransition("Only the Service Desk can mark duplicates.")
-    incident, main = _lock_pair(incident, main)
-    if refusal := _refuse_duplicate(incident, main):
-        raise InvalidTransition(refusal)
-    _refuse_second_link(incident, main)
+    for check_again in (False, True):  # refused before locking too, so a refused pair never waits on rows
+        if check_again:
+            incident, main = _lock_pair(incident, main)
+        if refusal := _refuse_duplicate(incident, main):
+            raise InvalidTransition(refusal)
+        _refuse_second_link(incident, main)
     IncidentLink.objects.create(
         from_incident=incident, to_incident=main, kind=IncidentLink.Kind.DUPLICATE_OF, created_by=actor
     )
@@ -927,6 +959,7 @@ def incident_link_related(incident, *, actor, other):
     a link and an entry on each timeline, nothing more."""
     if not actor.is_staff:
         raise InvalidTransition("Only the Service Desk can link incidents.")
+    _refuse_second_link(incident, other)  # before locking, so a refused pair never waits on rows
     incident, other = _lock_pair(incident, other)
     _refuse_second_link(incident, other)
     IncidentLink.objects.create(

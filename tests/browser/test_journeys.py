@@ -432,6 +432,17 @@ def test_a_team_leader_signs_in_to_the_queue_and_acknowledges_an_escalation(
         leader.press(page.locator("#user-tools").get_by_role("link", name="Escalations"))
         expect(page).to_have_url(re.compile(r"/escalations/$"))
 
+        # The reports are a link away in admin's tools, for team leaders (servicedesk.view_reports).
+        leader.goto("/admin/", "admin index", admin=True)
+        leader.press(page.locator("#user-tools").get_by_role("link", name="Reports"))
+        expect(page.get_by_role("heading", name="Reports", level=1)).to_be_visible()
+        logged = page.get_by_role("table", name="Incidents logged and closed, by month")
+        expect(
+            logged.get_by_role("row", name=f"{WEDNESDAY:%B %Y}")
+        ).to_be_visible()  # the escalated one's month
+        leader.arrive("reports")
+        _in_both_schemes(leader, "reports")
+
     escalated.refresh_from_db()
     assert escalated.escalation_acknowledged_at is not None
     assert escalated.events.get(kind=TimelineEvent.Kind.ACKNOWLEDGED).actor == team_leader

@@ -211,3 +211,17 @@ def test_triage_to_severity_one_still_alerts_the_desk(
     )
     practice_email = next(m for m in mailoutbox if m.to == [practice_user.email])
     assert "Severity: 1 – System unavailable" in practice_email.body
+
+
+def test_the_confirmation_does_not_claim_an_email_nobody_receives(triage, incident, practice_user, agent):
+    """The reporter hears only of resolutions: the reply is on the incident's page, but the agent is told
+    nobody was emailed, so that they telephone."""
+    practice_user.email_updates = "resolutions"
+    practice_user.save()
+
+    response = triage(incident, severity="3", assignee=str(agent.pk), reply="We are on it.")
+
+    assert messages_of(response) == [
+        f"{incident.reference} verified and assigned to you; your reply is on its page, but nobody at the "
+        "practice is emailed: telephone them."
+    ]

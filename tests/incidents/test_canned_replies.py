@@ -167,3 +167,16 @@ def test_an_nhs_number_in_a_canned_reply_is_refused(client, administrator):
 def test_agents_choose_canned_replies_but_do_not_keep_them(agent_client, restart, incident):
     assert agent_client.get(f"{CANNED}add/").status_code == 403
     assert "Restart the print spooler" in agent_client.get(action_url(incident, "note")).content.decode()
+
+
+def test_insert_on_a_form_without_canned_replies_is_an_ordinary_post(agent_client, incident, agent):
+    """Only the note, resolve and triage forms take a canned reply; a crafted Insert on another action's
+    form is checked and refused like any other post of it, not a server error."""
+    incident = drive_to(incident, Status.INVESTIGATING, agent=agent)
+    before = snapshot(incident)
+
+    response = agent_client.post(action_url(incident, "await_customer"), {"insert_canned_reply": "Insert"})
+
+    assert response.status_code == 400
+    assert "This field is required." in response.content.decode()
+    assert snapshot(incident) == before

@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.test import Client
 
-from incidents.models import IncidentLink, Status, TimelineEvent
+from incidents.models import CannedReply, IncidentLink, Status, TimelineEvent
 from incidents.services import (
     incident_add_note,
     incident_confirm,
@@ -422,3 +422,24 @@ def test_a_closed_duplicate_is_left_alone(
 
     assert snapshot(duplicate) == before
     assert practice_user.email not in [message.to[0] for message in mailoutbox]
+
+
+def test_a_canned_reply_filled_in_for_the_main_names_nothing_of_its_practice_at_the_duplicate(
+    act, linked, practice_user, agent, mailoutbox
+):
+    """A canned reply is filled in for the incident it is written on: the main's reference and practice. Its
+    duplicate at another practice reads its own reference and name there instead, on its page and by email."""
+    duplicate, main = linked
+    reply = CannedReply.objects.create(title="Update", text="{reference} at {practice}: a fix is on its way.")
+
+    act(main, "note", {"text": reply.fill(main, agent), "public": "on"})
+    act(main, "resolve", {"resolution": f"{main.reference} ({main.practice.practice_id}) is fixed."})
+
+    duplicate.refresh_from_db()
+    note = duplicate.events.get(kind=TimelineEvent.Kind.NOTE)
+    assert note.text == f"{duplicate.reference} at {duplicate.practice.name}: a fix is on its way."
+    assert duplicate.resolution == f"{duplicate.reference} ({duplicate.practice.practice_id}) is fixed."
+    told = " ".join(m.subject + m.body for m in mailoutbox if m.to == [practice_user.email])
+    assert "a fix is on its way" in told
+    for theirs in (main.reference, main.practice.name, main.practice.practice_id):
+        assert theirs not in told + note.text + duplicate.resolution

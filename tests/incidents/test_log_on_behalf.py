@@ -119,6 +119,19 @@ def test_the_reporter_search_gives_their_name_and_number(agent_client, practice_
     } in found
 
 
+def test_the_reporter_search_offers_practice_staff_only_and_serves_no_other_field(
+    agent_client, agent, practice_user
+):
+    """The desk's own staff are not reporters, and the view answers for the reporter field alone: it does
+    not hand out names and numbers through another model's autocomplete."""
+    asked = {"term": "", "app_label": "incidents", "model_name": "incident", "field_name": "reporter"}
+    found = agent_client.get("/admin/incidents/incident/reporters/", asked).json()["results"]
+    assert [result["id"] for result in found] == [str(practice_user.pk)]  # not the agent's own account
+
+    other_field = {**asked, "field_name": "assignee"}
+    assert agent_client.get("/admin/incidents/incident/reporters/", other_field).status_code == 403
+
+
 def test_a_caller_without_an_account_is_logged_for_the_practice_of_the_site(
     agent_client, agent, practice, caller_data, django_capture_on_commit_callbacks
 ):

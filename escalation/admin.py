@@ -8,12 +8,15 @@ from .models import EscalationLevel, EscalationThreshold, LevelContact
 from .services import incident_deescalate, incident_escalate
 
 
-class EscalationThresholdInline(admin.TabularInline):
+# Stacked, not tabular: a table's cells give its inputs no labels (axe: label, critical), a stacked form
+# labels each one. For the same reason the general contacts are a labelled list, not admin's two-box filter
+# (whose search icons carry an ARIA label that a plain span may not).
+class EscalationThresholdInline(admin.StackedInline):
     model = EscalationThreshold
     extra = 0
 
 
-class LevelContactInline(admin.TabularInline):
+class LevelContactInline(admin.StackedInline):
     """The level's contacts for one product (the team leader responsible for it) or one contract (its
     allocated Customer Liaison Officer): told of its escalations instead of the general contacts."""
 
@@ -27,7 +30,6 @@ class LevelContactInline(admin.TabularInline):
 @admin.register(EscalationLevel)
 class EscalationLevelAdmin(admin.ModelAdmin):
     list_display = ["position", "role_name", "managed_service_only"]
-    filter_horizontal = ["contacts"]
     inlines = [LevelContactInline, EscalationThresholdInline]
 
 

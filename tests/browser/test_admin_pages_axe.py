@@ -2,11 +2,14 @@
 light and the dark scheme. Admin's own record pages that nobody changed are not listed; each page the desk's
 tools add or change is."""
 
+import importlib
+
+import django.apps
 import pytest
 
 from tests.browser.axe import check_accessibility
 from tests.browser.conftest import needs_chromium, sign_in
-from tests.factories import PASSWORD, StaffFactory
+from tests.factories import PASSWORD, IncidentFactory, StaffFactory
 
 pytestmark = [
     needs_chromium,
@@ -27,8 +30,15 @@ ADMIN_PAGES = [
     "/admin/incidents/incident/{open}/act/note/",
     "/admin/incidents/incident/{open}/act/change_severity/",
     "/admin/incidents/incident/{open}/act/schedule_fix/",
+    "/admin/incidents/incident/{open}/act/mark_duplicate/",
+    "/admin/incidents/incident/{open}/act/link_related/",
+    "/admin/incidents/incident/{logged}/change/",  # with the triage form
     "/admin/incidents/release/",
     "/admin/incidents/release/{release}/change/",
+    "/admin/incidents/release/mark-shipped/?ids={release}",
+    "/admin/incidents/cannedreply/",
+    "/admin/incidents/cannedreply/add/",
+    "/admin/escalation/escalationlevel/{level}/change/",  # its contacts per product and per contract
     "/admin/accounts/accountrequest/",
 ]
 
@@ -37,7 +47,8 @@ ADMIN_PAGES = [
 def admin_keys(incidents_in_every_state, product):
     import datetime
 
-    from incidents.models import Incident, Release
+    from escalation.models import EscalationLevel, LevelContact
+    from incidents.models import CannedReply, Incident, Release
 
     keys = {
         name: Incident.objects.get(reference=reference).pk
@@ -45,6 +56,14 @@ def admin_keys(incidents_in_every_state, product):
     }
     target = datetime.date(2030, 1, 31)  # shown, never compared with today
     keys["release"] = Release.objects.create(product=product, version="5.5.0", target_date=target).pk
+    reporter = Incident.objects.get(pk=keys["open"]).reporter
+    keys["logged"] = IncidentFactory(reporter=reporter, product=product, summary="Docman will not open").pk
+    CannedReply.objects.create(title="Looking into it", text="{agent} is looking into {reference} now.")
+    # The standard ladder, as its migration makes it (a transactional test before may have emptied it).
+    importlib.import_module("escalation.migrations.0004_standard_ladder").create(django.apps.apps, None)
+    level = EscalationLevel.objects.order_by("position").first()
+    LevelContact.objects.create(level=level, person=StaffFactory(full_name="Drew Fletcher"), product=product)
+    keys["level"] = level.pk
     return keys
 
 

@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 from accounts.models import User
 from escalation.models import LevelContact
 from escalation.services import contacts_for
-from incidents.models import Incident, Status
+from incidents.models import CannedReply, Incident, Status
 
 
 def test_seed_demo_refuses_with_debug_off_unless_told(db):
@@ -42,3 +42,8 @@ def test_seed_demo_twice_gives_the_same_data_with_incidents_along_the_lifecycle(
     assert [p.email for p in contacts_for(escalated.escalation_level, escalated)] == [
         "robin.lead@servicedesk.example"
     ]
+    # The desk's canned replies, each filled in without a placeholder left over.
+    incident = Incident.objects.filter(status=Status.LOGGED).first()
+    agent = User.objects.get(email="casey.agent@servicedesk.example")
+    filled = [reply.fill(incident, agent) for reply in CannedReply.objects.order_by("title")]
+    assert len(filled) == 3 and not any("{" in text for text in filled)

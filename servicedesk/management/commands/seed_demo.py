@@ -19,7 +19,7 @@ from accounts.roles import AGENTS, TEAM_LEADERS, setup_roles
 from escalation.models import EscalationLevel, LevelContact
 from escalation.services import incident_escalate
 from incidents import services
-from incidents.models import Channel, Incident, Product, Release, Severity, Urgency, YesNoUnknown
+from incidents.models import CannedReply, Channel, Incident, Product, Release, Severity, Urgency, YesNoUnknown
 from incidents.services import incident_log
 from surveys.models import Answer as SurveyAnswer
 from surveys.models import Question, SurveyRound
@@ -122,6 +122,17 @@ def _new_incident(reporter, product, severity, urgency, summary, description):
     )
 
 
+# The desk's canned replies (title, text with placeholders), as an administrator would keep them.
+CANNED_REPLIES = [
+    ("Looking into it", "Thank you for reporting this, {practice}. {agent} is looking into {reference} now "
+     "and will update you here."),
+    ("Remote session needed", "To look at {reference} we need a remote session on the affected PC. Please "
+     "reply with a time today when {product} is not in use."),
+    ("Fixed by restart", "We restarted the service behind {product} and the fault has cleared. Please check "
+     "and confirm {reference} is fixed."),
+]  # fmt: skip
+
+
 class Command(BaseCommand):
     help = "Load fictional demo practices, people, products and incidents (safe to run again)."
 
@@ -145,6 +156,8 @@ class Command(BaseCommand):
             products = {name: Product.objects.get_or_create(name=name, defaults={"current_version": v})[0]
                         for name, v in PRODUCTS}  # fmt: skip
             self._ladder(people, products, practices["Z90002"].contract)
+            for title, text in CANNED_REPLIES:
+                CannedReply.objects.get_or_create(title=title, defaults={"text": text})
         created = self._incidents(people, products)
         links = self._surveys(practices, people, products)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new incidents)."))

@@ -6,7 +6,7 @@ fit on the left, nothing needs JavaScript under the CSP, and colours come from C
 from dataclasses import dataclass, field
 
 WIDTH = 480
-CHARACTER_WIDTH = 8  # about the widest a character of the 14 px labels takes
+CHARACTER_WIDTH = 9  # a digit or a capital of the 14 px labels (DejaVu Sans): "November 2026" fits
 VALUE_WIDTH = 60  # room for the value written after the longest bar
 BAR_HEIGHT = 16
 BAR_GAP = 2

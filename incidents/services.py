@@ -378,10 +378,12 @@ def incident_verify(incident, *, actor, note="", tell_practice=True):
 
 
 @transaction.atomic
-def incident_start_investigation(incident, *, actor, note=""):
-    """Work starts, or restarts once the customer has answered."""
+def incident_start_investigation(incident, *, actor, note="", tell_practice=True):
+    """Work starts, or restarts once the customer has answered. `tell_practice` false leaves the practice's
+    email to the caller (a duplicate taken up only to be resolved at once hears of the resolution alone)."""
     incident, event = _transition(incident, "start_investigation", actor=actor, text=note.strip())
-    _notify(incident, "incident_status", "practice", event)
+    if tell_practice:
+        _notify(incident, "incident_status", "practice", event)
     return incident
 
 
@@ -855,7 +857,10 @@ def _reach_duplicate(duplicate, main, actor, note, resolution, is_workaround):
     elif duplicate.status != Status.RESOLVED:
         if duplicate.status in TRANSITIONS["start_investigation"].sources:
             duplicate = incident_start_investigation(
-                duplicate, actor=actor, note="Resolved together with the incident it is linked to."
+                duplicate,
+                actor=actor,
+                note="Resolved together with the incident it is linked to.",
+                tell_practice=False,
             )
         resolution = _as_told_to(duplicate, main, resolution)
         incident_resolve(duplicate, actor=actor, resolution=resolution, is_workaround=is_workaround)

@@ -396,16 +396,23 @@ def test_the_duplicates_practice_confirms_it_on_its_own(linked, practice_user, a
     assert (duplicate.status, main.status) == (Status.CLOSED, Status.RESOLVED)
 
 
-def test_a_duplicate_waiting_on_its_practice_is_taken_up_and_resolved(incident, main, agent):
+def test_a_duplicate_waiting_on_its_practice_is_taken_up_and_resolved(
+    incident, main, agent, practice_user, mailoutbox, django_capture_on_commit_callbacks
+):
     waiting = drive_to(incident, Status.AWAITING_CUSTOMER, agent=agent)
     incident_mark_duplicate(waiting, actor=agent, main=main)
+    mailoutbox.clear()
 
-    incident_resolve(main, actor=agent, resolution="Installed the corrected print driver.")
+    with django_capture_on_commit_callbacks(execute=True):
+        incident_resolve(main, actor=agent, resolution="Installed the corrected print driver.")
 
     waiting.refresh_from_db()
     assert waiting.status == Status.RESOLVED
     moves = list(waiting.events.filter(kind=TimelineEvent.Kind.STATUS).values_list("new_value", flat=True))
     assert moves[-2:] == [Status.INVESTIGATING, Status.RESOLVED]
+    # Its practice hears once, of the resolution to confirm, not first of the investigation restarting.
+    told = [message.subject for message in mailoutbox if message.to == [practice_user.email]]
+    assert len(told) == 1 and "Resolved" in told[0], told
 
 
 def test_a_closed_duplicate_is_left_alone(

@@ -502,8 +502,25 @@ def incident_close_not_relevant(incident, *, actor, reason):
         text=f"Closed as no longer relevant: {reason}",
         changes={"closed_at": timezone.now()},
     )
+    _release_duplicates(incident, actor)
     _notify(incident, "incident_closed_by_practice", "desk", event)
     return incident
+
+
+def _release_duplicates(main, actor):
+    """A main incident closed without a fix (its practice no longer needs one) no longer speaks for its
+    open duplicates, whose fault may remain: each is unlinked, and its timeline tells the desk, for the desk
+    alone, to answer it on its own."""
+    released = list(duplicates_of(main).select_related("practice"))
+    IncidentLink.objects.filter(to_incident=main, kind=IncidentLink.Kind.DUPLICATE_OF).filter(
+        from_incident__in=released
+    ).delete()
+    for duplicate in released:
+        record_event(
+            duplicate, kind=TimelineEvent.Kind.LINKED, actor=actor, public=False, new_value=main.reference,
+            text=f"{main.reference}, which this duplicated, was closed by its practice without a fix: "
+            "this incident is no longer a duplicate and needs its own answer.",
+        )  # fmt: skip
 
 
 def reopen_deadline(incident):

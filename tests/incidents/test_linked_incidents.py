@@ -450,3 +450,26 @@ def test_a_canned_reply_filled_in_for_the_main_names_nothing_of_its_practice_at_
     assert "a fix is on its way" in told
     for theirs in (main.reference, main.practice.name, main.practice.practice_id):
         assert theirs not in told + note.text + duplicate.resolution
+
+
+def test_a_main_closed_without_a_fix_lets_its_duplicates_go_with_a_word_to_the_desk(
+    linked, outsider, agent, practice_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    """The main's practice no longer needs a fix; the duplicate's practice still does. The duplicate is
+    unlinked and its timeline tells the desk (not the practice) to answer it on its own; later updates of the
+    former main no longer reach it."""
+    from incidents.services import incident_close_not_relevant
+
+    duplicate, main = linked
+    incident_close_not_relevant(main, actor=outsider, reason="We replaced the printer.")
+
+    assert not IncidentLink.objects.filter(from_incident=duplicate).exists()
+    entry = duplicate.events.filter(kind=TimelineEvent.Kind.LINKED).latest("pk")
+    assert entry.public is False
+    assert "needs its own answer" in entry.text
+    duplicate.refresh_from_db()
+    assert duplicate.status == Status.INVESTIGATING
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        incident_add_note(main, actor=agent, text="For the record: the driver is fixed in 5.5.")
+    assert practice_user.email not in [message.to[0] for message in mailoutbox]

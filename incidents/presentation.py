@@ -69,7 +69,9 @@ def incident_details(incident, severity):
     }
 
 
-# What the page reads of a linked incident: nothing more, so that another practice's summary is never loaded.
+# What the page reads of a linked incident (one query for both ends of every link): its summary is loaded
+# whichever practice it belongs to, and shown only for the practice's own (incident_links returns None for
+# another practice's, so a template cannot show it).
 _LINKED_FIELDS = ["reference", "summary", "practice", "status"]
 
 

@@ -39,6 +39,7 @@ from .models import (
     Status,
     TimelineEvent,
 )
+from .presentation import by_day
 from .services import InvalidTransition, incident_correct_details, incident_log
 from .tasks import practice_recipients
 from .wording import severity_wordings
@@ -213,12 +214,7 @@ def _timeline_days(page):
         .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
         .order_by("-created_at", "-id")
     )
-    days = []
-    for event in entries:
-        day = timezone.localdate(event.created_at)
-        if not days or days[-1][0] != day:
-            days.append((day, []))
-        days[-1][1].append(event)
+    days = by_day(entries)
     return days
 
 

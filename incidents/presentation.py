@@ -1,7 +1,9 @@
 """What the practice's incident page shows of an incident's checklist: the items given, and the labels of
-those left empty (folded away on the page), in the handbook's order; and of its links to other incidents."""
+those left empty (folded away on the page), in the handbook's order; of its links to other incidents; and
+its timeline by day (as the desk's change page shows it too)."""
 
 from django.db.models import Q
+from django.utils import timezone
 
 from .models import IncidentLink, YesNoUnknown
 
@@ -99,3 +101,14 @@ def incident_links(incident):
         elif ours is not None:
             shown.append(("duplicate", ours))
     return shown
+
+
+def by_day(events):
+    """Timeline entries, in the order given, grouped by their day in London: [(date, [event, ...])]."""
+    days = []
+    for event in events:
+        day = timezone.localdate(event.created_at)
+        if not days or days[-1][0] != day:
+            days.append((day, []))
+        days[-1][1].append(event)
+    return days

@@ -33,7 +33,7 @@ from .forms import (
     RemoteAccessForm,
 )
 from .models import Attachment, Channel, Incident, Status, TimelineEvent
-from .presentation import incident_details, incident_links
+from .presentation import by_day, incident_details, incident_links
 from .search import excerpt, highlight, search, words
 from .services import CUSTOMER, allowed_actions, incident_log
 from .wording import severity_wordings
@@ -433,12 +433,7 @@ def _timeline(incident, page):
         .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
     )
     entries, has_earlier = newest_page(newest_first, page, TIMELINE_PAGE_SIZE)
-    days = []
-    for event in entries:
-        day = timezone.localdate(event.created_at)
-        if not days or days[-1][0] != day:
-            days.append((day, []))
-        days[-1][1].append(event)
+    days = by_day(entries)
     return {"days": days, "page": page, "has_earlier": has_earlier}
 
 

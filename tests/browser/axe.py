@@ -80,6 +80,16 @@ def check_accessibility(page, label, *, fail=True):
     return violations
 
 
+def check_both_schemes(page, label):
+    """`check_accessibility` in the dark and the light scheme. The page is loaded again in each: admin's
+    links fade to a new colour (a 0.15 s transition that ignores reduced motion), which axe would measure
+    midway."""
+    for scheme in ("dark", "light"):
+        page.emulate_media(color_scheme=scheme)
+        page.reload()
+        check_accessibility(page, f"{label} ({scheme})")
+
+
 class Audit:
     """axe on every page of a journey, and what else the journey finds wrong for keyboard or
     screen-reader users (`problem`). No page may have a serious or critical violation, admin's included;

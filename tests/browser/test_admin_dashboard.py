@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.axe import check_accessibility
+from tests.browser.axe import check_both_schemes
 from tests.browser.conftest import needs_chromium, sign_in
 from tests.browser.hands import hands_for
 from tests.factories import PASSWORD, IncidentFactory
@@ -18,15 +18,6 @@ pytestmark = [
     pytest.mark.subprocess,
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def check_both_schemes(page, label):
-    """axe on the page in the light and the dark scheme. The page is loaded again in each: admin's links
-    fade to a new colour (a 0.15 s transition that ignores reduced motion), which axe would measure midway."""
-    for scheme in ("dark", "light"):
-        page.emulate_media(color_scheme=scheme)
-        page.reload()
-        check_accessibility(page, f"{label} ({scheme})")
 
 
 @pytest.mark.parametrize("mode", ["mouse", "keyboard"])

@@ -7,7 +7,7 @@ import importlib
 import django.apps
 import pytest
 
-from tests.browser.axe import check_accessibility
+from tests.browser.axe import check_both_schemes
 from tests.browser.conftest import needs_chromium, sign_in
 from tests.factories import PASSWORD, IncidentFactory, StaffFactory
 
@@ -65,15 +65,6 @@ def admin_keys(incidents_in_every_state, product):
     LevelContact.objects.create(level=level, person=StaffFactory(full_name="Drew Fletcher"), product=product)
     keys["level"] = level.pk
     return keys
-
-
-def check_both_schemes(page, label):
-    """axe in the dark and the light scheme, the page loaded again in each (admin's links fade in colour,
-    which axe would measure midway)."""
-    for scheme in ("dark", "light"):
-        page.emulate_media(color_scheme=scheme)
-        page.reload()
-        check_accessibility(page, f"{label} ({scheme})")
 
 
 def test_the_desks_admin_pages_have_no_serious_accessibility_problem(

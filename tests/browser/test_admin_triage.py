@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from incidents.models import CannedReply, Status
-from tests.browser.axe import check_accessibility
+from tests.browser.axe import check_both_schemes
 from tests.browser.conftest import needs_chromium, sign_in
 from tests.browser.hands import hands_for
 from tests.factories import PASSWORD, IncidentFactory
@@ -19,14 +19,6 @@ pytestmark = [
     pytest.mark.subprocess,
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def check_both_schemes(page, label):
-    """axe in the dark and the light scheme, the page loaded again in each (admin's links fade in)."""
-    for scheme in ("dark", "light"):
-        page.emulate_media(color_scheme=scheme)
-        page.reload()
-        check_accessibility(page, f"{label} ({scheme})")
 
 
 def test_an_agent_triages_a_new_incident_by_keyboard(

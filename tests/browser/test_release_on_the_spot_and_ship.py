@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from incidents.models import Release, Status
 from incidents.services import incident_mark_duplicate
-from tests.browser.axe import check_accessibility
+from tests.browser.axe import check_accessibility, check_both_schemes
 from tests.browser.conftest import needs_chromium, sign_in
 from tests.browser.hands import hands_for
 from tests.factories import PASSWORD, IncidentFactory
@@ -23,13 +23,6 @@ pytestmark = [
     pytest.mark.subprocess,
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def check_both_schemes(page, label):
-    for scheme in ("dark", "light"):
-        page.emulate_media(color_scheme=scheme)
-        page.reload()
-        check_accessibility(page, f"{label} ({scheme})")
 
 
 def fill_date(hands, page, locator, iso):

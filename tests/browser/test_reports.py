@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from escalation.services import incident_escalate
 from servicedesk.lib.support_hours import LONDON
-from tests.browser.axe import check_accessibility
+from tests.browser.axe import check_both_schemes
 from tests.browser.conftest import needs_chromium, sign_in
 from tests.browser.hands import hands_for
 from tests.factories import PASSWORD, IncidentFactory
@@ -47,13 +47,6 @@ def september(practice_user, agent, product):
             perform(action, closed, actor=actor)
     with time_machine.travel(datetime(2026, 9, 8, 15, 0, tzinfo=LONDON), tick=False):
         incident_escalate(open_one, actor=practice_user, reason="The practice is chasing.")
-
-
-def check_both_schemes(page, label):
-    for scheme in ("dark", "light"):
-        page.emulate_media(color_scheme=scheme)
-        page.reload()
-        check_accessibility(page, f"{label} ({scheme})")
 
 
 @pytest.mark.parametrize("width", [1366, 390])

@@ -16,9 +16,6 @@ the queries, the count the dashboard shows and the rows the list's first page sh
 
 import re
 import shutil
-import statistics
-import sys
-import time
 from html import unescape
 
 import pages
@@ -31,19 +28,6 @@ QUEUE = re.compile(
 
 def parse_args():
     return pages.parse_args_on_seeded_data(__doc__, repeat=7, repeats_what="page")
-
-
-def timed(client, url, repeat):
-    """(median ms, queries of the last request, the response)."""
-    walls = []
-    for _ in range(repeat):
-        with pages.recorded_queries() as queries:
-            started = time.perf_counter()
-            response = client.get(url)
-            walls.append((time.perf_counter() - started) * 1000)
-        if response.status_code != 200:
-            sys.exit(f"{url} answered {response.status_code}")
-    return statistics.median(walls), queries, response
 
 
 def line(label, wall, queries, count="", rows=""):
@@ -74,14 +58,14 @@ def main():
     try:
         print(f"{args.incidents:,} incidents; median of {args.repeat} requests per page.\n")
         print(f"{'page':<48} {'ms':>7} {'SQL ms':>7} {'queries':>8} {'count':>7} {'rows':>5}")
-        wall, dashboard_queries, response = timed(client, "/admin/", args.repeat)
+        wall, dashboard_queries, response = pages.timed_in_process(client, "/admin/", args.repeat)
         line("dashboard (/admin/)", wall, dashboard_queries)
         for url, count, label in QUEUE.findall(response.content.decode()):
             url, label = unescape(url), unescape(label)
             if url.startswith("/admin/incidents/incident/"):
-                wall, queries, listed = timed(client, url, args.repeat)
+                wall, queries, listed = pages.timed_in_process(client, url, args.repeat)
                 line(label, wall, queries, count, listed.content.decode().count('class="action-select"'))
-        wall, list_queries, listed = timed(client, "/admin/incidents/incident/", args.repeat)
+        wall, list_queries, listed = pages.timed_in_process(client, "/admin/incidents/incident/", args.repeat)
         rows = listed.content.decode().count('class="action-select"')
         line("the list as it opens (open incidents)", wall, list_queries, "", rows)
         print("\nThe dashboard's count of every incident queue:")

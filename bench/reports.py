@@ -13,9 +13,6 @@ through Django's test client, each `--repeat` times; then the CSV of one table.
 """
 
 import shutil
-import statistics
-import sys
-import time
 
 import pages
 
@@ -37,19 +34,6 @@ def team_leader():
     )
     user.groups.add(Group.objects.get(name=TEAM_LEADERS))
     return user
-
-
-def timed(client, url, repeat):
-    """(median ms, queries of the last request, the response)."""
-    walls = []
-    for _ in range(repeat):
-        with pages.recorded_queries() as queries:
-            started = time.perf_counter()
-            response = client.get(url)
-            walls.append((time.perf_counter() - started) * 1000)
-        if response.status_code != 200:
-            sys.exit(f"{url} answered {response.status_code}")
-    return statistics.median(walls), queries, response
 
 
 def main():
@@ -76,7 +60,7 @@ def main():
             ("three years", three_years),
             ("three years, CSV of the targets table", three_years + "&format=csv&table=targets"),
         ]:
-            wall, queries, _ = timed(client, f"/reports/?{query}", args.repeat)
+            wall, queries, _ = pages.timed_in_process(client, f"/reports/?{query}", args.repeat)
             sql_ms = sum(seconds for _, _, seconds in queries) * 1000
             since = today.replace(year=today.year - 1) if "12" in label else today.replace(day=1)
             logged = Incident.objects.filter(created_at__date__gte=since).count() if "12" in label else ""

@@ -423,6 +423,10 @@ def incident_schedule_fix(incident, *, actor, release, workaround=""):
         changes=changes,
     )
     _notify(incident, "incident_status", "practice", event)
+    # Its duplicates hear of the fix and the workaround as a note; the release resolves them when it ships.
+    workaround = f" Until then: {changes['workaround']}" if changes["workaround"] else ""
+    _reach_duplicates(incident, actor, note=f"A fix is scheduled for {release}, due "
+                      f"{release.target_date:%-d %B %Y}.{workaround}")  # fmt: skip
     return incident
 
 

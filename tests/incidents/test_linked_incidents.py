@@ -2,6 +2,8 @@
 The practice sees the link without learning another practice's reference; the main incident's public
 updates and its resolution reach its duplicates' practices, each asked to confirm as for one incident."""
 
+from datetime import date
+
 import pytest
 from django.db import IntegrityError, transaction
 from django.test import Client
@@ -473,3 +475,23 @@ def test_a_main_closed_without_a_fix_lets_its_duplicates_go_with_a_word_to_the_d
     with django_capture_on_commit_callbacks(execute=True):
         incident_add_note(main, actor=agent, text="For the record: the driver is fixed in 5.5.")
     assert practice_user.email not in [message.to[0] for message in mailoutbox]
+
+
+def test_scheduling_the_mains_fix_tells_the_duplicates_practice_with_the_workaround(
+    linked, agent, practice_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    from incidents.models import Release
+    from incidents.services import incident_schedule_fix
+
+    duplicate, main = linked
+    release = Release.objects.create(product=main.product, version="5.5.0", target_date=date(2031, 3, 14))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        incident_schedule_fix(main, actor=agent, release=release, workaround="Print from the PDF preview.")
+
+    note = duplicate.events.filter(kind=TimelineEvent.Kind.NOTE).latest("pk")
+    assert note.public
+    assert note.text == (
+        f"A fix is scheduled for {release}, due 14 March 2031. Until then: Print from the PDF preview."
+    )
+    assert practice_user.email in [message.to[0] for message in mailoutbox]

@@ -13,12 +13,9 @@ import time_machine
 from accounts.models import Contract
 from escalation.models import EscalationLevel, LevelContact
 from servicedesk.lib.support_hours import LONDON
+from tests.escalation.helpers import QUEUE_QUERIES
 from tests.factories import IncidentFactory, PracticeFactory, ProductFactory, StaffFactory, UserFactory
 
-# The session (cache); the user; their levels (guard and heading, one query); the incidents; their
-# escalation events (one prefetch); the levels' contacts for products and contracts; the calendars and their
-# hours; the user's and their groups' permissions (the header's "Survey results" link).
-QUEUE_QUERIES = 9
 # Your service: the signed-in user; the contract, its calendar, its SLA targets, its severity wording; the
 # ladder, its general contacts, and its contacts for products and for the practice's contract.
 YOUR_SERVICE_QUERIES = 8

@@ -10,12 +10,8 @@ from escalation.models import EscalationLevel
 from escalation.services import incident_escalate
 from incidents.models import TimelineEvent
 from servicedesk.lib.support_hours import LONDON
+from tests.escalation.helpers import QUEUE_QUERIES
 from tests.factories import IncidentFactory
-
-# user, the user's levels (guard and heading), the incidents, their escalation events (one prefetch), the
-# calendars and their hours, and the user's and their groups' permissions (behind the menu's "Survey
-# results" link); the session comes from the cache
-QUEUE_QUERIES = 9
 
 
 def london(*args):

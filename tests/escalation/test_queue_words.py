@@ -13,13 +13,9 @@ from escalation.models import EscalationLevel
 from escalation.services import escalate_overdue, incident_deescalate, incident_escalate
 from incidents.services import incident_add_note
 from servicedesk.lib.support_hours import LONDON, support_time_in_words
+from tests.escalation.helpers import QUEUE_QUERIES
 from tests.factories import IncidentFactory, StaffFactory
 from tests.incidents.lifecycle_helpers import perform
-
-# The session (cache); the user; the ladder check and the user's levels (heading); the incidents; their
-# escalation events with who made them (one prefetch, however many incidents); the calendars and their
-# hours; the user's and their groups' permissions (the header's "Survey results" link).
-QUEUE_QUERIES = 9
 
 
 def london(*args):

@@ -65,3 +65,25 @@ def test_an_agent_triages_a_new_incident_by_keyboard(
     expect(page.get_by_label("Canned reply")).to_be_visible()
     check_both_schemes(page, "admin note form with canned replies")
     browser_problems.assert_clean()
+
+
+def test_enter_on_a_severity_sends_the_triage_not_the_canned_reply_insert(
+    browser_page, browser_problems, agent, practice_user, product
+):
+    """With JavaScript, Insert is an ordinary button: Enter in the form sends the triage itself."""
+    incident = IncidentFactory(reporter=practice_user, product=product, summary="Docman will not open")
+    CannedReply.objects.create(title="Looking into it", text="{agent} is looking into {reference} now.")
+    page = browser_page
+    sign_in(page, agent.email, PASSWORD, lands_on=r"/admin/$")
+    page.goto(f"/admin/incidents/incident/{incident.pk}/change/")
+    triage = page.get_by_role("region", name=re.compile(r"^Triage "))
+    major = triage.get_by_role("radio", name=re.compile(r"^2 – Major fault"))
+    major.focus()
+    page.keyboard.press("Space")
+    page.keyboard.press("Enter")
+
+    said = page.locator("ul.messagelist")
+    expect(said).to_contain_text(f"{incident.reference} verified and assigned to you")
+    incident.refresh_from_db()
+    assert (incident.status, incident.severity) == (Status.UNDER_REVIEW, 2)
+    browser_problems.assert_clean()

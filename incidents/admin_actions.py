@@ -81,12 +81,22 @@ class QuestionForm(NHSNumberGuardMixin):
     question = forms.CharField(label="What do you need from the practice?", widget=forms.Textarea)
 
 
+class ReleaseChoiceField(forms.ModelChoiceField):
+    """A release, with its target date; one whose date has passed says so (it has not shipped yet)."""
+
+    def label_from_instance(self, release):
+        due = f"due {release.target_date:%-d %B %Y}"
+        if release.target_date < timezone.localdate():
+            due = f"{due}, which has passed"
+        return f"{release} – {due}"
+
+
 class ScheduleFixForm(NHSNumberGuardMixin):
     """Schedule into a release still to come: one chosen, or a new one described here and created with it."""
 
     takes_incident = True
 
-    release = forms.ModelChoiceField(
+    release = ReleaseChoiceField(
         queryset=Release.objects.none(),
         required=False,
         empty_label="A new release (give it below)",

@@ -50,13 +50,15 @@ PATHS = {
 _versions = itertools.count(1)
 
 
-def make_release(product, *, version=None, kind=Release.Kind.PLANNED, shipped_on=None):
+def make_release(
+    product, *, version=None, kind=Release.Kind.PLANNED, shipped_on=None, target_date=date(2031, 3, 14)
+):
     """A release of `product` still to come (unless `shipped_on` is given)."""
     return Release.objects.create(
         product=product,
         version=version or f"9.{next(_versions)}.0",
         kind=kind,
-        target_date=date(2031, 3, 14),
+        target_date=target_date,
         shipped_on=shipped_on,
     )
 

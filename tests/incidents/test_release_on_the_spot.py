@@ -186,3 +186,13 @@ def test_the_service_refuses_what_the_form_would(incident, agent, practice_user)
             target_date=dt.date(2030, 4, 1),
         )
     assert Release.objects.count() == 1
+
+
+def test_an_existing_release_whose_target_date_has_passed_says_so(agent_client, investigating):
+    late = make_release(investigating.product, version="5.4.8", target_date=dt.date(2030, 3, 1))
+    due = make_release(investigating.product, version="5.4.9", target_date=dt.date(2030, 3, 20))
+
+    html = agent_client.get(action_url(investigating)).content.decode()
+
+    assert escape(f"{late} – due 1 March 2030, which has passed") in html
+    assert escape(f"{due} – due 20 March 2030") + "<" in html

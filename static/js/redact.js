@@ -88,19 +88,14 @@
       this.panel.hidden = true;
       return;
     }
-    var editor = this;
-    var url = URL.createObjectURL(this.file);
-    var image = new Image();
-    image.onload = function () {
-      URL.revokeObjectURL(url);
+    // Decoded straight from the file: no blob: address, which the page's Content-Security-Policy refuses.
+    var editor = this, file = this.file;
+    createImageBitmap(file).then(function (image) {
       editor.open(image);
-    };
-    image.onerror = function () {
-      URL.revokeObjectURL(url);
-      editor.say(editor.file.name + " cannot be shown here; it is attached as chosen.");
+    }, function () {
+      editor.say(file.name + " cannot be shown here; it is attached as chosen.");
       editor.next();
-    };
-    image.src = url;
+    });
   };
 
   Editor.prototype.open = function (image) {
@@ -108,12 +103,12 @@
     this.boxes = [];
     this.history = [];
     this.selected = -1;
-    this.canvas.width = image.naturalWidth;
-    this.canvas.height = image.naturalHeight;
-    this.step = Math.max(1, Math.round(Math.max(image.naturalWidth, image.naturalHeight) / 50));
+    this.canvas.width = image.width;
+    this.canvas.height = image.height;
+    this.step = Math.max(1, Math.round(Math.max(image.width, image.height) / 50));
     this.title.textContent = "Black out parts of " + this.file.name;
-    this.canvas.setAttribute("aria-label", this.file.name + ", " + image.naturalWidth + " by " +
-      image.naturalHeight + " pixels");
+    this.canvas.setAttribute("aria-label", this.file.name + ", " + image.width + " by " +
+      image.height + " pixels");
     this.panel.hidden = false;
     this.changed();
     this.title.focus();
@@ -260,7 +255,9 @@
   Editor.prototype.pointerDown = function (event) {
     if (event.button > 0) { return; }
     event.preventDefault();
-    this.canvas.setPointerCapture(event.pointerId);
+    try {
+      this.canvas.setPointerCapture(event.pointerId); // keeps the drag when it leaves the image
+    } catch (error) { /* a pointer the browser no longer tracks: the drag still works inside the image */ }
     this.start = this.point(event);
     this.remember();
     this.boxes.push({x: this.start.x, y: this.start.y, w: 1, h: 1});
@@ -352,7 +349,7 @@
   };
 
   document.querySelectorAll("input[type=file][data-redact]").forEach(function (input) {
-    if (window.DataTransfer && window.HTMLCanvasElement && HTMLCanvasElement.prototype.toBlob) {
+    if (window.DataTransfer && window.createImageBitmap && HTMLCanvasElement.prototype.toBlob) {
       new Editor(input);
     }
   });

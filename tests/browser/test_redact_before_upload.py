@@ -138,7 +138,8 @@ def test_a_box_added_and_moved_by_keyboard_alone(new_page, practice_user, produc
         page.keyboard.press("ArrowRight")
     for _ in range(3):
         page.keyboard.press("Shift+ArrowDown")
-    expect(page.get_by_role("button", name="Box 1: from left 190, from top 75, 100 by 74 pixels.")).to_be_focused()
+    moved = "Box 1: from left 190, from top 75, 100 by 74 pixels."
+    expect(page.get_by_role("button", name=moved)).to_be_focused()
     tab_to(page, page.get_by_role("button", name="Use this image"))
     page.keyboard.press("Enter")
     expect(editor(page)).to_be_hidden()
@@ -171,7 +172,8 @@ def test_a_box_drawn_with_a_finger(touch_page, practice_user, product, browser_p
     # Playwright's touchscreen only taps: a finger's drag goes through Chromium's own input (DevTools), so
     # the page sees the pointer events of type "touch" that a touch screen sends.
     touch = page.context.new_cdp_session(page)
-    points = [image_point(page, *at) for at in ((RED[0] - 4, RED[1] - 4), (240, 110), (RED[2] + 4, RED[3] + 4))]
+    drag = ((RED[0] - 4, RED[1] - 4), (240, 110), (RED[2] + 4, RED[3] + 4))
+    points = [image_point(page, *at) for at in drag]
     for kind, (x, y) in zip(("touchStart", "touchMove", "touchMove"), points, strict=True):
         touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y}]})
     touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})

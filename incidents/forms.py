@@ -91,6 +91,11 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+# Images chosen in a field with this mark open in the browser's redaction editor (static/js/redact.js) before
+# they are sent; the page that shows the field loads that script.
+REDACT_IN_BROWSER = {"data-redact": ""}
+
+
 class MultipleFileField(forms.FileField):
     """Several files in one input; each is checked by content in incidents.attachments."""
 
@@ -187,6 +192,7 @@ class IncidentForm(HeldFilesMixin, NHSNumberGuardMixin, forms.ModelForm):
     files = MultipleFileField(
         label="Screenshots or logs",
         required=False,
+        widget=MultipleFileInput(attrs=REDACT_IN_BROWSER),
         help_text=f"Optional: {attachment_limits()}.",
     )
     will_telephone = forms.BooleanField(
@@ -485,7 +491,10 @@ class NoteForm(HeldFilesMixin, NHSNumberGuardMixin, forms.Form):
         help_text="No patient-identifiable data.",
     )
     files = MultipleFileField(
-        label="Attach screenshots or logs", required=False, help_text=attachment_limits()
+        label="Attach screenshots or logs",
+        required=False,
+        help_text=attachment_limits(),
+        widget=MultipleFileInput(attrs=REDACT_IN_BROWSER),
     )
 
     def clean(self):

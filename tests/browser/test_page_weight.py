@@ -25,13 +25,20 @@ pytestmark = [
 # by GZipMiddleware). The guide adds the tutorial's poster and the pictures in view (measured: 244 KB).
 BUDGET_KB = {path: 70 for path in {*VISITOR_PAGES, *PRACTICE_PAGES}}
 BUDGET_KB["/help/"] = 300
+# The log form and the incident pages (the note form) add the redaction editor, static/js/redact.js (issue
+# 18): 4 KB compressed, which took the log form from 66.7 to 70.9 KB.
+for path in ("/incidents/new/", "/incidents/{open}/", "/incidents/{asked}/", "/incidents/{resolved}/",
+             "/incidents/{closed}/"):  # fmt: skip
+    BUDGET_KB[path] = 75
 # At most this many files per page: the document, two style sheets, three scripts, the favicon; the log
-# form's two scripts of its own, the note form's draft script on an incident's page; the guide's pictures in
-# view and its video's first bytes.
+# form's three scripts of its own, the note form's draft and redaction scripts on an incident's page (the
+# redaction editor, static/js/redact.js, issue 18, is one more file on the two pages where images are
+# attached, rather than a weight every page would carry); the guide's pictures in view and its video's
+# first bytes.
 BUDGET_REQUESTS = {path: 7 for path in BUDGET_KB}
-BUDGET_REQUESTS["/incidents/new/"] = 9
+BUDGET_REQUESTS["/incidents/new/"] = 10
 for path in ("/incidents/{open}/", "/incidents/{asked}/", "/incidents/{resolved}/", "/incidents/{closed}/"):
-    BUDGET_REQUESTS[path] = 8
+    BUDGET_REQUESTS[path] = 9
 BUDGET_REQUESTS["/help/"] = 10
 
 _DOWNLOADED = """() => {

@@ -86,20 +86,20 @@ def _prepared(data):
     from PIL import Image, ImageOps
 
     limit = settings.SCREENSHOT_MAX_PIXELS
+    too_many = f"The image has more pixels than can be checked (at most {limit:,})."
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                width, height = image.size
-                if width * height > limit:
-                    raise ImageRefused(
-                        f"The image is {width}×{height} pixels; at most {limit:,} pixels can be checked."
-                    )
+            with Image.open(io.BytesIO(data)) as image:  # reads the header only
+                if image.width * image.height > limit:
+                    raise ImageRefused(too_many)
                 image.seek(0)  # an animated GIF: its first frame
                 grey = ImageOps.exif_transpose(image).convert("L")
-    except (OSError, ValueError, Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
-        if isinstance(error, ImageRefused):
-            raise
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise ImageRefused(too_many) from None
+    except ImageRefused:
+        raise
+    except (OSError, ValueError):
         raise ImageRefused("The file cannot be read as an image.") from None
     if sum(grey.histogram()[:128]) > grey.width * grey.height / 2:
         grey = ImageOps.invert(grey)  # dark mode: Tesseract reads dark text on light

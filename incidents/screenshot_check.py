@@ -68,7 +68,11 @@ def read_image(data):
     try:
         lines = _read_lines(image)
     except FileNotFoundError:
-        return Finding(held=True, reasons=[NOT_INSTALLED], checked=False)
+        return _not_checked(NOT_INSTALLED)
+    except subprocess.TimeoutExpired:
+        return _not_checked(f"not checked: reading took longer than {settings.SCREENSHOT_OCR_SECONDS} s")
+    except subprocess.CalledProcessError as error:
+        return _not_checked(f"not checked: Tesseract failed (exit status {error.returncode})")
     reasons, words = [], []
     named = [bool(_NAME.search(_text(line))) for line in lines]
     for index, line in enumerate(lines):
@@ -78,6 +82,11 @@ def read_image(data):
             words.extend(matched)
     boxes = [tuple(round(v / scale) for v in word.box) for word in words]
     return Finding(held=bool(reasons), reasons=list(dict.fromkeys(reasons)), boxes=list(dict.fromkeys(boxes)))
+
+
+def _not_checked(reason):
+    """Held, since nobody knows what it shows."""
+    return Finding(held=True, reasons=[reason], checked=False)
 
 
 def _prepared(data):

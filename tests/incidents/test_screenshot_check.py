@@ -142,3 +142,14 @@ def test_without_tesseract_an_image_is_held_as_not_checked(settings, tmp_path):
         [NOT_INSTALLED],
         [],
     )
+
+
+@pytest.mark.subprocess
+def test_when_tesseract_fails_an_image_is_held_as_not_checked(settings):
+    settings.SCREENSHOT_TESSERACT = "/bin/false"
+    data, _ = screen_of(["Nothing to see here"])
+
+    finding = read_image(data)
+
+    assert (finding.held, finding.checked) == (True, False)
+    assert finding.reasons == ["not checked: Tesseract failed (exit status 1)"]

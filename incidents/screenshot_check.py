@@ -25,7 +25,8 @@ from django.conf import settings
 from servicedesk.lib.nhs import digits, find_nhs_number_spans
 
 NOT_INSTALLED = "not checked: Tesseract is not installed"
-# Tesseract reads text best at about 30 px per capital letter; screenshots' 9-12 pt text is about half that.
+# Tesseract reads best when capitals are 20-30 px tall (its documentation's advice on image quality);
+# screenshots' text is 10-14 px, so narrow images are scaled up, at most twice, towards this width.
 _TARGET_WIDTH = 3000
 _MAX_UPSCALE = 2.0
 _BANNER_WORDS = re.compile(

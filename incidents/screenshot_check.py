@@ -111,12 +111,21 @@ def _prepared(data):
         raise
     except (OSError, ValueError):
         raise ImageRefused("The file cannot be read as an image.") from None
-    if sum(grey.histogram()[:128]) > grey.width * grey.height / 2:
-        grey = ImageOps.invert(grey)  # dark mode: Tesseract reads dark text on light
+    grey = _dark_on_light(grey)
     scale = min(_MAX_UPSCALE, max(1.0, _TARGET_WIDTH / grey.width))
     if scale > 1:
         grey = grey.resize((round(grey.width * scale), round(grey.height * scale)), Image.Resampling.LANCZOS)
     return ImageOps.autocontrast(grey), scale
+
+
+def _dark_on_light(grey):
+    """`grey` with every area of light text on a dark background (dark mode, a coloured banner or side
+    panel) inverted, since Tesseract reads dark text on light: an area's background is its blurred
+    shade, which the few pixels of text barely change."""
+    from PIL import Image, ImageFilter, ImageOps
+
+    dark = grey.filter(ImageFilter.BoxBlur(12)).point(lambda shade: 255 if shade < 128 else 0)
+    return Image.composite(ImageOps.invert(grey), grey, dark)
 
 
 def _read_lines(image):

@@ -53,7 +53,7 @@ def inside(box, area, slack=4):
     )
 
 
-@pytest.mark.parametrize("scale", [1.0, 1.5])
+@pytest.mark.parametrize("scale", [1.0, 1.5, 3.0])
 @pytest.mark.subprocess
 @needs_tesseract
 def test_a_valid_nhs_number_is_held_masked_with_boxes_over_it_in_the_original_pixels(scale):

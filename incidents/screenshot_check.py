@@ -27,8 +27,8 @@ from servicedesk.lib.nhs import digits, find_nhs_number_spans
 NOT_INSTALLED = "not checked: Tesseract is not installed"
 # Tesseract reads best when capitals are 20-30 px tall (its documentation's advice on image quality);
 # screenshots' text is 10-14 px, so narrow images are scaled up, at most twice, towards this width.
-# Wider images (a screen at 200%: large, thick text) are scaled down towards it, at most by half: Tesseract
-# read the NHS number in 60% of the fixture banners at 3840 px across, all of them at 3000.
+# Wider images (a screen at 200%) are scaled down towards it, at most by half, so that text reaches
+# Tesseract, and the blur that finds dark areas, at about one size whatever the screen's scaling.
 _TARGET_WIDTH = 3000
 _MAX_UPSCALE, _MAX_DOWNSCALE = 2.0, 0.5
 _BANNER_WORDS = re.compile(
@@ -113,11 +113,10 @@ def _prepared(data):
         raise
     except (OSError, ValueError):
         raise ImageRefused("The file cannot be read as an image.") from None
-    grey = _dark_on_light(grey)
     scale = min(_MAX_UPSCALE, max(_MAX_DOWNSCALE, _TARGET_WIDTH / grey.width))
     if scale != 1:
         grey = grey.resize((round(grey.width * scale), round(grey.height * scale)), Image.Resampling.LANCZOS)
-    return ImageOps.autocontrast(grey), scale
+    return ImageOps.autocontrast(_dark_on_light(grey)), scale  # at Tesseract's scale: text of one size
 
 
 def _dark_on_light(grey):
@@ -126,7 +125,7 @@ def _dark_on_light(grey):
     shade, which the few pixels of text barely change."""
     from PIL import Image, ImageFilter, ImageOps
 
-    dark = grey.filter(ImageFilter.BoxBlur(12)).point(lambda shade: 255 if shade < 128 else 0)
+    dark = grey.filter(ImageFilter.BoxBlur(24)).point(lambda shade: 255 if shade < 128 else 0)
     return Image.composite(ImageOps.invert(grey), grey, dark)
 
 

@@ -364,6 +364,11 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 # about 1.5 s; a note's five files at most 25 s, within gunicorn's 30 s.
 ATTACHMENT_PDF_MAX_PAGES = env_int("ATTACHMENT_PDF_MAX_PAGES", 50, minimum=1)
 ATTACHMENT_PDF_SECONDS = env_int("ATTACHMENT_PDF_SECONDS", 5, minimum=1)
+# A screenshot is read for patient data with Tesseract (incidents/screenshot_check.py). Larger images are
+# refused before they are decoded (a decompression bomb); a missing command means "not checked".
+SCREENSHOT_MAX_PIXELS = env_int("SCREENSHOT_MAX_PIXELS", 40_000_000, minimum=1)
+SCREENSHOT_TESSERACT = env_str("SCREENSHOT_TESSERACT", "tesseract")
+SCREENSHOT_OCR_SECONDS = env_int("SCREENSHOT_OCR_SECONDS", 30, minimum=1)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

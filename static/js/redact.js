@@ -25,6 +25,20 @@
     return name.replace(/\.[^.\/\\]*$/, "") + "-redacted.png";
   }
 
+  // The editor's heading sits one level below the page's or the section's heading before its field (the log
+  // form's h1, the note form's h2), so that the page's outline has no gap. Headings inside a form's
+  // sections (an h3 of help text) are not what the editor belongs to, nor those of a hidden panel.
+  function headingBelow(node) {
+    var level = 1;
+    document.querySelectorAll("h1, h2").forEach(function (heading) {
+      var shown = heading.getClientRects().length > 0; // not one of a hidden panel's
+      if (shown && heading.compareDocumentPosition(node) & Node.DOCUMENT_POSITION_FOLLOWING) {
+        level = Number(heading.tagName.charAt(1));
+      }
+    });
+    return "h" + (level + 1);
+  }
+
   function Editor(input) {
     this.input = input;
     this.queue = [];
@@ -39,7 +53,7 @@
     var id = "redact-" + this.input.id;
     this.panel = el("section", {class: "redact-editor card mb-3", "aria-labelledby": id + "-title", hidden: ""});
     var body = el("div", {class: "card-body"});
-    this.title = el("h3", {class: "h5 card-title", id: id + "-title", tabindex: "-1"});
+    this.title = el(headingBelow(this.input), {class: "h5 card-title", id: id + "-title", tabindex: "-1"});
     var help = el("p", {class: "small mb-2", id: id + "-help"},
       "Black out anything that could identify a patient: draw boxes over it with the mouse or a finger, or " +
       "use “Add a box” and move it with the arrow keys (Shift and the arrow keys change its size). " +

@@ -126,7 +126,7 @@ def test_a_box_added_and_moved_by_keyboard_alone(new_page, practice_user, produc
     tab_to(page, field)
     page.keyboard.press("Space")
     expect(editor(page)).to_be_visible()
-    expect(editor(page).get_by_role("heading")).to_be_focused()
+    expect(editor(page).get_by_role("heading", level=2)).to_be_focused()  # below the page's h1
 
     tab_to(page, page.get_by_role("button", name="Add a box"))
     page.keyboard.press("Enter")
@@ -226,6 +226,7 @@ def test_use_the_original_sends_the_file_as_chosen(new_page, practice_user, inci
     page.goto(incident.get_absolute_url())
     chosen = screenshot()
     page.get_by_label("Attach screenshots or logs").set_input_files([chosen])
+    expect(editor(page).get_by_role("heading", level=3)).to_be_visible()  # below the note form's h2
     page.get_by_role("button", name="Add a box").click()
     page.get_by_role("button", name="Use the original").click()
     expect(editor(page)).to_be_hidden()

@@ -47,6 +47,8 @@ ADMIN_PAGES = [
 def admin_keys(incidents_in_every_state, product):
     import datetime
 
+    from django.utils import timezone
+
     from escalation.models import EscalationLevel, LevelContact
     from incidents.models import CannedReply, Incident, Release
 
@@ -54,7 +56,7 @@ def admin_keys(incidents_in_every_state, product):
         name: Incident.objects.get(reference=reference).pk
         for name, reference in incidents_in_every_state.items()
     }
-    target = datetime.date(2030, 1, 31)  # shown, never compared with today
+    target = timezone.localdate() + datetime.timedelta(days=30)  # a release still to come, whenever this runs
     keys["release"] = Release.objects.create(product=product, version="5.5.0", target_date=target).pk
     reporter = Incident.objects.get(pk=keys["open"]).reporter
     keys["logged"] = IncidentFactory(reporter=reporter, product=product, summary="Docman will not open").pk

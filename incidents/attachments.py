@@ -158,6 +158,8 @@ def check_uploads(uploads):
 
 
 def store_attachment(incident, event, checked, actor):
+    """Save a checked upload as the event's attachment. An image from a practice waits for the screenshot
+    check; the desk's own images are already in the desk's hands, and pass."""
     attachment = Attachment(
         incident=incident,
         event=event,
@@ -165,8 +167,14 @@ def store_attachment(incident, event, checked, actor):
         content_type=checked.content_type,
         size=checked.size,
         uploaded_by=actor,
+        check_status=(
+            Attachment.Check.CHECKING
+            if checked.content_type in IMAGE_TYPES and not actor.is_staff
+            else Attachment.Check.PASSED
+        ),
     )
     attachment.file.save("upload", checked.upload)  # saves the attachment too
+    return attachment
 
 
 def download_name(attachment):

@@ -432,6 +432,8 @@ class EventKind(models.TextChoices):
     ACKNOWLEDGED = "acknowledged", "Escalation acknowledged"
     PURGED = "purged", "Content purged"
     LINKED = "linked", "Linked incident"
+    FILE_HELD = "file_held", "Screenshot held"
+    FILE_CLEARED = "file_cleared", "Screenshot confirmed free of patient data"
 
 
 class TimelineEvent(models.Model):
@@ -533,8 +535,27 @@ def attachment_path(attachment, filename):
     return f"attachments/{attachment.incident_id}/{uuid.uuid4().hex}"
 
 
+class FileCheck(models.TextChoices):
+    """Where an attachment stands with the screenshot check (incidents/screenshot_check.py). Logs and PDFs
+    are checked as they are uploaded and pass at once; images are read in a Celery task first."""
+
+    CHECKING = "checking", "Being checked"
+    PASSED = "passed", "Checked"
+    HELD = "held", "Held: may show patient data"
+    NOT_CHECKED = "not_checked", "Held: not checked"
+    CONFIRMED = "confirmed", "Confirmed by the practice to show no patient data"
+    REPLACED = "replaced", "Replaced by a redacted copy"
+    EXPIRED = "expired", "Deleted while held"
+
+
 class Attachment(models.Model):
     """A screenshot or log, stored under MEDIA_ROOT and served only through a permission-checked view."""
+
+    Check = FileCheck
+    # The desk may open a file only in these states; a held image stays with its practice.
+    OPENABLE = (FileCheck.PASSED, FileCheck.CONFIRMED)
+    # Waiting for the practice to redact or confirm, and deleted if left (SCREENSHOT_HELD_DAYS).
+    AWAITING_PRACTICE = (FileCheck.HELD, FileCheck.NOT_CHECKED)
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="attachments")
     event = models.ForeignKey(TimelineEvent, on_delete=models.PROTECT, related_name="attachments")
@@ -545,15 +566,38 @@ class Attachment(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     purged_at = models.DateTimeField(null=True, blank=True)
+    check_status = models.CharField(max_length=12, choices=FileCheck.choices, default=FileCheck.PASSED)
+    # What the check found, with any number masked ("NHS number 943 *** ****"), and where: the read text is
+    # never kept. Boxes are [left, top, width, height] in the image's pixels, for the editor to suggest.
+    check_reasons = models.JSONField(default=list, blank=True)
+    check_boxes = models.JSONField(default=list, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
+        indexes = [
+            # The hourly sweep: images still being checked, and held ones past their time.
+            models.Index(
+                fields=["check_status", "created_at"],
+                condition=models.Q(check_status__in=["checking", "held", "not_checked"]),
+                name="attachment_awaiting_check",
+            ),
+        ]
+        constraints = [_choices_check("check_status", FileCheck, "attachment_check_valid")]
 
     def __str__(self):
         return self.original_name
 
     def get_absolute_url(self):
         return reverse("incidents:attachment", kwargs={"reference": self.incident.reference, "pk": self.pk})
+
+    @property
+    def openable_by_desk(self):
+        return self.check_status in self.OPENABLE and self.purged_at is None
+
+    @property
+    def awaiting_practice(self):
+        return self.check_status in self.AWAITING_PRACTICE and self.purged_at is None
 
 
 class SlaTarget(models.Model):

@@ -131,6 +131,8 @@ def _dark_on_light(grey):
 
 def _read_lines(image):
     """Tesseract's words, grouped in lines: each a list of _Word with its box in `image`'s pixels."""
+    if not settings.SCREENSHOT_TESSERACT:  # switched off: as if not installed
+        raise FileNotFoundError("SCREENSHOT_TESSERACT is empty")
     out = io.BytesIO()
     image.save(out, format="PNG", compress_level=1)
     result = subprocess.run(  # noqa: S603 - the command is a setting, the input our own PNG

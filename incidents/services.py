@@ -31,6 +31,7 @@ from .models import (
 from .sla import sla_after_change, sla_after_severity_change, sla_start
 from .tasks import (
     alert_desk_to_severity_one,
+    check_screenshot,
     send_incident_email,
     send_incident_logged_email,
     send_practice_remote_access_email,
@@ -189,7 +190,7 @@ def incident_log(incident, *, actor, nhs_override_fields=(), uploads=(), notify=
             text=f"{incident.logged_how}, severity {incident.severity}.",
         )
         for upload in uploads:
-            store_attachment(incident, logged, upload, actor)
+            _attach(incident, logged, upload, actor)
         incident_record_nhs_override(incident, actor=actor, field_labels=nhs_override_fields)
         if notify:
             queue_on_commit(send_incident_logged_email, incident.pk)
@@ -638,7 +639,7 @@ def incident_add_note(
     kind = TimelineEvent.Kind.NOTE if text else TimelineEvent.Kind.ATTACHMENT
     event = record_event(locked, kind=kind, actor=actor, public=public, text=text)
     for upload in uploads:
-        store_attachment(incident, event, upload, actor)
+        _attach(incident, event, upload, actor)
     incident_record_nhs_override(incident, actor=actor, field_labels=nhs_override_fields)
     locked.updated_at = timezone.now()
     if is_desk and public and locked.responded_at is None:  # a public desk answer is its first response
@@ -1154,12 +1155,169 @@ def _purge_copies_on_the_incident(event):
         incident.save(update_fields=fields)
 
 
-def _purge_attachment_file(attachment):
+def _purge_attachment_file(attachment, name="(purged)"):
     if attachment.file:
         attachment.file.delete(save=False)
-    attachment.original_name = "(purged)"
+    attachment.original_name = name
     attachment.purged_at = timezone.now()
-    attachment.save(update_fields=["file", "original_name", "purged_at"])
+    attachment.save(update_fields=["file", "original_name", "purged_at", "check_status"])
+
+
+# --- The screenshot check (issue 18) ---------------------------------------------------------------------
+# An image is stored "being checked" and read in a Celery task (tasks.check_screenshot) before the desk can
+# open it. If the reading finds patient data, or cannot be done, the file is held: the practice is told on
+# the incident and by email, and either replaces it with a redacted copy or confirms it shows none. Held
+# files left alone are deleted after SCREENSHOT_HELD_DAYS.
+
+
+def _attach(incident, event, upload, actor):
+    attachment = store_attachment(incident, event, upload, actor)
+    if attachment.check_status == Attachment.Check.CHECKING:
+        queue_on_commit(check_screenshot, attachment.pk)
+    return attachment
+
+
+def _file_words(attachment):
+    return f"“{attachment.original_name}”"
+
+
+@transaction.atomic
+def attachment_record_check(attachment, finding):
+    """Keep the screenshot check's decision on `attachment` (a screenshot_check.Finding): the outcome, the
+    masked reasons and the matched words' boxes, never the text read. A held file is put on the timeline
+    and its uploader is emailed."""
+    attachment = (
+        Attachment.objects.select_for_update().select_related("incident", "uploaded_by").get(pk=attachment.pk)
+    )
+    if attachment.check_status != Attachment.Check.CHECKING or attachment.purged_at:
+        return attachment  # a second run of the task (a redelivered message) changes nothing
+    attachment.checked_at = timezone.now()
+    attachment.check_reasons = list(finding.reasons)
+    attachment.check_boxes = [list(box) for box in finding.boxes]
+    if not finding.held:
+        attachment.check_status = Attachment.Check.PASSED
+    else:
+        attachment.check_status = Attachment.Check.HELD if finding.checked else Attachment.Check.NOT_CHECKED
+    attachment.save(update_fields=["check_status", "check_reasons", "check_boxes", "checked_at"])
+    if finding.held:
+        _tell_of_held(attachment, finding)
+    return attachment
+
+
+def _tell_of_held(attachment, finding):
+    if finding.checked:
+        why = f"it may show patient data ({'; '.join(finding.reasons)})"
+    else:
+        why = "it could not be checked for patient data"
+    text = (
+        f"The screenshot {_file_words(attachment)} is held and the Service Desk cannot open it: {why}. "
+        "Redact it and attach it again, or confirm that it shows no patient data. If neither is done within "
+        f"{settings.SCREENSHOT_HELD_DAYS} days it is deleted."
+    )
+    event = record_event(attachment.incident, kind=TimelineEvent.Kind.FILE_HELD, actor=None, text=text)
+    if attachment.uploaded_by.is_active:
+        queue_on_commit(
+            send_incident_email,
+            attachment.incident_id,
+            "attachment_held",
+            "practice",
+            event.pk,
+            [attachment.uploaded_by.email],
+        )
+
+
+def _held_for_practice(attachment, actor):
+    """`attachment`, locked, if `actor` may act on it as held: staff of its practice, a practice's upload
+    that is held and not yet deleted; else InvalidTransition."""
+    attachment = (
+        Attachment.objects.select_for_update().select_related("incident", "uploaded_by").get(pk=attachment.pk)
+    )
+    if actor.is_staff or actor.practice_id != attachment.incident.practice_id:
+        raise InvalidTransition("Only staff of the incident's practice can do this.")
+    if not attachment.awaiting_practice:
+        raise InvalidTransition(
+            f"The file {_file_words(attachment)} is no longer held: "
+            f"{attachment.get_check_status_display().lower()}."
+        )
+    return attachment
+
+
+@transaction.atomic
+def attachment_confirm_no_patient_data(attachment, *, actor):
+    """The practice has looked at a held screenshot and vouches that it shows no patient data: the desk may
+    open it, and the timeline says who vouched, as for a number confirmed not to be an NHS number."""
+    attachment = _held_for_practice(attachment, actor)
+    attachment.check_status = Attachment.Check.CONFIRMED
+    attachment.save(update_fields=["check_status"])
+    record_event(
+        attachment.incident,
+        kind=TimelineEvent.Kind.FILE_CLEARED,
+        actor=actor,
+        text=f"Confirmed that the screenshot {_file_words(attachment)} shows no patient data.",
+    )
+    return attachment
+
+
+@transaction.atomic
+def attachment_replace_with_redacted(attachment, *, actor, upload):
+    """Put a redacted copy (a checked upload) on the timeline in place of a held screenshot, whose file is
+    deleted; the copy is checked again like any upload. Returns the new attachment."""
+    attachment = _held_for_practice(attachment, actor)
+    incident = Incident.objects.select_for_update().get(pk=attachment.incident_id)
+    _make_room(incident.practice_id, incident, [upload])
+    event = record_event(
+        incident,
+        kind=TimelineEvent.Kind.ATTACHMENT,
+        actor=actor,
+        text=f"A redacted copy of the screenshot {_file_words(attachment)}.",
+    )
+    copy = _attach(incident, event, upload, actor)
+    attachment.check_status = Attachment.Check.REPLACED
+    _purge_attachment_file(attachment, name=attachment.original_name)
+    incident.updated_at = timezone.now()
+    incident.save(update_fields=["updated_at"])
+    return copy
+
+
+def delete_long_held_screenshots(now=None):
+    """Delete the files of screenshots held more than SCREENSHOT_HELD_DAYS without being redacted or
+    confirmed, each with a public entry saying so. Returns how many were deleted."""
+    now = now or timezone.now()
+    before = now - timedelta(days=settings.SCREENSHOT_HELD_DAYS)
+    held = Attachment.objects.filter(
+        check_status__in=Attachment.AWAITING_PRACTICE, purged_at__isnull=True, checked_at__lt=before
+    )
+    deleted = 0
+    for pk in held.values_list("pk", flat=True).order_by("pk"):
+        with transaction.atomic():
+            attachment = Attachment.objects.select_for_update().select_related("incident").get(pk=pk)
+            if not attachment.awaiting_practice:
+                continue  # redacted or confirmed meanwhile
+            attachment.check_status = Attachment.Check.EXPIRED
+            _purge_attachment_file(attachment, name=attachment.original_name)
+            record_event(
+                attachment.incident,
+                kind=TimelineEvent.Kind.PURGED,
+                actor=None,
+                text=(
+                    f"The screenshot {_file_words(attachment)} was deleted: it was held for "
+                    f"{settings.SCREENSHOT_HELD_DAYS} days without being redacted or confirmed."
+                ),
+            )
+            deleted += 1
+    return deleted
+
+
+def screenshots_still_checking(older_than, now=None):
+    """Images still "being checked" after `older_than` (a lost task): their ids, for the check again."""
+    now = now or timezone.now()
+    return list(
+        Attachment.objects.filter(
+            check_status=Attachment.Check.CHECKING, purged_at__isnull=True, created_at__lt=now - older_than
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def remove_orphan_files(min_age, now=None):

@@ -75,6 +75,7 @@ UPDATES = {
     "incident_progress_requested": "Progress update requested",
     "incident_escalated": "Escalated to {event.new_value}",
     "incident_deescalated": "De-escalated to {event.new_value}",
+    "attachment_held": "A screenshot is held: it may show patient data",
 }
 
 
@@ -207,3 +208,33 @@ def sweep_held_uploads_task():
     from .held_uploads import sweep_held_uploads
 
     return sweep_held_uploads()
+
+
+@shared_task
+def check_screenshot(attachment_id):
+    """Read an uploaded image for patient data (incidents/screenshot_check.py) and keep the decision."""
+    from .models import Attachment
+    from .screenshot_check import Finding, ImageRefused, read_image
+    from .services import attachment_record_check
+
+    attachment = Attachment.objects.filter(pk=attachment_id, check_status=Attachment.Check.CHECKING).first()
+    if attachment is None or not attachment.file:
+        return None  # already decided (a redelivered message), or deleted meanwhile
+    with attachment.file.open("rb") as stored:
+        data = stored.read()
+    try:
+        finding = read_image(data)
+    except ImageRefused as refused:
+        finding = Finding(held=True, reasons=[f"not checked: {refused}"], checked=False)
+    return attachment_record_check(attachment, finding).check_status
+
+
+@shared_task
+def screenshots_housekeeping_task():
+    """Hourly (Celery beat): check again images whose check was lost (a worker stopped mid-task), and
+    delete screenshots held longer than SCREENSHOT_HELD_DAYS."""
+    from .services import delete_long_held_screenshots, screenshots_still_checking
+
+    for attachment_id in screenshots_still_checking(older_than=timedelta(hours=1)):
+        check_screenshot.delay(attachment_id)
+    return delete_long_held_screenshots()

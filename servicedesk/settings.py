@@ -369,6 +369,8 @@ ATTACHMENT_PDF_SECONDS = env_int("ATTACHMENT_PDF_SECONDS", 5, minimum=1)
 SCREENSHOT_MAX_PIXELS = env_int("SCREENSHOT_MAX_PIXELS", 40_000_000, minimum=1)
 SCREENSHOT_TESSERACT = env_str("SCREENSHOT_TESSERACT", "tesseract")
 SCREENSHOT_OCR_SECONDS = env_int("SCREENSHOT_OCR_SECONDS", 30, minimum=1)
+# How long a held screenshot waits for its practice to redact or confirm it before its file is deleted.
+SCREENSHOT_HELD_DAYS = env_int("SCREENSHOT_HELD_DAYS", 14, minimum=1)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -505,6 +507,7 @@ CELERY_BEAT_SCHEDULE = {
     "note-digests": {"task": "incidents.tasks.send_note_digests_task", "schedule": 60.0},
     "remove-orphan-files": {"task": "incidents.tasks.remove_orphan_files_task", "schedule": 24 * 3600.0},
     "sweep-held-uploads": {"task": "incidents.tasks.sweep_held_uploads_task", "schedule": 3600.0},
+    "screenshots-housekeeping": {"task": "incidents.tasks.screenshots_housekeeping_task", "schedule": 3600.0},
     "escalate-overdue": {"task": "escalation.tasks.escalate_overdue_task", "schedule": 300.0},
     "remove-expired-held-mail": {"task": "inbound.tasks.remove_expired_held_task", "schedule": 3600.0},
     # CELERY_TIMEZONE is Europe/London, so this is 02:00 London time on the 1st.

@@ -174,6 +174,15 @@ def _eager_celery(request):
     celery_app.conf.task_always_eager = previous
 
 
+@pytest.fixture(autouse=True)
+def _screenshot_reader(request, settings):
+    """Reading a screenshot starts Tesseract, another program: a test not marked `subprocess` runs with the
+    reader switched off (SCREENSHOT_TESSERACT empty), so its images are held "not checked", as on a machine
+    without Tesseract. A test about what the desk may open marks itself and gets the real reading."""
+    if not request.node.get_closest_marker("subprocess"):
+        settings.SCREENSHOT_TESSERACT = ""
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _collected_static(tmp_path_factory):
     """Collect static files once, so pages render through the production storage (hashed names)."""

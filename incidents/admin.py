@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.admin.views.main import ChangeList
@@ -495,12 +496,27 @@ class IncidentAdmin(admin.ModelAdmin):
         return self._page(request, "remote_access.html", incident, "Remote-access details", details=details)
 
     def attachment_view(self, request, object_id, attachment_id):
-        """Staff download any file of the incident, public or internal; always as a download."""
+        """Staff download any file of the incident, public or internal, always as a download; except a
+        practice's screenshot that is being checked for patient data, or held (403, with why)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         attachment = get_object_or_404(
-            Attachment, pk=attachment_id, incident_id=object_id, purged_at__isnull=True
+            Attachment.objects.select_related("incident"),
+            pk=attachment_id,
+            incident_id=object_id,
+            purged_at__isnull=True,
         )
+        if not attachment.openable_by_desk:
+            title = f"The file {attachment.original_name} cannot be opened"
+            return self._page(
+                request,
+                "file_held.html",
+                attachment.incident,
+                title,
+                status=403,
+                attachment=attachment,
+                held_days=settings.SCREENSHOT_HELD_DAYS,
+            )
         return attachment_response(attachment)
 
     def purge_event_view(self, request, object_id, event_id):

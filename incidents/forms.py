@@ -8,7 +8,7 @@ from django.db.models import Q
 from accounts.models import Site, User
 from servicedesk.lib.forms import BootstrapBoundField, NHSNumberGuardMixin
 
-from .attachments import attachment_limits, check_upload
+from .attachments import IMAGE_TYPES, attachment_limits, check_upload
 from .models import SEVERITY_DESCRIPTIONS, Channel, Incident, Product, Severity, Status
 from .wording import severity_wordings
 
@@ -561,3 +561,41 @@ class RemoteAccessForm(NHSNumberGuardMixin, forms.Form):
         if self.cleaned_data.get("remove_details"):
             return ""
         return self.cleaned_data.get("details", "").strip() or None
+
+
+class ConfirmNoPatientDataForm(forms.Form):
+    """The practice vouches for a held screenshot (services.attachment_confirm_no_patient_data)."""
+
+    bound_field_class = BootstrapBoundField
+
+    looked = forms.BooleanField(
+        label="I have looked at the whole screenshot, and it shows no patient's name, date of birth, NHS "
+        "number, address or anything else that could identify a patient",
+        error_messages={"required": "Tick the box to confirm that the screenshot shows no patient data."},
+    )
+
+
+class RedactedCopyForm(forms.Form):
+    """A redacted copy of a held screenshot (services.attachment_replace_with_redacted): one image, checked
+    like any upload. The editor (static/js/redact.js) opens on the held image with the boxes the check
+    suggests."""
+
+    bound_field_class = BootstrapBoundField
+
+    files = forms.FileField(
+        label="The redacted screenshot",
+        help_text="A PNG, JPEG or GIF image.",
+        error_messages={"required": "Choose the redacted screenshot."},
+    )
+
+    def __init__(self, *args, redact_attrs=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["files"].widget.attrs.update({**REDACT_IN_BROWSER, **(redact_attrs or {})})
+
+    def clean_files(self):
+        checked = check_upload(self.cleaned_data["files"])
+        if checked.content_type not in IMAGE_TYPES:
+            raise ValidationError(
+                f"{checked.name} is not an image. Attach the redacted screenshot as a PNG, JPEG or GIF image."
+            )
+        return checked

@@ -28,6 +28,10 @@ urlpatterns = [
         {"size": "large"},
         name="attachment_large",
     ),
+    path(
+        "<str:reference>/attachments/<int:pk>/confirm/", views.attachment_confirm, name="attachment_confirm"
+    ),
+    path("<str:reference>/attachments/<int:pk>/redact/", views.attachment_redact, name="attachment_redact"),
     path("<str:reference>/reopen/", views.reopen_incident, name="reopen"),
     path("<str:reference>/follow/", views.follow_incident, name="follow"),
     path("<str:reference>/remote-access/", views.change_remote_access, name="remote_access"),

@@ -1,3 +1,4 @@
+import json
 from itertools import groupby
 from operator import attrgetter
 
@@ -25,11 +26,13 @@ from . import held_uploads, services
 from .attachments import IMAGE_SIZES, IMAGE_TYPES, attachment_response, image_response
 from .exceptions import StorageFull
 from .forms import (
+    ConfirmNoPatientDataForm,
     IncidentDetailsForm,
     IncidentFilterForm,
     IncidentForm,
     NoteForm,
     ReasonForm,
+    RedactedCopyForm,
     RemoteAccessForm,
 )
 from .models import Attachment, Channel, Incident, Status, TimelineEvent
@@ -701,7 +704,15 @@ reopen_incident = reason_view(
 def _get_attachment(request, reference, pk):
     """A file the practice may see: of its incident, on a public entry, not purged."""
     incident = get_incident_for_user(request, reference)
-    return get_object_or_404(Attachment, pk=pk, incident=incident, event__public=True, purged_at__isnull=True)
+    attachment = get_object_or_404(
+        Attachment.objects.select_related("uploaded_by"),
+        pk=pk,
+        incident=incident,
+        event__public=True,
+        purged_at__isnull=True,
+    )
+    attachment.incident = incident
+    return attachment
 
 
 @login_required
@@ -716,3 +727,105 @@ def attachment_image(request, reference, pk, size):
     if size not in IMAGE_SIZES:
         raise Http404
     return image_response(_get_attachment(request, reference, pk), size)
+
+
+def _get_held_attachment(request, reference, pk):
+    """A screenshot the practice uploaded that the check holds, for the practice to redact or confirm.
+    Raises InvalidTransition for one no longer held (a colleague dealt with it)."""
+    attachment = _get_attachment(request, reference, pk)
+    if attachment.uploaded_by.is_staff or attachment.check_status not in Attachment.AWAITING_PRACTICE:
+        raise services.InvalidTransition(
+            f"{attachment.original_name} is not held: {attachment.get_check_status_display().lower()}."
+        )
+    return attachment
+
+
+def held_file_view(template):
+    """A page about one held screenshot (`template`), for the practice; the view below it gets the held
+    attachment, or the user goes back to the incident with why when it is no longer held."""
+
+    def decorator(view):
+        @login_required
+        def wrapped(request, reference, pk):
+            try:
+                attachment = _get_held_attachment(request, reference, pk)
+            except services.InvalidTransition as exc:
+                messages.info(request, str(exc))
+                return redirect("incidents:detail", reference=reference.upper())
+
+            def page(form, status=200):
+                context = {"incident": attachment.incident, "attachment": attachment, "form": form}
+                return render(request, f"incidents/{template}", context, status=status)
+
+            try:
+                return view(request, attachment, page)
+            except services.InvalidTransition as exc:  # dealt with by a colleague a moment ago
+                messages.info(request, str(exc))
+                return redirect(attachment.incident)
+
+        return wrapped
+
+    return decorator
+
+
+@held_file_view("file_confirm.html")
+def attachment_confirm(request, attachment, page):
+    """The practice confirms that a held screenshot shows no patient data: then the desk may open it."""
+    if request.method != "POST":
+        return page(ConfirmNoPatientDataForm())
+    form = ConfirmNoPatientDataForm(request.POST)
+    if refused := _action_limit(request):
+        messages.error(request, refused)
+        return page(form, status=429)
+    if not form.is_valid():
+        return page(form, status=400)
+    services.attachment_confirm_no_patient_data(attachment, actor=request.user)
+    messages.success(
+        request,
+        f"Thank you. The Service Desk can now open {attachment.original_name}. Your confirmation is on "
+        "the incident's timeline.",
+    )
+    return redirect(attachment.incident)
+
+
+def _redacting(attachment, *args):
+    """The form for a redacted copy; its field opens the editor on the held image, with the boxes the check
+    suggests over what it read."""
+    url = reverse(
+        "incidents:attachment", kwargs={"reference": attachment.incident.reference, "pk": attachment.pk}
+    )
+    attrs = {
+        "data-redact-src": url,
+        "data-redact-name": attachment.original_name,
+        "data-redact-suggest": json.dumps(attachment.check_boxes),
+    }
+    return RedactedCopyForm(*args, redact_attrs=attrs)
+
+
+@held_file_view("file_redact.html")
+def attachment_redact(request, attachment, page):
+    """The practice replaces a held screenshot with a redacted copy, which is checked again."""
+    if request.method != "POST":
+        return page(_redacting(attachment))
+    if refused := _rate_refusal(
+        request, ("changes", settings.PORTAL_ACTION_RATE_LIMIT, 1), _files_limit(request)
+    ):
+        messages.error(request, refused)
+        return page(_redacting(attachment), status=429)
+    form = _redacting(attachment, request.POST, request.FILES)
+    if not form.is_valid():
+        return page(form, status=400)
+    try:
+        copy = services.attachment_replace_with_redacted(
+            attachment, actor=request.user, upload=form.cleaned_data["files"]
+        )
+    except StorageFull as exc:
+        form.add_error("files", str(exc))
+        return page(form, status=413)
+    messages.success(
+        request,
+        f"Thank you. The redacted copy {copy.original_name} replaces {attachment.original_name}, which has "
+        "been deleted. The copy is checked for patient data, as every screenshot is, before the Service Desk "
+        "can open it.",
+    )
+    return redirect(attachment.incident)

@@ -80,7 +80,8 @@ def test_the_sweep_reaches_every_bookmarked_url_and_every_incident_action():
         "incidents:detail", "incidents:add_note", "incidents:request_progress", "incidents:confirm",
         "incidents:reject", "incidents:close", "escalation:ask", "incidents:attachment",
         "incidents:complete_details", "incidents:attachment_thumbnail", "incidents:attachment_large",
-        "incidents:reopen", "incidents:follow", "incidents:remote_access",
+        "incidents:reopen", "incidents:follow", "incidents:remote_access", "incidents:attachment_confirm",
+        "incidents:attachment_redact",
     }  # fmt: skip
 
 

@@ -27,6 +27,7 @@ from escalation.services import incident_escalate
 from incidents import services
 from incidents.attachments import check_uploads
 from incidents.models import Attachment, Channel, Incident
+from incidents.tasks import check_screenshot
 from surveys.models import Invitation, SurveyRound
 from surveys.services import send_invitation
 from tests.factories import IncidentFactory, ProductFactory, SiteFactory, incident_form_data
@@ -112,6 +113,12 @@ PORTAL = {
     "incidents:attachment": Spec(PRACTICE_OBJECT, "a file of an incident"),
     "incidents:attachment_thumbnail": Spec(PRACTICE_OBJECT, "a re-encoded thumbnail of an incident's image"),
     "incidents:attachment_large": Spec(PRACTICE_OBJECT, "a re-encoded larger copy of an incident's image"),
+    "incidents:attachment_confirm": Spec(
+        PRACTICE_OBJECT, "confirming that a held screenshot shows no patient data", changes=True
+    ),
+    "incidents:attachment_redact": Spec(
+        PRACTICE_OBJECT, "replacing a held screenshot with a redacted copy", changes=True
+    ),
     "incidents:reopen": Spec(PRACTICE_OBJECT, "reopening a closed incident", post_only=True, changes=True),
     "incidents:follow": Spec(PRACTICE_OBJECT, "following an incident", post_only=True, changes=True),
     "incidents:remote_access": Spec(
@@ -273,6 +280,7 @@ def build_world(user, agent, label):
         month=date(2026, 10, 1),
         defaults={"round_date": date(2026, 11, 1), "seed": 1, "population": 1, "eligible_count": 1},
     )
+    check_screenshot(note.attachments.get().pk)  # held, so that the practice may redact or confirm it
     invitation = Invitation.objects.create(round=survey_round, customer=user, incident=incident)
     send_invitation(invitation.pk)
     invitation.refresh_from_db()
@@ -291,6 +299,15 @@ def build_world(user, agent, label):
     )
 
 
+ATTACHMENT_ROUTES = (
+    "incidents:attachment",
+    "incidents:attachment_thumbnail",
+    "incidents:attachment_large",
+    "incidents:attachment_confirm",
+    "incidents:attachment_redact",
+)
+
+
 def kwargs_for(route, world, *, unknown=False, valid_tokens=True):
     """The pattern's parameters filled with `world`'s objects; `unknown=True` fills the object parameters
     with ones that do not exist (an answer to compare with), `valid_tokens=False` the tokens with wrong
@@ -300,7 +317,7 @@ def kwargs_for(route, world, *, unknown=False, valid_tokens=True):
     name = route.name
     incident = world.incident
     reference = f"{incident.reference[:-6]}999999" if unknown else incident.reference
-    if name in ("incidents:attachment", "incidents:attachment_thumbnail", "incidents:attachment_large"):
+    if name in ATTACHMENT_ROUTES:
         return {"reference": reference, "pk": UNKNOWN_PK if unknown else world.attachment.pk}
     if route.params == ("reference",):  # the incident's pages and actions, escalation:ask among them
         return {"reference": reference}
@@ -401,6 +418,10 @@ def post_data(route, world):
         return {f"{REASONS[name]}-reason": "Posted by the security sweep"}
     if name in FIXED_POSTS:
         return FIXED_POSTS[name]
+    if name == "incidents:attachment_confirm":
+        return {"looked": "on"}
+    if name == "incidents:attachment_redact":
+        return {"files": SimpleUploadedFile("redacted.png", PNG, content_type="image/png")}
     if name == "incidents:new":
         return incident_form_data(world.user, world.incident.product)
     if name == "incidents:complete_details":

@@ -15,9 +15,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## make run: set up the embedded default (SQLite, eager tasks, console email), load demo data, serve on :8000
+## make run: set up the embedded default (SQLite, eager tasks, console email), say whether screenshots are
+## read (Tesseract), load demo data, serve on :8000
 run: $(STAMP)
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DEBUG=1 $(BIN)/python manage.py screenshot_reader
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 

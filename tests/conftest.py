@@ -16,6 +16,7 @@ end of every run says how many of each ran and how long they took (`pytest_termi
 import os
 import sys
 from collections import defaultdict
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -296,6 +297,17 @@ def user_client(client, practice_user):
     return login(client, practice_user)
 
 
+@contextmanager
+def _worker_on_redis():
+    hijack = celery_app.conf.worker_hijack_root_logger
+    celery_app.conf.worker_hijack_root_logger = False  # leave pytest's log capture alone
+    try:
+        with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
+            yield worker
+    finally:
+        celery_app.conf.worker_hijack_root_logger = hijack
+
+
 @pytest.fixture
 def celery_worker_on_redis(transactional_db):
     """A real Celery worker in a thread of this process, consuming from the configured Redis broker.
@@ -304,11 +316,16 @@ def celery_worker_on_redis(transactional_db):
     outbox and (committed) database rows. Messages left in the queue by an earlier run are purged
     first, so the test sees only its own.
     """
-    hijack = celery_app.conf.worker_hijack_root_logger
-    celery_app.conf.worker_hijack_root_logger = False  # leave pytest's log capture alone
     celery_app.control.purge()
-    try:
-        with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
-            yield worker
-    finally:
-        celery_app.conf.worker_hijack_root_logger = hijack
+    with _worker_on_redis() as worker:
+        yield worker
+
+
+@pytest.fixture
+def celery_worker_started_later(transactional_db):
+    """The same worker, started only when the test calls the function this gives (and stopped after the
+    test): what the test queues before then waits on the broker, so it can see the state before any task
+    has run. The queue is purged first, as for `celery_worker_on_redis`."""
+    celery_app.control.purge()
+    with ExitStack() as stack:
+        yield lambda: stack.enter_context(_worker_on_redis())

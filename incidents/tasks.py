@@ -220,10 +220,12 @@ def check_screenshot(attachment_id):
     attachment = Attachment.objects.filter(pk=attachment_id, check_status=Attachment.Check.CHECKING).first()
     if attachment is None or not attachment.file:
         return None  # already decided (a redelivered message), or deleted meanwhile
-    with attachment.file.open("rb") as stored:
-        data = stored.read()
     try:
+        with attachment.file.open("rb") as stored:
+            data = stored.read()
         finding = read_image(data)
+    except FileNotFoundError:  # the stored file is gone (a disk restored from an older backup)
+        finding = Finding(held=True, reasons=["not checked: the stored file is missing"], checked=False)
     except ImageRefused as refused:
         finding = Finding(held=True, reasons=[f"not checked: {refused}"], checked=False)
     return attachment_record_check(attachment, finding).check_status

@@ -193,12 +193,11 @@ def test_the_practice_confirms_a_held_screenshot_and_the_desk_can_open_it(
     entry = held.incident.events.get(kind=TimelineEvent.Kind.FILE_CLEARED)
     assert entry.actor == practice_user and entry.public
     assert "shows no patient data" in entry.text
-    download = admin_download(agent, held)
-    assert download.status_code == 200
-    download.close()
-
     again = practice_client.get(confirm_url(held), follow=True)
     assert "screen.png is not held" in page_text(again)
+    download = admin_download(agent, held)
+    assert download.status_code == 200
+    download.close()  # last: closing a response ends the request, and with it the test's connection
 
 
 def test_the_practice_replaces_a_held_screenshot_with_a_redacted_copy(

@@ -4,10 +4,12 @@ Every person and practice here is invented; telephone numbers come from the rang
 drama (01632 960000–960999). Running the command again changes nothing that already exists.
 """
 
+import io
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
@@ -19,6 +21,7 @@ from accounts.roles import AGENTS, TEAM_LEADERS, setup_roles
 from escalation.models import EscalationLevel, LevelContact
 from escalation.services import incident_escalate
 from incidents import services
+from incidents.attachments import check_upload
 from incidents.models import CannedReply, Channel, Incident, Product, Release, Severity, Urgency, YesNoUnknown
 from incidents.services import incident_log
 from surveys.models import Answer as SurveyAnswer
@@ -96,6 +99,31 @@ SURVEY_ANSWERS = [
     (3, False, 4, "Fixed in the end, but we had to chase twice."),
     (4, True, 5, ""),
 ]
+
+# A note with a screenshot taken with a fictional patient's record open (NHS number 999 000 0018, from the
+# range reserved for testing), by summary: the screenshot check holds it, so the practice's Redact and
+# Confirm and the desk's "Held" can be seen. With Tesseract missing it is held as not checked.
+SCREENSHOT_NOTES = {
+    "Prescriptions will not print on the reception printer": "The error, as it appears at reception.",
+}
+
+
+def _screenshot_with_banner():
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (1280, 360), "#f0f4f5")
+    draw = ImageDraw.Draw(image)
+    big, small = ImageFont.load_default(size=22), ImageFont.load_default(size=18)
+    draw.rectangle((0, 0, 1280, 64), fill="#005eb8")
+    banner = "Mr Demo FICTIONAL   Born 01-Jan-1970   NHS No 999 000 0018"
+    draw.text((24, 20), banner, font=big, fill="white")
+    draw.text((24, 110), "Prescriptions > Print", font=small, fill="#212b32")
+    error = "Error 0x80070005: the print spooler refused the job. Try again later."
+    draw.text((24, 150), error, font=small, fill="#b41e13")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return SimpleUploadedFile("printing-error.png", out.getvalue(), content_type="image/png")
+
 
 # Demo incidents moved along the lifecycle after logging, by summary.
 LIFECYCLE = {
@@ -223,6 +251,11 @@ class Command(BaseCommand):
                 incident.remote_access_details = "Demo remote-support ID DEMO-4471, access code Falcon-7"
             # No confirmation emails: they would only flood the console.
             incident_log(incident, actor=reporter, notify=False)
+            if summary in SCREENSHOT_NOTES:
+                upload = check_upload(_screenshot_with_banner())
+                services.incident_add_note(
+                    incident, actor=reporter, text=SCREENSHOT_NOTES[summary], uploads=[upload]
+                )
             self._advance(incident, people["casey.agent@servicedesk.example"])
             if summary in ESCALATED:
                 incident_escalate(incident, actor=reporter, reason=ESCALATED[summary])

@@ -134,7 +134,8 @@
     }).catch(function () { /* the page stays as it is: download, black out elsewhere, choose the copy */ });
   };
 
-  // The check's boxes, scaled to the image as decoded, 2 pixels wider each way for the edges of the letters.
+  // The check's boxes, scaled to the image as decoded, 2 pixels wider each way for the edges of the letters,
+  // in reading order (top to bottom, left to right) so that the list of boxes reads as the image does.
   Editor.prototype.suggested = function (image) {
     var boxes, size;
     try {
@@ -149,7 +150,7 @@
     }).map(function (box) {
       return {x: Math.floor(box[0] * sx) - 2, y: Math.floor(box[1] * sy) - 2,
         w: Math.ceil(box[2] * sx) + 4, h: Math.ceil(box[3] * sy) + 4};
-    });
+    }).sort(function (a, b) { return a.y - b.y || a.x - b.x; });
   };
 
   Editor.prototype.open = function (image, boxes) {
@@ -164,7 +165,7 @@
     this.title.textContent = "Black out parts of " + this.file.name;
     this.help.textContent = HOW + (this.held ?
       "The boxes over what we read are drawn already. “Use this image” puts a copy with the boxes burnt in " +
-      "in the field below, to attach in place of the held screenshot." :
+      "in the field above, ready to attach in place of the held screenshot." :
       "“Use this image” sends a copy with the boxes burnt in. Until you choose, the image is sent as it is.");
     this.originalButton.hidden = this.held; // the original would only be held again
     this.cancelButton.textContent = this.held ? "Close the editor" : "Cancel: do not attach it";
@@ -172,8 +173,9 @@
       image.height + " pixels");
     this.panel.hidden = false;
     this.ownFile.forEach(function (way) { way.hidden = this.held; }, this);
-    this.changed();
-    this.title.focus();
+    // Opened by the page itself (held), focus stays where the reader is; opened by a choice, it moves here.
+    this.changed(this.held ? null : undefined);
+    if (!this.held) { this.title.focus(); }
     var count = this.boxes.length;
     this.say(this.file.name + " is open for blacking out." + (this.held && count ? " " + count + " box" +
       (count === 1 ? " is" : "es are") + " suggested over what we read; check them and add any more." : ""));
@@ -261,6 +263,7 @@
     this.say(this.describe(index));
   };
 
+  // focusSelected: true moves focus to the selected box; null leaves focus wherever it is.
   Editor.prototype.changed = function (focusSelected) {
     this.draw();
     this.boxList.replaceChildren();
@@ -277,7 +280,8 @@
     this.undoButton.disabled = !this.history.length;
     if (focusSelected && this.selected >= 0) {
       this.boxList.children[this.selected].firstChild.focus();
-    } else if (document.activeElement === document.body || document.activeElement.disabled) {
+    } else if (focusSelected !== null &&
+        (document.activeElement === document.body || document.activeElement.disabled)) {
       this.addButton.focus(); // the focused box was removed, or Undo has nothing more to undo
     }
   };

@@ -16,6 +16,7 @@ from incidents.models import Attachment
 from tests.browser.axe import check_accessibility
 from tests.browser.conftest import needs_chromium, sign_in
 from tests.browser.hands import tab_to
+from tests.browser.test_touch_targets import PHONE_WIDTHS, _small_targets
 from tests.conftest import login
 from tests.factories import PASSWORD
 from tests.incidents.test_held_screenshots import banner_png, upload
@@ -215,3 +216,48 @@ def test_if_the_screenshot_cannot_be_fetched_the_page_stays_as_it_is(new_page, p
     page.wait_for_load_state("networkidle")
     expect(page.locator(".redact-editor")).to_be_hidden()
     expect(page.get_by_label("The redacted screenshot")).to_be_visible()
+
+
+def test_a_suggested_box_is_removed_and_undone_and_closing_leaves_the_way_without_the_editor(
+    new_page, practice_user, incident, held, browser_problems
+):
+    page = incident_page(new_page, practice_user, incident)
+    page.get_by_role("link", name=re.compile("Redact it and attach it again")).click()
+    expect_suggested(page, held)
+    boxes = editor(page).locator(".redact-box")
+    count = len(held.check_boxes)
+    boxes.nth(1).click()
+    page.get_by_role("button", name="Remove the selected box").click()
+    expect(boxes).to_have_count(count - 1)
+    page.get_by_role("button", name="Undo").click()
+    expect(boxes).to_have_count(count)
+    expect(page.locator("[data-redact-live]")).to_contain_text(f"Undone. {count} boxes.")
+
+    page.get_by_role("button", name="Close the editor").click()
+    expect(editor(page)).to_be_hidden()
+    expect(page.get_by_role("link", name=f"Download {NAME}")).to_be_visible()
+    field = page.get_by_label("The redacted screenshot")
+    expect(field).to_be_focused()
+    assert field.evaluate("input => input.files.length") == 0
+    browser_problems.assert_clean()
+
+
+def test_every_target_on_the_three_pages_is_big_enough_for_a_finger(
+    new_page, practice_user, incident, held, browser_problems
+):
+    page = incident_page(new_page, practice_user, incident, width=PHONE_WIDTHS[0])
+    small = {}
+    for width in PHONE_WIDTHS:
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(incident.get_absolute_url())
+        held_links = ("attach it again", "no patient data")
+        small[f"incident page at {width} px"] = [
+            found for found in _small_targets(page) if any(words in found[1] for words in held_links)
+        ]
+        page.goto(reverse("incidents:attachment_redact", args=[incident.reference, held.pk]))
+        expect_suggested(page, held)
+        small[f"redact page at {width} px"] = _small_targets(page)
+        page.goto(reverse("incidents:attachment_confirm", args=[incident.reference, held.pk]))
+        small[f"confirm page at {width} px"] = _small_targets(page)
+    assert not any(small.values()), small
+    browser_problems.assert_clean()

@@ -144,7 +144,8 @@
     } catch (error) {
       return [];
     }
-    var sx = size ? image.width / size[0] : 1, sy = size ? image.height / size[1] : 1;
+    var scaled = Array.isArray(size) && size[0] > 0 && size[1] > 0;
+    var sx = scaled ? image.width / size[0] : 1, sy = scaled ? image.height / size[1] : 1;
     return (Array.isArray(boxes) ? boxes : []).filter(function (box) {
       return Array.isArray(box) && box.length === 4 && box.every(isFinite);
     }).map(function (box) {

@@ -5,6 +5,11 @@
 // boxes nor the original's metadata are sent. Until the person chooses, the field holds the file as chosen:
 // without this script (or if the person does not use the editor) the upload goes as it was, and the server's
 // own checks still apply. Other files are left alone.
+// A field that also has data-redact-src is for a screenshot the server held (the redact page): the editor
+// opens on that image at once, fetched from the same origin, with the boxes the server's check suggests
+// (data-redact-suggest: [left, top, width, height] in the image's pixels; data-redact-size, if given, the
+// [width, height] they are measured in) drawn as ordinary boxes. "Use the original" is not offered there,
+// since the original would only be held again. If the image cannot be fetched the page stays as it is.
 (function () {
   "use strict";
   var IMAGES = ["image/png", "image/jpeg", "image/gif"];
@@ -54,10 +59,7 @@
     this.panel = el("section", {class: "redact-editor card mb-3", "aria-labelledby": id + "-title", hidden: ""});
     var body = el("div", {class: "card-body"});
     this.title = el(headingBelow(this.input), {class: "h5 card-title", id: id + "-title", tabindex: "-1"});
-    var help = el("p", {class: "small mb-2", id: id + "-help"},
-      "Black out anything that could identify a patient: draw boxes over it with the mouse or a finger, or " +
-      "use “Add a box” and move it with the arrow keys (Shift and the arrow keys change its size). " +
-      "“Use this image” sends a copy with the boxes burnt in. Until you choose, the image is sent as it is.");
+    var help = this.help = el("p", {class: "small mb-2", id: id + "-help"});
     this.canvas = el("canvas", {class: "redact-canvas", role: "img", "aria-describedby": id + "-help"});
     this.boxList = el("ul", {class: "redact-boxes list-unstyled d-flex flex-wrap gap-2 my-2",
       "aria-label": "Boxes"});
@@ -79,6 +81,7 @@
     this.useButton.addEventListener("click", this.useRedacted.bind(this));
     this.originalButton.addEventListener("click", this.finish.bind(this, "The original is attached as it was."));
     this.cancelButton.addEventListener("click", this.drop.bind(this));
+    this.ownFile = document.querySelectorAll(".redact-without-script"); // the way without this script
     this.canvas.addEventListener("pointerdown", this.pointerDown.bind(this));
     this.canvas.addEventListener("pointermove", this.pointerMove.bind(this));
     this.canvas.addEventListener("pointerup", this.pointerUp.bind(this));
@@ -89,7 +92,11 @@
     this.live.textContent = text;
   };
 
+  var HOW = "Black out anything that could identify a patient: draw boxes over it with the mouse or a " +
+    "finger, or use “Add a box” and move it with the arrow keys (Shift and the arrow keys change its size). ";
+
   Editor.prototype.chosen = function () {
+    this.held = false;
     this.queue = Array.prototype.filter.call(this.input.files, function (file) {
       return IMAGES.indexOf(file.type) !== -1;
     });
@@ -112,21 +119,67 @@
     });
   };
 
-  Editor.prototype.open = function (image) {
+  // The held image, fetched as the person's browser would download it, then opened as a chosen file is.
+  Editor.prototype.fetchHeld = function () {
+    var editor = this, input = this.input, name = input.getAttribute("data-redact-name") || "screenshot.png";
+    fetch(input.getAttribute("data-redact-src"), {credentials: "same-origin"}).then(function (response) {
+      if (!response.ok) { throw new Error(response.status); }
+      return response.blob();
+    }).then(function (blob) {
+      return createImageBitmap(blob).then(function (image) {
+        editor.held = true;
+        editor.file = new File([blob], name, {type: blob.type});
+        editor.open(image, editor.suggested(image));
+      });
+    }).catch(function () { /* the page stays as it is: download, black out elsewhere, choose the copy */ });
+  };
+
+  // The check's boxes, scaled to the image as decoded, 2 pixels wider each way for the edges of the letters,
+  // in reading order (top to bottom, left to right) so that the list of boxes reads as the image does.
+  Editor.prototype.suggested = function (image) {
+    var boxes, size;
+    try {
+      boxes = JSON.parse(this.input.getAttribute("data-redact-suggest") || "[]");
+      size = JSON.parse(this.input.getAttribute("data-redact-size") || "null");
+    } catch (error) {
+      return [];
+    }
+    var scaled = Array.isArray(size) && size[0] > 0 && size[1] > 0;
+    var sx = scaled ? image.width / size[0] : 1, sy = scaled ? image.height / size[1] : 1;
+    return (Array.isArray(boxes) ? boxes : []).filter(function (box) {
+      return Array.isArray(box) && box.length === 4 && box.every(isFinite);
+    }).map(function (box) {
+      return {x: Math.floor(box[0] * sx) - 2, y: Math.floor(box[1] * sy) - 2,
+        w: Math.ceil(box[2] * sx) + 4, h: Math.ceil(box[3] * sy) + 4};
+    }).sort(function (a, b) { return a.y - b.y || a.x - b.x; });
+  };
+
+  Editor.prototype.open = function (image, boxes) {
     this.image = image;
-    this.boxes = [];
-    this.history = [];
-    this.selected = -1;
     this.canvas.width = image.width;
     this.canvas.height = image.height;
+    this.boxes = boxes || [];
+    this.boxes.forEach(this.clamp, this);
+    this.history = [];
+    this.selected = -1;
     this.step = Math.max(1, Math.round(Math.max(image.width, image.height) / 50));
     this.title.textContent = "Black out parts of " + this.file.name;
+    this.help.textContent = HOW + (this.held ?
+      "The boxes over what we read are drawn already. “Use this image” puts a copy with the boxes burnt in " +
+      "in the field above, ready to attach in place of the held screenshot." :
+      "“Use this image” sends a copy with the boxes burnt in. Until you choose, the image is sent as it is.");
+    this.originalButton.hidden = this.held; // the original would only be held again
+    this.cancelButton.textContent = this.held ? "Close the editor" : "Cancel: do not attach it";
     this.canvas.setAttribute("aria-label", this.file.name + ", " + image.width + " by " +
       image.height + " pixels");
     this.panel.hidden = false;
-    this.changed();
-    this.title.focus();
-    this.say(this.file.name + " is open for blacking out.");
+    this.ownFile.forEach(function (way) { way.hidden = this.held; }, this);
+    // Opened by the page itself (held), focus stays where the reader is; opened by a choice, it moves here.
+    this.changed(this.held ? null : undefined);
+    if (!this.held) { this.title.focus(); }
+    var count = this.boxes.length;
+    this.say(this.file.name + " is open for blacking out." + (this.held && count ? " " + count + " box" +
+      (count === 1 ? " is" : "es are") + " suggested over what we read; check them and add any more." : ""));
   };
 
   // --- the boxes -------------------------------------------------------------------------------------
@@ -211,6 +264,7 @@
     this.say(this.describe(index));
   };
 
+  // focusSelected: true moves focus to the selected box; null leaves focus wherever it is.
   Editor.prototype.changed = function (focusSelected) {
     this.draw();
     this.boxList.replaceChildren();
@@ -227,7 +281,8 @@
     this.undoButton.disabled = !this.history.length;
     if (focusSelected && this.selected >= 0) {
       this.boxList.children[this.selected].firstChild.focus();
-    } else if (document.activeElement === document.body || document.activeElement.disabled) {
+    } else if (focusSelected !== null &&
+        (document.activeElement === document.body || document.activeElement.disabled)) {
       this.addButton.focus(); // the focused box was removed, or Undo has nothing more to undo
     }
   };
@@ -320,6 +375,11 @@
 
   Editor.prototype.replace = function (file, replacement) {
     var files = new DataTransfer();
+    if (this.held) { // the held image was never in the field: the copy is all it holds
+      files.items.add(replacement);
+      this.input.files = files.files;
+      return;
+    }
     Array.prototype.forEach.call(this.input.files, function (each) {
       if (each !== file) {
         files.items.add(each);
@@ -351,6 +411,11 @@
   };
 
   Editor.prototype.drop = function () {
+    if (this.held) { // nothing of it is in the field: close, and show the way without the editor
+      this.ownFile.forEach(function (way) { way.hidden = false; });
+      this.finish("The editor is closed. Nothing is attached yet.");
+      return;
+    }
     this.replace(this.file, null);
     this.finish(this.file.name + " is no longer attached.");
   };
@@ -364,7 +429,8 @@
 
   document.querySelectorAll("input[type=file][data-redact]").forEach(function (input) {
     if (window.DataTransfer && window.createImageBitmap && HTMLCanvasElement.prototype.toBlob) {
-      new Editor(input);
+      var editor = new Editor(input);
+      if (input.hasAttribute("data-redact-src") && window.fetch) { editor.fetchHeld(); }
     }
   });
 })();

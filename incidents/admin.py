@@ -25,7 +25,7 @@ from servicedesk.lib.forms import NoNHSNumbersMixin
 from servicedesk.lib.pagination import EstimatedCountPaginator, newest_page, page_number
 
 from . import admin_actions, queues, services
-from .attachments import attachment_response
+from .attachments import attachment_response, checked_image_response, is_image
 from .forms import CHECKLIST_FIELDS, IncidentAdminForm
 from .models import (
     OPEN,
@@ -501,7 +501,7 @@ class IncidentAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         attachment = get_object_or_404(
-            Attachment.objects.select_related("incident"),
+            Attachment.objects.select_related("incident", "uploaded_by"),
             pk=attachment_id,
             incident_id=object_id,
             purged_at__isnull=True,
@@ -517,6 +517,8 @@ class IncidentAdmin(admin.ModelAdmin):
                 attachment=attachment,
                 held_days=settings.SCREENSHOT_HELD_DAYS,
             )
+        if is_image(attachment) and not attachment.uploaded_by.is_staff:
+            return checked_image_response(attachment)  # exactly what the check read
         return attachment_response(attachment)
 
     def purge_event_view(self, request, object_id, event_id):

@@ -248,3 +248,44 @@ def image_response(attachment, size):
     response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     response["Cache-Control"] = "private, no-store"  # like every signed-in page: shared PCs
     return response
+
+
+def upright_size(attachment):
+    """[width, height] of a stored image as shown upright (its EXIF orientation applied), read from its
+    header without decoding; None if it cannot be read or has more pixels than SCREENSHOT_MAX_PIXELS."""
+    from PIL import Image
+
+    try:
+        with attachment.file.open("rb") as stored, Image.open(stored) as image:
+            width, height = image.size
+            if image.getexif().get(0x0112) in (5, 6, 7, 8):  # turned a quarter: the sides swap
+                width, height = height, width
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+    return [width, height] if width * height <= settings.SCREENSHOT_MAX_PIXELS else None
+
+
+def checked_image_response(attachment):
+    """What the desk downloads of a practice's screenshot: the pixels the check read, re-encoded by Pillow
+    as PNG (upright), so that nothing the check did not see reaches the desk: no EXIF thumbnail of an
+    unredacted original, no metadata, no data after the image."""
+    import io
+
+    from PIL import Image, ImageOps
+
+    try:
+        with attachment.file.open("rb") as stored, Image.open(stored) as image:
+            if image.width * image.height > settings.SCREENSHOT_MAX_PIXELS:
+                raise ValueError("too many pixels")
+            upright = ImageOps.exif_transpose(image)
+            upright = upright.convert("RGBA" if "A" in upright.getbands() else "RGB")
+    except (OSError, ValueError, Image.DecompressionBombError):
+        raise Http404("That image is no longer available.") from None
+    out = io.BytesIO()
+    upright.save(out, format="PNG")
+    out.seek(0)
+    stem = download_name(attachment).rsplit(".", 1)[0]
+    response = FileResponse(out, as_attachment=True, filename=f"{stem}.png", content_type="image/png")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

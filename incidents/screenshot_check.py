@@ -105,7 +105,9 @@ def _prepared(data):
             with Image.open(io.BytesIO(data)) as image:  # reads the header only
                 if image.width * image.height > limit:
                     raise ImageRefused(too_many)
-                image.seek(0)  # an animated GIF: its first frame
+                frames = getattr(image, "n_frames", 1)
+                if frames > 1:  # an animation: reading its first frame would pass what the others show
+                    raise ImageRefused(f"The image has {frames} frames; only still screenshots are read.")
                 grey = ImageOps.exif_transpose(image).convert("L")
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         raise ImageRefused(too_many) from None

@@ -123,10 +123,10 @@ def incident_record_nhs_override(incident, *, actor, field_labels):
         )
 
 
-def _make_room(practice_id, incident, uploads):
+def _make_room(practice_id, incident, uploads, replacing=None):
     """Refuse files that would take the incident (if it exists yet) or its practice past their storage
-    quotas (purged files do not count). The practice's row is locked first, so that two submissions at
-    once cannot both slip under a quota."""
+    quotas (purged files do not count, nor `replacing`, an attachment about to be deleted). The practice's
+    row is locked first, so that two submissions at once cannot both slip under a quota."""
     adding = sum(upload.size for upload in uploads)
     if not adding:
         return
@@ -134,6 +134,8 @@ def _make_room(practice_id, incident, uploads):
     # new incident, user or site) do not wait for an upload.
     list(Practice.objects.select_for_update(no_key=True).filter(pk=practice_id).values_list("pk"))
     kept = Attachment.objects.filter(purged_at__isnull=True)
+    if replacing is not None:
+        kept = kept.exclude(pk=replacing.pk)
     limits = [
         (kept.filter(incident__practice_id=practice_id), settings.PRACTICE_STORAGE_QUOTA_BYTES, "practice")
     ]
@@ -1215,15 +1217,10 @@ def _tell_of_held(attachment, finding):
         f"{settings.SCREENSHOT_HELD_DAYS} days it is deleted."
     )
     event = record_event(attachment.incident, kind=TimelineEvent.Kind.FILE_HELD, actor=None, text=text)
-    if attachment.uploaded_by.is_active:
-        queue_on_commit(
-            send_incident_email,
-            attachment.incident_id,
-            "attachment_held",
-            "practice",
-            event.pk,
-            [attachment.uploaded_by.email],
-        )
+    # Its uploader, who has the original; if they have left, whoever at the practice hears of this incident.
+    uploader = [attachment.uploaded_by.email] if attachment.uploaded_by.is_active else None
+    kind = "attachment_held" if finding.checked else "attachment_not_checked"
+    queue_on_commit(send_incident_email, attachment.incident_id, kind, "practice", event.pk, uploader)
 
 
 def _held_for_practice(attachment, actor):
@@ -1264,7 +1261,7 @@ def attachment_replace_with_redacted(attachment, *, actor, upload):
     deleted; the copy is checked again like any upload. Returns the new attachment."""
     attachment = _held_for_practice(attachment, actor)
     incident = Incident.objects.select_for_update().get(pk=attachment.incident_id)
-    _make_room(incident.practice_id, incident, [upload])
+    _make_room(incident.practice_id, incident, [upload], replacing=attachment)
     event = record_event(
         incident,
         kind=TimelineEvent.Kind.ATTACHMENT,

@@ -1,3 +1,4 @@
+import logging
 from datetime import timedelta
 
 from celery import shared_task
@@ -10,6 +11,8 @@ from servicedesk.outbox import EMAIL_TASK_OPTIONS
 from .mail_thread import thread_headers
 from .models import Incident, Status
 from .wording import severity_wordings
+
+logger = logging.getLogger(__name__)
 
 
 def _threaded(incident, audience, *, first=False):
@@ -76,6 +79,7 @@ UPDATES = {
     "incident_escalated": "Escalated to {event.new_value}",
     "incident_deescalated": "De-escalated to {event.new_value}",
     "attachment_held": "A screenshot is held: it may show patient data",
+    "attachment_not_checked": "A screenshot is held: it could not be checked for patient data",
 }
 
 
@@ -228,6 +232,9 @@ def check_screenshot(attachment_id):
         finding = Finding(held=True, reasons=["not checked: the stored file is missing"], checked=False)
     except ImageRefused as refused:
         finding = Finding(held=True, reasons=[f"not checked: {refused}"], checked=False)
+    except Exception:  # the reader failed in a way nobody foresaw: held, never left "being checked"
+        logger.exception("The screenshot check of attachment %s failed", attachment_id)
+        finding = Finding(held=True, reasons=["not checked: the reader failed"], checked=False)
     return attachment_record_check(attachment, finding).check_status
 
 
@@ -235,8 +242,15 @@ def check_screenshot(attachment_id):
 def screenshots_housekeeping_task():
     """Hourly (Celery beat): check again images whose check was lost (a worker stopped mid-task), and
     delete screenshots held longer than SCREENSHOT_HELD_DAYS."""
-    from .services import delete_long_held_screenshots, screenshots_still_checking
+    from .models import Attachment
+    from .screenshot_check import Finding
+    from .services import attachment_record_check, delete_long_held_screenshots, screenshots_still_checking
 
+    given_up = set(screenshots_still_checking(older_than=timedelta(days=1)))
     for attachment_id in screenshots_still_checking(older_than=timedelta(hours=1)):
-        check_screenshot.delay(attachment_id)
+        if attachment_id in given_up:  # a day of lost checks (the worker killed each time): held
+            unfinished = Finding(held=True, reasons=["not checked: the check did not finish"], checked=False)
+            attachment_record_check(Attachment(pk=attachment_id), unfinished)
+        else:
+            check_screenshot.delay(attachment_id)
     return delete_long_held_screenshots()

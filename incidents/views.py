@@ -23,7 +23,7 @@ from servicedesk.lib.pagination import newest_page, page_number
 from servicedesk.lib.ratelimit import over_limit
 
 from . import held_uploads, services
-from .attachments import IMAGE_SIZES, IMAGE_TYPES, attachment_response, image_response
+from .attachments import IMAGE_SIZES, IMAGE_TYPES, attachment_response, image_response, upright_size
 from .exceptions import StorageFull
 from .forms import (
     ConfirmNoPatientDataForm,
@@ -732,8 +732,13 @@ def attachment_image(request, reference, pk, size):
 def _get_held_attachment(request, reference, pk):
     """A screenshot the practice uploaded that the check holds, for the practice to redact or confirm.
     Raises InvalidTransition for one no longer held (a colleague dealt with it)."""
-    attachment = _get_attachment(request, reference, pk)
-    if attachment.uploaded_by.is_staff or attachment.check_status not in Attachment.AWAITING_PRACTICE:
+    incident = get_incident_for_user(request, reference)
+    # Replaced or deleted files too (purged), so that a colleague a moment late is told what became of it.
+    attachment = get_object_or_404(
+        Attachment.objects.select_related("uploaded_by"), pk=pk, incident=incident, event__public=True
+    )
+    attachment.incident = incident
+    if attachment.uploaded_by.is_staff or not attachment.awaiting_practice:
         raise services.InvalidTransition(
             f"{attachment.original_name} is not held: {attachment.get_check_status_display().lower()}."
         )
@@ -791,14 +796,12 @@ def attachment_confirm(request, attachment, page):
 def _redacting(attachment, *args):
     """The form for a redacted copy; its field opens the editor on the held image, with the boxes the check
     suggests over what it read."""
-    url = reverse(
-        "incidents:attachment", kwargs={"reference": attachment.incident.reference, "pk": attachment.pk}
-    )
     attrs = {
-        "data-redact-src": url,
         "data-redact-name": attachment.original_name,
         "data-redact-suggest": json.dumps(attachment.check_boxes),
     }
+    if size := upright_size(attachment):  # else too large to open safely in a browser: the no-script way
+        attrs |= {"data-redact-src": attachment.get_absolute_url(), "data-redact-size": json.dumps(size)}
     return RedactedCopyForm(*args, redact_attrs=attrs)
 
 

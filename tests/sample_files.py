@@ -11,6 +11,16 @@ import zlib
 
 import pypdf
 
+
+def pixels(data):
+    """The decoded pixels of an image file, as (size, RGB bytes): what a person sees of it."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        rgb = image.convert("RGB")
+        return rgb.size, rgb.tobytes()
+
+
 # --- PNG ----------------------------------------------------------------------------------------------
 
 

@@ -97,6 +97,7 @@
 
   Editor.prototype.chosen = function () {
     this.held = false;
+    this.ownChoice = true; // a held image still on its way must not open over this choice
     this.queue = Array.prototype.filter.call(this.input.files, function (file) {
       return IMAGES.indexOf(file.type) !== -1;
     });
@@ -127,6 +128,7 @@
       return response.blob();
     }).then(function (blob) {
       return createImageBitmap(blob).then(function (image) {
+        if (editor.ownChoice) { return; }
         editor.held = true;
         editor.file = new File([blob], name, {type: blob.type});
         editor.open(image, editor.suggested(image));

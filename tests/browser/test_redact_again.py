@@ -165,7 +165,7 @@ def test_confirm_by_keyboard_alone(new_page, practice_user, incident, held, brow
     page = incident_page(new_page, practice_user, incident)
     tab_to(page, page.get_by_role("link", name=re.compile("Confirm it shows no patient data")))
     page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"Does {NAME} show patient data?")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Confirm that {NAME} shows no patient data")
     tab_to(page, page.get_by_role("checkbox"))
     page.keyboard.press("Space")
     expect(page.get_by_role("checkbox")).to_be_checked()

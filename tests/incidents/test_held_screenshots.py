@@ -18,6 +18,7 @@ from incidents.models import Attachment, TimelineEvent
 from tests.conftest import login
 from tests.fixtures.screens.make_screens import spaced, valid_nhs_number
 from tests.incidents.test_screenshot_check import needs_tesseract, screen_of
+from tests.sample_files import pixels
 
 NUMBER = valid_nhs_number(random.Random(18))
 
@@ -123,7 +124,8 @@ def test_a_clean_screenshot_passes_and_the_desk_downloads_it(note_with, incident
     assert attachment.check_status == Attachment.Check.PASSED
     download = admin_download(agent, attachment)
     assert download.status_code == 200
-    assert b"".join(download.streaming_content) == data
+    assert download["Content-Type"] == "image/png"
+    assert pixels(b"".join(download.streaming_content)) == pixels(data)
     assert not incident.events.filter(kind=TimelineEvent.Kind.FILE_HELD).exists()
 
 
@@ -177,7 +179,7 @@ def test_the_practice_confirms_a_held_screenshot_and_the_desk_can_open_it(
     with django_assert_num_queries(4):
         page = practice_client.get(confirm_url(held))
     assert page.status_code == 200
-    assert "Does screen.png show patient data?" in page_text(page)
+    assert "Confirm that screen.png shows no patient data" in page_text(page)
 
     unticked = practice_client.post(confirm_url(held), {})
     assert unticked.status_code == 400
@@ -242,3 +244,113 @@ def test_another_practice_gets_404_and_the_pages_take_changes_by_post_only(held,
         assert other.post(url, {"looked": "on"}).status_code == 404
     held.refresh_from_db()
     assert held.check_status == Attachment.Check.NOT_CHECKED
+
+
+# --- What the review of the first version found --------------------------------------------------------
+
+
+def test_an_animation_is_held_as_not_checked_since_only_still_screenshots_are_read(note_with, incident):
+    frames = [Image.new("RGB", (60, 30), colour) for colour in ("white", "black")]
+    out = io.BytesIO()
+    frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:])
+
+    note_with(incident, "recording.gif", out.getvalue())
+
+    attachment = Attachment.objects.get(incident=incident)
+    assert attachment.check_status == Attachment.Check.NOT_CHECKED
+    assert attachment.check_reasons == [
+        "not checked: The image has 2 frames; only still screenshots are read."
+    ]
+
+
+def test_the_desk_gets_the_pixels_that_were_read_without_the_files_hidden_text(
+    practice_user, incident, agent, committed
+):
+    from tests.sample_files import png, png_text
+
+    original = png(before=[png_text("Comment", "Thumbnail of an older, unredacted screen")])
+    attachment = _practice_image(practice_user, incident, "screen.png", original, committed)
+    services.attachment_confirm_no_patient_data(attachment, actor=practice_user)
+
+    download = admin_download(agent, attachment)
+    content = b"".join(download.streaming_content)
+
+    assert pixels(content) == pixels(original)
+    assert b"unredacted" in original and b"unredacted" not in content
+
+
+def _practice_image(user, incident, name, data, committed):
+    from incidents.attachments import check_upload
+
+    committed(
+        services.incident_add_note, incident, actor=user, text="", uploads=[check_upload(upload(name, data))]
+    )
+    return Attachment.objects.get(incident=incident, original_name=name)
+
+
+@pytest.mark.subprocess
+def test_a_reader_that_fails_unexpectedly_holds_the_image_instead_of_leaving_it_being_checked(
+    settings, tmp_path, note_with, incident
+):
+    not_a_program = tmp_path / "tesseract"
+    not_a_program.write_text("not a program")  # not executable: starting it fails with PermissionError
+    settings.SCREENSHOT_TESSERACT = str(not_a_program)
+
+    note_with(incident, "screen.png", clean_png())
+
+    attachment = Attachment.objects.get(incident=incident)
+    assert (attachment.check_status, attachment.check_reasons) == (
+        Attachment.Check.NOT_CHECKED,
+        ["not checked: the reader failed"],
+    )
+
+
+def test_a_colleague_a_moment_late_is_told_the_file_was_replaced(practice_client, colleague, held, committed):
+    redacted = io.BytesIO()
+    Image.new("RGB", (40, 20), "black").save(redacted, format="PNG")
+    committed(practice_client.post, redact_url(held), {"files": upload("copy.png", redacted.getvalue())})
+
+    late = login(Client(), colleague)
+    for url in (redact_url(held), confirm_url(held)):
+        response = late.get(url, follow=True)
+        assert response.redirect_chain == [(held.incident.get_absolute_url(), 302)]
+        assert "screen.png is not held: replaced by a redacted copy." in page_text(response)
+
+
+def test_a_redacted_copy_of_the_same_size_fits_where_the_held_file_did(
+    settings, practice_client, held, committed
+):
+    settings.INCIDENT_STORAGE_QUOTA_BYTES = held.size * 3 // 2  # room for one file of its size, not two
+    same_size = held.file.open("rb").read()
+    held.file.close()
+
+    response = committed(practice_client.post, redact_url(held), {"files": upload("copy.png", same_size)})
+
+    assert response.status_code == 302
+    assert Attachment.objects.filter(original_name="copy.png").exists()
+
+
+def test_an_image_too_large_to_open_in_a_browser_is_not_sent_to_the_editor(settings, practice_client, held):
+    settings.SCREENSHOT_MAX_PIXELS = 100  # the held screenshot has more
+
+    page = practice_client.get(redact_url(held)).content.decode()
+
+    assert "data-redact-src" not in page
+    assert f'href="{held.get_absolute_url()}" download' in page  # the way without the editor stays
+
+
+def test_the_email_for_an_image_not_checked_says_so_and_reaches_the_practice_if_the_uploader_has_left(
+    practice_user, colleague, incident, committed, mailoutbox
+):
+    from accounts.models import EmailUpdates
+
+    practice_user.is_active = False
+    practice_user.save()
+    incident.followers.create(user=colleague)
+    colleague.email_updates = EmailUpdates.ALL
+    colleague.save()
+
+    _practice_image(practice_user, incident, "screen.png", clean_png(), committed)
+
+    [email] = [m for m in mailoutbox if "could not be checked" in m.subject]
+    assert practice_user.email not in email.to

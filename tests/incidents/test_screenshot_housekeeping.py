@@ -151,3 +151,19 @@ def test_without_tesseract_an_image_checked_again_is_held_as_not_checked_and_the
     entry = incident.events.get(kind=TimelineEvent.Kind.FILE_HELD)
     assert entry.public and "“lost.png” is held" in entry.text and "could not be checked" in entry.text
     assert [m.to for m in mailoutbox if "held" in m.subject] == [[practice_user.email]]
+
+
+def test_an_image_whose_check_never_finished_in_a_day_is_held_as_not_checked_without_reading_it_again(
+    start, incident, practice_user, settings
+):
+    settings.SCREENSHOT_TESSERACT = "/usr/bin/tesseract"  # were it read again, this test would start it
+    with time_machine.travel(start, tick=False):
+        lost = screenshot_note(incident, practice_user, "lost.png")
+
+    housekeeping_at(start + timedelta(days=1, minutes=1))
+
+    lost.refresh_from_db()
+    assert (lost.check_status, lost.check_reasons) == (
+        Attachment.Check.NOT_CHECKED,
+        ["not checked: the check did not finish"],
+    )

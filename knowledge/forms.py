@@ -31,7 +31,15 @@ class ArticleSearchForm(forms.Form):
 
     def __init__(self, *args, products, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["product"].queryset = products
+        field = self.fields["product"]
+        field.queryset = products
+        # Read once, for the template's "any to offer?" and the options alike (a choice sent is then
+        # checked against `products` by the field).
+        self.offered_products = list(products)
+        field.choices = [
+            ("", field.empty_label),
+            *((product.pk, product.name) for product in self.offered_products),
+        ]
 
     @property
     def valid_filters(self):

@@ -45,7 +45,7 @@ def article_list(request):
 def article_detail(request, slug):
     """One article, rendered; 404 for one the user may not read (unpublished, or the desk's own)."""
     articles = visible_articles(for_practice=_for_practice(request.user))
-    article = get_object_or_404(articles.select_related("updated_by").prefetch_related(_PRODUCTS), slug=slug)
+    article = get_object_or_404(articles.prefetch_related(_PRODUCTS), slug=slug)
     return render(
         request, "knowledge/detail.html", {"article": article, "body": markdown.render(article.body)}
     )

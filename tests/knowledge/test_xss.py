@@ -31,7 +31,7 @@ def test_an_articles_title_and_text_are_shown_as_typed_everywhere(client, editor
         login(client, reader)
         listed = client.get("/help/articles/").content.decode()
         assert_shown_as_text(listed, [TITLE], "article list")
-        searched = client.get("/help/articles/", {"q": "alert script"}).content.decode()
+        searched = client.get("/help/articles/", {"q": "alert"}).content.decode()
         assert_no_injected_markup(searched, [TITLE, BODY], "article search")
         assert "<mark>alert</mark>" in searched
         page = client.get("/help/articles/odd-one/").content.decode()

@@ -35,7 +35,7 @@ def article_list(request):
     page = Paginator(articles.prefetch_related(_PRODUCTS), PAGE_SIZE).get_page(request.GET.get("page"))
     for article in page.object_list:
         article.title_marked = highlight(article.title, found)
-        article.excerpt = excerpt(article.body, found) if found else ""
+        article.excerpt = excerpt(markdown.plain(article.body), found) if found else ""
     kept = [(name, form.data[name]) for name in form.fields if form.data.get(name)]
     context = {"form": form, "page": page, "found": found, "query": urlencode(kept)}
     return render(request, "knowledge/list.html", context)

@@ -7,7 +7,10 @@ addresses, and open nothing with the portal's window (rel="noopener noreferrer")
 picture would be fetched from wherever its address points, so none is allowed; the image's text is kept.
 """
 
+import html
+
 import nh3
+from django.utils.html import strip_tags
 from django.utils.safestring import mark_safe
 from markdown_it import MarkdownIt
 
@@ -41,11 +44,13 @@ _parser = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
 def _adjust(tokens):
-    """Headings start at level 2 (the page's own title is its only h1: "#" becomes h2, h4 at most), and an
-    image becomes its text."""
+    """Headings start at level 2, the page's own title being its only h1: the article's highest heading
+    becomes h2 (whether written "#" or "##"), the others follow, h4 at most. An image becomes its text."""
+    levels = [int(token.tag[1]) for token in tokens if token.type == "heading_open"]
+    shift = 2 - min(levels, default=2)
     for token in tokens:
         if token.type in ("heading_open", "heading_close"):
-            token.tag = f"h{min(int(token.tag[1]) + 1, 4)}"
+            token.tag = f"h{min(int(token.tag[1]) + shift, 4)}"
         for child in token.children or ():
             if child.type == "image":
                 child.type, child.tag, child.attrs, child.children = "text", "", {}, None
@@ -65,3 +70,9 @@ def render(text):
         strip_comments=True,
     )
     return mark_safe(clean)  # noqa: S308 - cleaned by nh3 against the allow-list above
+
+
+def plain(text):
+    """`text` (Markdown) as the words a reader sees, without its markup: for excerpts in search results.
+    Plain text, to be escaped where it is shown."""
+    return html.unescape(strip_tags(render(text)))

@@ -122,3 +122,23 @@ def test_no_image_is_shown_only_its_text(image):
 def test_the_result_is_safe_to_put_in_a_template_and_empty_text_is_nothing():
     assert hasattr(render("x"), "__html__")
     assert render("") == "" and render(None) == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "levels"),
+    [
+        ("# Top\n\n## Next\n\n### Third\n\n#### Fourth", ["h2", "h3", "h4", "h4"]),
+        ("## Top\n\n### Next", ["h2", "h3"]),
+        ("### Only", ["h2"]),
+    ],
+)
+def test_the_highest_heading_becomes_h2_under_the_pages_title(text, levels):
+    assert [tag for tag, _ in elements(render(text))] == levels
+
+
+def test_plain_text_is_what_a_reader_sees():
+    from servicedesk.lib.markdown import plain
+
+    assert plain("Check **tray 2** & [the guide](https://example.org).\n\n<b>x</b>") == (
+        "Check tray 2 & the guide.\n<b>x</b>\n"
+    )

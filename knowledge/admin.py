@@ -27,6 +27,9 @@ class ArticleAdmin(admin.ModelAdmin):
     readonly_fields = ["revision_history"]
     show_full_result_count = False
 
+    class Media:
+        css = {"all": ["knowledge/articles.css"]}
+
     def get_fields(self, request, obj=None):
         fields = [*ArticleForm.Meta.fields, "confirm_not_nhs_number", "nhs_numbers_shown"]
         return [*fields, "revision_history"] if obj is not None else fields

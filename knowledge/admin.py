@@ -5,7 +5,9 @@ from django.contrib import admin
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 
 from servicedesk.lib.markdown import render
 
@@ -53,7 +55,7 @@ class ArticleAdmin(admin.ModelAdmin):
                 (
                     reverse("admin:knowledge_article_revision", args=[article.pk, revision.number]),
                     revision.number,
-                    revision.changed_at.strftime("%-d %B %Y, %H:%M"),
+                    date_format(localtime(revision.changed_at), "j F Y, H:i"),
                     revision.changed_by.full_name if revision.changed_by else "an unknown person",
                 )
                 for revision in revisions

@@ -2,6 +2,7 @@
 versions can be read with what changed, and the NHS-number guard checks the title and text."""
 
 import pytest
+import time_machine
 
 from knowledge.models import Article, ArticleRevision, Audience
 from knowledge.services import article_save
@@ -132,3 +133,13 @@ def test_the_list_filters_by_audience(client, editor):
     html = client.get("/admin/knowledge/article/", {"audience__exact": "desk"}).content.decode()
 
     assert "For the desk" in html and "For practices" not in html
+
+
+def test_the_versions_are_listed_in_london_time(client, editor):
+    with time_machine.travel("2026-07-01 08:30:00+00:00", tick=False):  # 09:30 British Summer Time
+        article = make_article(actor=editor, title="Printing prescriptions", body="Check the printer tray.")
+        login(client, editor)
+
+        page = client.get(change_url(article)).content.decode()
+
+    assert "Version 1</a>, 1 July 2026, 09:30 by Morgan Writer" in page

@@ -134,9 +134,10 @@ def test_the_help_menu_links_to_the_articles(user_client, db):
     )
 
 
-@pytest.mark.parametrize("query", ["", "print"])
+# The user, the products offered, the count, the page, its articles' products; choosing a product checks it.
+@pytest.mark.parametrize(("search", "queries"), [("", 5), ("print", 5), ("product", 6)])
 def test_the_list_takes_a_fixed_number_of_queries(
-    client, practice_user, editor, product, django_assert_num_queries, query
+    client, practice_user, editor, product, django_assert_num_queries, search, queries
 ):
     for number in range(25):  # more than a page, each with a product
         make_article(
@@ -147,9 +148,10 @@ def test_the_list_takes_a_fixed_number_of_queries(
             products=[product],
         )
     login(client, practice_user)
+    params = {"": {}, "print": {"q": "print"}, "product": {"q": "print", "product": product.pk}}[search]
 
-    with django_assert_num_queries(5):
-        response = client.get(LIST, {"q": query} if query else {})
+    with django_assert_num_queries(queries):
+        response = client.get(LIST, params)
 
     assert len(titles(response)) == 20
 

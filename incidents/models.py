@@ -677,6 +677,10 @@ class CannedReply(models.Model):
         "practice": "the practice's name",
         "agent": "your name (the agent inserting it)",
     }
+    # Placeholders with an argument, {kind:argument}, that other apps fill: {kind: quote}, where
+    # quote(argument) returns the text or raises ValidationError with a sentence saying why it cannot
+    # (the knowledge app registers {article:slug}: the article's title and address).
+    QUOTES = {}
 
     title = models.CharField(max_length=100, unique=True)
     text = models.TextField(
@@ -693,12 +697,19 @@ class CannedReply(models.Model):
         return self.title
 
     def clean(self):
-        unknown = [name for name in placeholders_in(self.text) if name not in self.PLACEHOLDERS]
-        if unknown:
-            known = ", ".join(f"{{{name}}}" for name in self.PLACEHOLDERS)
-            raise ValidationError(
-                {"text": f"“{{{unknown[0]}}}” is not a placeholder we can fill. Use {known}, or remove it."}
-            )
+        for name in placeholders_in(self.text):
+            kind, quoting, argument = name.partition(":")
+            if quoting and kind in self.QUOTES:
+                try:
+                    self.QUOTES[kind](argument)
+                except ValidationError as error:
+                    raise ValidationError({"text": error.messages}) from None
+            elif name not in self.PLACEHOLDERS:
+                known = [f"{{{known}}}" for known in self.PLACEHOLDERS] + [f"{{{q}:…}}" for q in self.QUOTES]
+                message = (
+                    f"“{{{name}}}” is not a placeholder we can fill. Use {', '.join(known)}, or remove it."
+                )
+                raise ValidationError({"text": message})
 
     def fill(self, incident, agent):
         """The text for `incident`, written by `agent`: plain text, escaped wherever it is shown."""
@@ -708,7 +719,18 @@ class CannedReply(models.Model):
             "practice": incident.practice.name,
             "agent": agent.full_name,
         }
-        return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), self.text)
+        return PLACEHOLDER.sub(
+            lambda match: values[match.group(1)] if match.group(1) in values else self._quote(match.group(0)),
+            self.text,
+        )
+
+    def _quote(self, placeholder):
+        """A {kind:argument} placeholder filled by QUOTES; as typed if it cannot be (any other, too)."""
+        kind, quoting, argument = placeholder[1:-1].partition(":")
+        try:
+            return self.QUOTES[kind](argument) if quoting and kind in self.QUOTES else placeholder
+        except ValidationError:  # e.g. the article was unpublished after the reply was saved
+            return placeholder
 
 
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")

@@ -138,6 +138,7 @@ INSTALLED_APPS = [
     "escalation",
     "surveys",
     "inbound",
+    "knowledge",
     "servicedesk",
 ]
 

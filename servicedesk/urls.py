@@ -9,6 +9,7 @@ urlpatterns = [
     path("contact/", views.contact, name="contact"),
     path("help/", views.help_guide, name="help"),
     path("help/your-service/", views.your_service, name="your_service"),
+    path("help/articles/", include("knowledge.urls")),
     path("accounts/", include("accounts.urls")),
     path("incidents/", include("incidents.urls")),
     path("", include("escalation.urls")),

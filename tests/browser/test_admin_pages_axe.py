@@ -40,6 +40,10 @@ ADMIN_PAGES = [
     "/admin/incidents/cannedreply/add/",
     "/admin/escalation/escalationlevel/{level}/change/",  # its contacts per product and per contract
     "/admin/accounts/accountrequest/",
+    "/admin/knowledge/article/",
+    "/admin/knowledge/article/add/",
+    "/admin/knowledge/article/{article}/change/",  # with its revisions
+    "/admin/knowledge/article/{article}/revisions/2/",  # an old version, with what changed
 ]
 
 
@@ -66,7 +70,22 @@ def admin_keys(incidents_in_every_state, product):
     level = EscalationLevel.objects.order_by("position").first()
     LevelContact.objects.create(level=level, person=StaffFactory(full_name="Drew Fletcher"), product=product)
     keys["level"] = level.pk
+    keys["article"] = _article_with_two_versions(product)
     return keys
+
+
+def _article_with_two_versions(product):
+    from knowledge.models import Article
+    from knowledge.services import article_save
+
+    writer = StaffFactory(full_name="Robin Lead")
+    article = Article(title="Printing prescriptions", slug="printing-prescriptions", published=True)
+    article.body = "Check the printer.\n\n| Setting | Value |\n|---|---|\n| Tray | 2 |"
+    article_save(article, actor=writer)
+    article.products.set([product])
+    article.body = "Check that **tray 2** holds FP10 paper.\n\n| Setting | Value |\n|---|---|\n| Tray | 2 |"
+    article_save(article, actor=writer)
+    return article.pk
 
 
 def test_the_desks_admin_pages_have_no_serious_accessibility_problem(

@@ -27,7 +27,10 @@ def test_a_nul_in_the_query_string_is_refused_on_every_url(client, agent, world,
         assert "NUL" in response.content.decode()
 
 
-TEXT_PARAMETERS = [r for r in ROUTES if r.params and not r.admin and "<int:" not in r.pattern]
+# A number or a slug in the path cannot carry a NUL: the pattern does not match, the answer is 404.
+TEXT_PARAMETERS = [
+    r for r in ROUTES if r.params and not r.admin and "<int:" not in r.pattern and "<slug:" not in r.pattern
+]
 
 
 @pytest.mark.parametrize("route", TEXT_PARAMETERS, ids=str)

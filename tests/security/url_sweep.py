@@ -92,6 +92,12 @@ PORTAL = {
     "password_change": Spec(SIGNED_IN, "the user's own password", changes=True),
     "your_service": Spec(SIGNED_IN, "the user's own practice's contract: hours, targets, ladder"),
     "password_change_done": Spec(SIGNED_IN, "the 'password changed' page"),
+    "knowledge:list": Spec(
+        SIGNED_IN, "the help articles written for every practice (for the desk, its own too)"
+    ),
+    "knowledge:article": Spec(
+        SIGNED_IN, "a help article written for every practice (the desk's own are not found by practices)"
+    ),
     "email_settings": Spec(SIGNED_IN, "the user's own choice of emails", changes=True),
     "two_factor": Spec(SIGNED_IN, "the staff second factor for the user's own account", changes=True),
     # Staff only, no object.
@@ -149,6 +155,7 @@ ADMIN_PARAMS = {
     "id",
     "app_label",
     "url",
+    "number",
 }
 
 
@@ -299,6 +306,19 @@ def build_world(user, agent, label):
     )
 
 
+def help_article(author):
+    """A published help article for practices (every practice may read it; it belongs to none)."""
+    from knowledge.models import Article
+    from knowledge.services import article_save
+
+    article = Article.objects.filter(slug="printing-prescriptions").first()
+    if article is None:
+        article = Article(title="Printing prescriptions", slug="printing-prescriptions", published=True)
+        article.body = "Check that the printer tray holds FP10 paper."
+        article_save(article, actor=author)
+    return article
+
+
 ATTACHMENT_ROUTES = (
     "incidents:attachment",
     "incidents:attachment_thumbnail",
@@ -330,6 +350,8 @@ def kwargs_for(route, world, *, unknown=False, valid_tokens=True):
         return {"uidb64": urlsafe_base64_encode(force_bytes(world.user.pk)), "token": token}
     if name == "surveys:answer":
         return {"token": world.invitation.token if valid_tokens else "not-a-token-anyone-was-sent"}
+    if name == "knowledge:article":
+        return {"slug": "no-such-article" if unknown else help_article(world.agent).slug}
     if route.params:
         pytest.fail(f"tests/security/url_sweep.py kwargs_for does not know how to fill {route.pattern!r}.")
     return {}
@@ -372,6 +394,7 @@ def _admin_kwargs(route, world, unknown):
         "id": lambda: UNKNOWN_PK if unknown else world.user.pk,
         "app_label": lambda: "incidents",
         "url": lambda: "no-such-admin-page/",
+        "number": lambda: UNKNOWN_PK if unknown else 1,  # an article's revision (its first)
     }
     return {param: fillers[param]() for param in route.params}
 

@@ -24,6 +24,8 @@ from incidents import services
 from incidents.attachments import check_upload
 from incidents.models import CannedReply, Channel, Incident, Product, Release, Severity, Urgency, YesNoUnknown
 from incidents.services import incident_log
+from knowledge.models import Article
+from knowledge.services import article_save
 from surveys.models import Answer as SurveyAnswer
 from surveys.models import Question, SurveyRound
 from surveys.models import Response as SurveyResponse
@@ -158,6 +160,37 @@ CANNED_REPLIES = [
      "reply with a time today when {product} is not in use."),
     ("Fixed by restart", "We restarted the service behind {product} and the fault has cleared. Please check "
      "and confirm {reference} is fixed."),
+    ("Printing prescriptions (article)", "Hello {practice}, these steps usually clear it: "
+     "{article:printing-prescriptions}. If they do not, reply here and we will look at {reference}."),
+]  # fmt: skip
+
+# Help articles (slug, title, products or () for every product, audience, body in Markdown), written by the
+# team leader. Fictional steps for fictional products.
+ARTICLES = [
+    ("printing-prescriptions", "Printing prescriptions when nothing comes out", ("Synergy Clinical",),
+     "practices",
+     "If a prescription is sent to print but nothing comes out:\n\n"
+     "1. Check the printer is on and shows no error, and that **tray 2** holds FP10 paper.\n"
+     "2. In Synergy Clinical choose **Tools › Printers** and check the prescription printer is the right "
+     "one.\n"
+     "3. Print a test page from the same screen.\n\n"
+     "## Still nothing?\n\n"
+     "Restart the PC, then try again. If it still fails, log an incident with the printer's name and the "
+     "exact message on screen."),
+    ("clearing-the-appointments-cache", "Clearing the appointments cache", ("Synergy Appointments",),
+     "practices",
+     "When the appointment book shows slots that were changed or removed, its cache may be out of date.\n\n"
+     "- Close Synergy Appointments on **this PC only**.\n"
+     "- Open it again holding **Shift**: it asks whether to clear the cache; choose *Yes*.\n\n"
+     "> Clearing the cache does not change any appointment. It only reloads the book from the server."),
+    ("scheduling-a-report", "Scheduling a report to run overnight", ("Synergy Reporting",), "practices",
+     "Large reports run faster overnight.\n\n"
+     "| Step | Where |\n|---|---|\n| Open the report | Reports › Saved reports |\n"
+     "| Choose *Schedule* | The report's toolbar |\n| Pick a time after 19:00 | The schedule window |\n\n"
+     "The result appears under **Reports › Finished** the next morning."),
+    ("restarting-a-practice-print-server", "Restarting a practice's print server", (), "desk",
+     "For the desk only. With the practice's permission, connect by remote session, open **Services** and "
+     "restart *Print Spooler*. Note the time in the incident."),
 ]  # fmt: skip
 
 
@@ -184,6 +217,7 @@ class Command(BaseCommand):
             products = {name: Product.objects.get_or_create(name=name, defaults={"current_version": v})[0]
                         for name, v in PRODUCTS}  # fmt: skip
             self._ladder(people, products, practices["Z90002"].contract)
+            self._articles(people["robin.lead@servicedesk.example"], products)
             for title, text in CANNED_REPLIES:
                 CannedReply.objects.get_or_create(title=title, defaults={"text": text})
         created = self._incidents(people, products)
@@ -191,6 +225,15 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new incidents)."))
         self._print_logins()
         self._print_survey_links(links)
+
+    def _articles(self, author, products):
+        """The help articles, each written once (with its first revision) through the service."""
+        for slug, title, about, audience, body in ARTICLES:
+            if Article.objects.filter(slug=slug).exists():
+                continue
+            article = Article(title=title, slug=slug, body=body, audience=audience, published=True)
+            article_save(article, actor=author)
+            article.products.set([products[name] for name in about])
 
     def _practices(self):
         practices = {}

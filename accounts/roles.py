@@ -25,6 +25,9 @@ _AGENT_PERMISSIONS = [
     "inbound.view_inboundmessage",
     "inbound.change_inboundmessage",  # release or discard a held email
     "inbound.view_intakehealth",
+    "knowledge.view_article",  # the desk writes the help articles (revisions are kept by the service)
+    "knowledge.add_article",
+    "knowledge.change_article",
 ]
 
 ROLES = {

@@ -11,6 +11,7 @@ urlpatterns = [
     path("help/your-service/", views.your_service, name="your_service"),
     path("accounts/", include("accounts.urls")),
     path("incidents/", include("incidents.urls")),
+    path("known-issues/", include("incidents.known_issue_urls")),
     path("", include("escalation.urls")),
     path("reports/", report_views.reports, name="reports"),
     path("surveys/", include("surveys.urls")),

@@ -449,9 +449,12 @@ class DeclareKnownIssueForm(NHSNumberGuardMixin):
         self.fields["severity"].initial = incident.severity
 
 
+DECLARED_FIELDS = ("title", "symptoms", "versions_affected", "severity", "workaround")
+
+
 def _declare_known_issue(incident, actor, form):
-    return known_issues.known_issue_declare(actor=actor, product=incident.product, incident=incident,
-                                            **form.cleaned_data)  # fmt: skip
+    given = {name: form.cleaned_data[name] for name in DECLARED_FIELDS}
+    return known_issues.known_issue_declare(actor=actor, product=incident.product, incident=incident, **given)
 
 
 class KnownIssueChoiceField(forms.ModelChoiceField):

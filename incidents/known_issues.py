@@ -11,6 +11,7 @@ shows as a banner on every portal page of the practices that use its product.
 
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
@@ -84,11 +85,35 @@ def current_for(practice_id, now=None):
     return visible_to(practice_id, now).filter(_current(now))
 
 
+BANNER_CACHE_KEY = "known_issues:banner"
+BANNER_CACHE_SECONDS = 300
+
+
+def _banner_candidates(now):
+    """The keys of the known issues that may show as a banner to someone: current, severity 1 or 2. Cached,
+    since there are none most of the time, which then costs every portal page no query at all; every write
+    below that could change it clears it (_banner_changed), and it lasts BANNER_CACHE_SECONDS at most."""
+    candidates = cache.get(BANNER_CACHE_KEY)
+    if candidates is None:
+        severe = KnownIssue.objects.filter(_current(now), severity__in=BANNER_SEVERITIES)
+        candidates = list(severe.values_list("pk", "fixed_at"))
+        cache.set(BANNER_CACHE_KEY, candidates, BANNER_CACHE_SECONDS)
+    return [pk for pk, fixed_at in candidates if fixed_at is None or fixed_at >= now - FIXED_SHOWN]
+
+
+def _banner_changed():
+    transaction.on_commit(lambda: cache.delete(BANNER_CACHE_KEY))
+
+
 def banner_for(practice_id, now=None):
     """The known issues to show as a banner on every portal page of the practice: current, severity 1 or
-    2. One query (on the indexes incident_practice_newest and known_issue_product_status); not cached,
-    since it costs less than a cache round trip would save."""
-    return list(current_for(practice_id, now).filter(severity__in=BANNER_SEVERITIES)[:3])
+    2, of a product it uses. No query while no known issue is severe (the cached _banner_candidates);
+    otherwise one (on the indexes incident_practice_newest and known_issue_product_status)."""
+    now = now or timezone.now()
+    candidates = _banner_candidates(now)
+    if not candidates or not practice_id:
+        return []
+    return list(current_for(practice_id, now).filter(pk__in=candidates)[:3])
 
 
 def matching_known_issues(words, *, practice, limit=5):
@@ -158,6 +183,7 @@ def known_issue_declare(
         status=KnownIssueStatus.WORKAROUND if workaround else KnownIssueStatus.INVESTIGATING,
         created_by=actor,
     )
+    _banner_changed()
     if incident is not None:
         known_issue_link_incident(known_issue, incident, actor=actor)
     return known_issue
@@ -215,6 +241,7 @@ def known_issue_change_status(known_issue, *, actor, status, note=""):
         raise InvalidTransition("Give the workaround first: the practices read it.")
     known_issue.status = status
     known_issue.save(update_fields=["status", "updated_at"])
+    _banner_changed()
     label = KnownIssueStatus(status).label
     text = f"Now: {label.lower()}." + (f" {note.strip()}" if note.strip() else "")
     if status == KnownIssueStatus.WORKAROUND:
@@ -238,6 +265,7 @@ def known_issue_schedule_fix(known_issue, *, actor, release):
         raise InvalidTransition(f"{release} has already shipped; choose a release still to come.")
     known_issue.release, known_issue.status = release, KnownIssueStatus.FIX_SCHEDULED
     known_issue.save(update_fields=["release", "status", "updated_at"])
+    _banner_changed()
     due = f"{release.target_date:%-d %B %Y}"
     text = f"A fix is scheduled for {release.product.name} {release.version}, due {due}."
     if known_issue.workaround:
@@ -365,6 +393,7 @@ def known_issue_fix(known_issue, *, actor, resolution):
         return []
     known_issue.status, known_issue.fixed_at = KnownIssueStatus.FIXED, timezone.now()
     known_issue.save(update_fields=["status", "fixed_at", "updated_at"])
+    _banner_changed()
     KnownIssueUpdate.objects.create(known_issue=known_issue, text=resolution, public=True, created_by=actor)
     resolved = []
     waiting = _open_linked(known_issue).exclude(status=Status.RESOLVED).select_for_update(of=("self",))
@@ -421,6 +450,7 @@ def known_issue_edit(known_issue, *, actor, changed_fields):
         raise InvalidTransition("Incidents are linked to it: its product can no longer change.")
     if fields:
         known_issue.save(update_fields=[*fields, "updated_at"])
+        _banner_changed()
     if "workaround" in fields and known_issue.workaround.strip() and not known_issue.is_fixed:
         if known_issue.status == KnownIssueStatus.INVESTIGATING:
             known_issue.status = KnownIssueStatus.WORKAROUND

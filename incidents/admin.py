@@ -21,7 +21,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.models import Practice
 from servicedesk.lib.admin import act_on_each
-from servicedesk.lib.forms import NoNHSNumbersMixin
+from servicedesk.lib.forms import NHSNumberGuardMixin, NoNHSNumbersMixin
 from servicedesk.lib.pagination import EstimatedCountPaginator, newest_page, page_number
 
 from . import admin_actions, known_issues, queues, services
@@ -716,9 +716,9 @@ class SlaTargetAdmin(admin.ModelAdmin):
     autocomplete_fields = ["contract"]
 
 
-class KnownIssueForm(forms.ModelForm):
-    """What the known issue says; its status, release and updates change through its actions. The admin
-    site adds the NHS-number guard to its text."""
+class KnownIssueForm(NHSNumberGuardMixin, forms.ModelForm):
+    """What the known issue says; its status, release and updates change through its actions. Its text is
+    checked for NHS numbers, as the symptoms are in the practices' words."""
 
     class Meta:
         model = KnownIssue

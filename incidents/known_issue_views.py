@@ -19,7 +19,7 @@ def _staff_elsewhere(request):
 
 def get_known_issue_for_user(request, pk):
     """The one place that decides whether this user may see this known issue: one of a product their
-    practice uses; else a 404."""
+    practice uses; else a 404 (for staff too, as for a practice's incident: they work in admin)."""
     known_issue = known_issues.visible_to(request.user.practice_id).filter(pk=pk).first()
     if known_issue is None:
         raise Http404("No such known issue.")
@@ -36,8 +36,6 @@ def known_issue_list(request):
 
 @login_required
 def known_issue_detail(request, pk):
-    if not request.user.practice_id:
-        return _staff_elsewhere(request)
     known_issue = get_known_issue_for_user(request, pk)
     ours = Incident.objects.filter(practice_id=request.user.practice_id, known_issue=known_issue).order_by(
         "-created_at", "-id"
@@ -55,8 +53,6 @@ def known_issue_detail(request, pk):
 def known_issue_affects_us(request, pk):
     """One click: log an incident linked to the known issue, its checklist filled from it; a practice
     already following it is shown its own incident."""
-    if not request.user.practice_id:
-        return _staff_elsewhere(request)
     known_issue = get_known_issue_for_user(request, pk)
     try:
         incident, created = known_issues.known_issue_affects_us(known_issue, actor=request.user)

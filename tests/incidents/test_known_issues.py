@@ -238,7 +238,8 @@ def test_affects_us_too_is_refused_for_a_practice_not_using_the_product(known_is
 
 def test_staff_get_no_portal_known_issue_pages(agent_client, known_issue):
     assert agent_client.get("/known-issues/").status_code == 403
-    assert agent_client.post(f"/known-issues/{known_issue.pk}/affects-us/").status_code == 403
+    assert agent_client.get(known_issue.get_absolute_url()).status_code == 404
+    assert agent_client.post(f"/known-issues/{known_issue.pk}/affects-us/").status_code == 404
 
 
 # --- Updates ----------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from incidents import services
 from incidents.attachments import check_uploads
 from incidents.models import Incident, Status
 from tests.factories import IncidentFactory
-from tests.incidents.helpers import DETAIL_QUERIES
+from tests.incidents.helpers import BANNER_CANDIDATES, DETAIL_QUERIES
 from tests.incidents.lifecycle_helpers import drive_to
 
 DAY_ONE = dt.datetime(2030, 5, 13, 9, 15, tzinfo=dt.UTC)
@@ -219,7 +219,7 @@ def test_the_page_query_count_is_pinned_with_screenshots(
     for n in range(count):
         attach(incident, practice_user, (f"shot-{n}.png", image_bytes("PNG", size=(40, 30))))
 
-    with django_assert_num_queries(DETAIL_QUERIES):
+    with django_assert_num_queries(DETAIL_QUERIES + BANNER_CANDIDATES):
         response = user_client.get(incident.get_absolute_url())
 
     assert html_of(response).count("/thumbnail/") == count

@@ -17,7 +17,7 @@ from django.utils.html import escape
 from incidents import services
 from incidents.attachments import check_upload
 from incidents.models import Attachment, Status, TimelineEvent
-from tests.incidents.helpers import DETAIL_QUERIES
+from tests.incidents.helpers import BANNER_CANDIDATES, DETAIL_QUERIES
 from tests.incidents.lifecycle_helpers import drive_to, make_release, snapshot
 
 DESK_INBOX = settings.SERVICE_DESK_NOTIFY_EMAIL
@@ -666,7 +666,7 @@ def test_the_page_query_count_does_not_grow_with_attachments(
         add_note(incident, practice_user, *[png(f"shot-{n}-{i}.png") for i in range(count)], text=f"Note {n}")
     services.incident_verify(incident, actor=agent)
 
-    with django_assert_num_queries(DETAIL_QUERIES):
+    with django_assert_num_queries(DETAIL_QUERIES + BANNER_CANDIDATES):
         response = user_client.get(page_url(incident))
 
     assert text_of(response).count('" download>Download shot-') == sum(spread)

@@ -224,8 +224,8 @@ def test_affects_us_too_logs_a_linked_incident_with_its_checklist_filled_once(
     assert f"Your incident {incident.reference} already follows this known issue" in text_of(again)
     banner = text_of(outsider_client.get("/incidents/"))
     assert (
-        f'Your incident <a href="{incident.get_absolute_url()}">{incident.reference}</a> follows this'
-        in banner
+        f'Your incident <a class="alert-link" href="{incident.get_absolute_url()}">'
+        f"{incident.reference}</a> follows this" in banner
     )
     assert "This affects us too" not in banner
 

@@ -230,6 +230,19 @@ def test_affects_us_too_logs_a_linked_incident_with_its_checklist_filled_once(
     assert "This affects us too" not in banner
 
 
+def test_affects_us_too_on_a_severity_1_issue_does_not_page_the_desk_again(
+    agent, product, outsider, outsider_client, other_incident, django_capture_on_commit_callbacks, mailoutbox
+):
+    issue = known_issue_declare(
+        actor=agent, product=product, title="Nobody can log in", symptoms="x", severity=1
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        outsider_client.post(f"/known-issues/{issue.pk}/affects-us/")
+    incident = Incident.objects.get(known_issue=issue)
+    assert incident.severity == 1
+    assert [m.to for m in mailoutbox] == [[outsider.email]]  # the practice's "logged" email alone
+
+
 def test_affects_us_too_is_refused_for_a_practice_not_using_the_product(known_issue, stranger):
     response = login(Client(), stranger).post(f"/known-issues/{known_issue.pk}/affects-us/")
     assert response.status_code == 404
@@ -403,6 +416,8 @@ def test_the_dashboard_counts_known_issues_and_their_open_incidents(
     )
     assert counts["Known issues not yet fixed"] == 1
     assert counts["Open incidents linked to them"] == 2
+    listed = text_of(agent_client.get(f"{KNOWN}?fixed=no"))  # where the counts lead
+    assert known_issue.title in listed
 
 
 def test_an_incident_can_be_linked_and_unlinked_from_its_admin_page(

@@ -21,6 +21,9 @@ _AGENT_PERMISSIONS = [
     "incidents.add_release",
     "incidents.change_release",
     "incidents.view_attachment",
+    "incidents.view_knownissue",  # known issues (issue 19): declared, updated and fixed by the desk
+    "incidents.add_knownissue",
+    "incidents.change_knownissue",
     "incidents.view_severitywording",  # a contract's own severity words, shown with the standard ones
     "inbound.view_inboundmessage",
     "inbound.change_inboundmessage",  # release or discard a held email

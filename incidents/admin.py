@@ -21,10 +21,10 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.models import Practice
 from servicedesk.lib.admin import act_on_each
-from servicedesk.lib.forms import NoNHSNumbersMixin
+from servicedesk.lib.forms import NHSNumberGuardMixin, NoNHSNumbersMixin
 from servicedesk.lib.pagination import EstimatedCountPaginator, newest_page, page_number
 
-from . import admin_actions, queues, services
+from . import admin_actions, known_issues, queues, services
 from .attachments import attachment_response, checked_image_response, is_image
 from .forms import CHECKLIST_FIELDS, IncidentAdminForm
 from .models import (
@@ -32,6 +32,7 @@ from .models import (
     Attachment,
     CannedReply,
     Incident,
+    KnownIssue,
     Product,
     Release,
     Severity,
@@ -640,7 +641,7 @@ class ReleaseAdmin(admin.ModelAdmin):
         back = reverse("admin:incidents_release_changelist")
         if len(releases) == 1:
             back = reverse("admin:incidents_release_change", args=[releases[0].pk])
-        shipment = dict(services.release_shipment([r for r in releases if not r.shipped_on]))
+        shipment = dict(known_issues.release_shipment([r for r in releases if not r.shipped_on]))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -656,7 +657,7 @@ class ReleaseAdmin(admin.ModelAdmin):
         if release.shipped_on:
             self.message_user(request, f"{name} had already shipped.", messages.WARNING)
             return
-        resolved = services.release_ship(release, actor=request.user)
+        resolved = known_issues.release_ship(release, actor=request.user)
         practices = len({incident.practice_id for incident in resolved})
         self.message_user(
             request,
@@ -715,3 +716,128 @@ class SlaTargetAdmin(admin.ModelAdmin):
     list_filter = ["severity", ("contract", admin.EmptyFieldListFilter)]
     list_select_related = ["contract"]
     autocomplete_fields = ["contract"]
+
+
+class KnownIssueForm(NHSNumberGuardMixin, forms.ModelForm):
+    """What the known issue says; its status, release and updates change through its actions. Its text is
+    checked for NHS numbers, as the symptoms are in the practices' words."""
+
+    class Meta:
+        model = KnownIssue
+        fields = ["product", "versions_affected", "title", "symptoms", "severity", "workaround"]
+
+
+class FixedFilter(admin.SimpleListFilter):
+    title = "fixed"
+    parameter_name = "fixed"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Not yet fixed"), ("yes", "Fixed")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.exclude(status=KnownIssue.Status.FIXED)
+        if self.value() == "yes":
+            return queryset.filter(status=KnownIssue.Status.FIXED)
+        return queryset
+
+
+@admin.register(KnownIssue)
+class KnownIssueAdmin(admin.ModelAdmin):
+    """Known issues (issue 19): declared here or from an incident's page; its page lists the practices and
+    their incidents' states, its updates, how many practices confirmed the fix, and its actions."""
+
+    form = KnownIssueForm
+    list_display = ["title", "product", "status", "severity", "linked_incidents", "updated_at"]
+    list_filter = [FixedFilter, "status", "severity", "product"]
+    list_select_related = ["product"]
+    search_fields = ["title", "symptoms"]
+    readonly_fields = ["status", "release", "fixed_at", "created_by", "created_at"]
+    change_form_template = "admin/incidents/knownissue/change_form.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(linked=Count("incidents"))
+
+    @admin.display(description="Linked incidents", ordering="linked")
+    def linked_incidents(self, known_issue):
+        return known_issue.linked
+
+    def get_fields(self, request, obj=None):
+        fields = list(KnownIssueForm.Meta.fields)
+        return fields if obj is None else [*fields, *self.readonly_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # linked incidents' timelines name it; a known issue is fixed, never deleted
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            known_issues.known_issue_edit(obj, actor=request.user, changed_fields=form.changed_data)
+            return
+        declared = known_issues.known_issue_declare(
+            actor=request.user, **{name: form.cleaned_data[name] for name in KnownIssueForm.Meta.fields}
+        )
+        obj.pk, obj.status, obj.created_by, obj.created_at = (
+            declared.pk, declared.status, declared.created_by, declared.created_at
+        )  # fmt: skip
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        known_issue = self.get_object(request, object_id)
+        if known_issue is not None:
+            linked = list(known_issues.practices_of(known_issue))
+            by_practice = {}
+            for incident in linked:
+                by_practice.setdefault(incident.practice, []).append(incident)
+            confirmed, asked = known_issues.confirmed_count(known_issue)
+            extra_context = {
+                **(extra_context or {}),
+                "practices": list(by_practice.items()),
+                "linked_count": len(linked),
+                "updates": known_issue.updates.select_related("created_by").order_by("-created_at", "-id"),
+                "confirmed": confirmed,
+                "asked": asked,
+                "known_issue_actions": [
+                    (name, action[0])
+                    for name, action in admin_actions.KNOWN_ISSUE_ACTIONS.items()
+                    if not known_issue.is_fixed or name == "update"
+                ],
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.action_view)
+        name = "incidents_knownissue_action"
+        return [path("<path:object_id>/act/<str:action>/", view, name=name), *super().get_urls()]
+
+    def action_view(self, request, object_id, action):
+        if action not in admin_actions.KNOWN_ISSUE_ACTIONS:
+            raise Http404("No such action.")
+        known_issue = get_object_or_404(KnownIssue.objects.select_related("product"), pk=object_id)
+        if not self.has_change_permission(request, known_issue):
+            raise PermissionDenied
+        title, form_class, call, done = admin_actions.KNOWN_ISSUE_ACTIONS[action]
+        kwargs = {"known_issue": known_issue} if getattr(form_class, "takes_known_issue", False) else {}
+        form = form_class(request.POST if request.method == "POST" else None, **kwargs)
+        status = 400 if form.is_bound else 200
+        back = reverse("admin:incidents_knownissue_change", args=[known_issue.pk])
+        if form.is_bound and form.is_valid():
+            try:
+                call(known_issue, request.user, form)
+            except InvalidTransition as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                status = 409
+            else:
+                self.message_user(request, f"{done}.", messages.SUCCESS)
+                return redirect(back)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": known_issue,
+            "title": f"{title}: {known_issue.title}",
+            "form": form,
+            "action_title": title,
+            "back": back,
+        }
+        return TemplateResponse(request, "admin/incidents/knownissue/action.html", context, status=status)

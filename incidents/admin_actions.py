@@ -7,9 +7,9 @@ from django.utils import timezone
 from accounts.models import User
 from servicedesk.lib.forms import NHSNumberGuardMixin, NoNHSNumbersMixin
 
-from . import services
+from . import known_issues, services
 from .forms import MultipleFileField, NoteForm, severity_choices
-from .models import CannedReply, Incident, Release, Severity, Status
+from .models import CannedReply, Incident, KnownIssue, Release, Severity, Status
 from .services import AGENT, allowed_actions
 from .tasks import practice_recipients
 
@@ -418,3 +418,203 @@ add_action(
     _calls(services.incident_link_related, other="reference"),
     offered=lambda incident: True,
 )
+
+
+# --- Known issues (issue 19: incidents/known_issues.py) ----------------------------------------------
+
+
+class DeclareKnownIssueForm(NHSNumberGuardMixin):
+    """A known issue declared from this incident, which is then linked to it."""
+
+    takes_incident = True
+
+    title = forms.CharField(max_length=200, help_text="Practices see it in the banner and the list.")
+    symptoms = forms.CharField(
+        widget=forms.Textarea, help_text="What practices see, in their words: they match it to their fault."
+    )
+    versions_affected = forms.CharField(max_length=200, required=False)
+    severity = forms.TypedChoiceField(
+        choices=severity_choices,
+        coerce=int,
+        widget=forms.RadioSelect,
+        help_text="Severity 1 or 2 shows a banner to every practice using the product.",
+    )
+    workaround = forms.CharField(label="Workaround (public)", widget=forms.Textarea, required=False)
+
+    def __init__(self, *args, incident, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["title"].initial = incident.summary
+        self.fields["symptoms"].initial = incident.description
+        self.fields["versions_affected"].initial = incident.version
+        self.fields["severity"].initial = incident.severity
+
+
+DECLARED_FIELDS = ("title", "symptoms", "versions_affected", "severity", "workaround")
+
+
+def _declare_known_issue(incident, actor, form):
+    given = {name: form.cleaned_data[name] for name in DECLARED_FIELDS}
+    return known_issues.known_issue_declare(actor=actor, product=incident.product, incident=incident, **given)
+
+
+class KnownIssueChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, known_issue):
+        return f"{known_issue.title} ({known_issue.get_status_display().lower()})"
+
+
+class LinkKnownIssueForm(NoNHSNumbersMixin):
+    takes_incident = True
+
+    known_issue = KnownIssueChoiceField(
+        queryset=KnownIssue.objects.none(),
+        help_text="A known issue of this incident's product, not yet fixed. Its public updates will reach "
+        "this incident, and its fix will resolve it.",
+    )
+
+    def __init__(self, *args, incident, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["known_issue"].queryset = KnownIssue.objects.filter(
+            product_id=incident.product_id
+        ).exclude(status=KnownIssue.Status.FIXED)
+
+
+class UnlinkKnownIssueForm(forms.Form):
+    """Nothing to give: the button is the confirmation."""
+
+
+def _unlinkable(incident):
+    return incident.known_issue_id is not None and incident.is_open
+
+
+def _linkable(incident):
+    return incident.known_issue_id is None and incident.product_id is not None and incident.is_open
+
+
+add_action("declare_known_issue", "Declare a known issue from this incident", DeclareKnownIssueForm,
+           _declare_known_issue, offered=_linkable)  # fmt: skip
+add_action(
+    "link_known_issue",
+    "Link to a known issue",
+    LinkKnownIssueForm,
+    lambda incident, actor, form: known_issues.known_issue_link_incident(
+        form.cleaned_data["known_issue"], incident, actor=actor
+    ),
+    offered=_linkable,
+)
+add_action(
+    "unlink_known_issue",
+    "Unlink from its known issue",
+    UnlinkKnownIssueForm,
+    lambda incident, actor, form: known_issues.known_issue_unlink_incident(incident, actor=actor),
+    offered=_unlinkable,
+)
+DONE["declare_known_issue"] = lambda ref, data, agent: (
+    f"Known issue “{data['title']}” declared, and {ref} linked to it"
+)
+DONE["link_known_issue"] = lambda ref, data, agent: (
+    f"{ref} linked to the known issue “{data['known_issue'].title}”"
+)
+DONE["unlink_known_issue"] = lambda ref, data, agent: f"{ref} no longer follows its known issue"
+
+
+# The known issue's own actions in admin (KnownIssueAdmin.action_view): small forms like the incident's.
+
+
+class KnownIssueUpdateForm(NHSNumberGuardMixin):
+    text = forms.CharField(label="Update", widget=forms.Textarea)
+    public = forms.BooleanField(
+        label="Public: on every linked incident's timeline, and each practice emailed", required=False,
+        initial=True,
+    )  # fmt: skip
+
+
+class KnownIssueStatusForm(NHSNumberGuardMixin):
+    status = forms.ChoiceField(
+        choices=[(s.value, s.label) for s in (KnownIssue.Status.INVESTIGATING, KnownIssue.Status.WORKAROUND)],
+        widget=forms.RadioSelect,
+        help_text="A fix scheduled, or fixed, have their own actions.",
+    )
+    note = forms.CharField(label="Note for the practices (optional)", widget=forms.Textarea, required=False)
+
+
+class KnownIssueScheduleForm(forms.Form):
+    takes_known_issue = True
+
+    release = ReleaseChoiceField(queryset=Release.objects.none(), help_text="A release still to come.")
+
+    def __init__(self, *args, known_issue, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["release"].queryset = Release.objects.filter(
+            product_id=known_issue.product_id, shipped_on__isnull=True
+        ).select_related("product")
+
+
+class KnownIssueFixForm(NHSNumberGuardMixin):
+    resolution = forms.CharField(
+        label="What fixed it",
+        widget=forms.Textarea,
+        help_text="Each open linked incident is resolved with these words, and its practice asked to "
+        "confirm.",
+    )
+
+
+class KnownIssueLinkForm(NoNHSNumbersMixin):
+    """An incident, by its reference, linked to this known issue."""
+
+    takes_known_issue = True
+    nhs_unchecked_fields = ("reference",)  # only looked up, never stored
+
+    reference = forms.CharField(label="Reference of the incident", max_length=20)
+
+    def __init__(self, *args, known_issue, **kwargs):
+        super().__init__(*args, **kwargs)
+
+    def clean_reference(self):
+        reference = self.cleaned_data["reference"].strip().upper()
+        incident = Incident.objects.filter(reference=reference).first()
+        if incident is None:
+            raise forms.ValidationError(f"No incident has the reference {reference}.")
+        return incident
+
+
+# name: (title, form class, call(known_issue, actor, form), what was done)
+KNOWN_ISSUE_ACTIONS = {
+    "update": (
+        "Post an update",
+        KnownIssueUpdateForm,
+        lambda ki, actor, form: known_issues.known_issue_post_update(
+            ki, actor=actor, text=form.cleaned_data["text"], public=form.cleaned_data["public"]
+        ),
+        "Update posted",
+    ),
+    "status": (
+        "Change the status",
+        KnownIssueStatusForm,
+        lambda ki, actor, form: known_issues.known_issue_change_status(ki, actor=actor, **form.cleaned_data),
+        "Status changed",
+    ),
+    "schedule": (
+        "Schedule the fix into a release",
+        KnownIssueScheduleForm,
+        lambda ki, actor, form: known_issues.known_issue_schedule_fix(
+            ki, actor=actor, release=form.cleaned_data["release"]
+        ),
+        "Fix scheduled: shipping the release will resolve every linked incident",
+    ),
+    "fix": (
+        "Mark fixed without a release",
+        KnownIssueFixForm,
+        lambda ki, actor, form: known_issues.known_issue_fix(
+            ki, actor=actor, resolution=form.cleaned_data["resolution"]
+        ),
+        "Marked fixed: the linked incidents are resolved and their practices asked to confirm",
+    ),
+    "link": (
+        "Link an incident",
+        KnownIssueLinkForm,
+        lambda ki, actor, form: known_issues.known_issue_link_incident(
+            ki, form.cleaned_data["reference"], actor=actor
+        ),
+        "Incident linked",
+    ),
+}

@@ -266,6 +266,16 @@ class Incident(models.Model):
     release = models.ForeignKey(
         Release, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="incidents"
     )
+    # The known issue this incident reports (incidents/known_issues.py): its public updates reach the
+    # incident, and the known issue's release resolves it when it ships.
+    known_issue = models.ForeignKey(
+        "KnownIssue",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="incidents",
+    )
     workaround = models.TextField(
         blank=True, editable=False, help_text="Shown to the practice until the fix ships."
     )
@@ -434,6 +444,7 @@ class EventKind(models.TextChoices):
     LINKED = "linked", "Linked incident"
     FILE_HELD = "file_held", "Screenshot held"
     FILE_CLEARED = "file_cleared", "Screenshot confirmed free of patient data"
+    KNOWN_ISSUE = "known_issue", "Known issue"
 
 
 class TimelineEvent(models.Model):
@@ -739,3 +750,83 @@ PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 def placeholders_in(text):
     """The names between braces in `text`, in order, each once."""
     return list(dict.fromkeys(PLACEHOLDER.findall(text or "")))
+
+
+class KnownIssueStatus(models.TextChoices):
+    INVESTIGATING = "investigating", "Investigating"
+    WORKAROUND = "workaround", "Workaround available"
+    FIX_SCHEDULED = "fix_scheduled", "Fix scheduled"
+    FIXED = "fixed", "Fixed"
+
+
+class KnownIssue(models.Model):
+    """One fault many practices meet, declared by the desk (incidents/known_issues.py writes it): what it
+    looks like in the practice's words, how to work around it, and the release that fixes it. Incidents
+    linked to it (Incident.known_issue) follow its public updates and are resolved when its release ships.
+
+    A practice "uses" a product when it has logged an incident for it in the last KNOWN_ISSUE_USE_MONTHS
+    months or has an incident linked to one of its known issues: those practices see its banner and list."""
+
+    Status = KnownIssueStatus
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="known_issues")
+    versions_affected = models.CharField(
+        max_length=200, blank=True, help_text="For example: 5.4.0 to 5.4.2, or all versions."
+    )
+    title = models.CharField(max_length=200)
+    symptoms = models.TextField(help_text="What practices see, in their words: they match it to their fault.")
+    status = models.CharField(
+        max_length=20, choices=KnownIssueStatus.choices, default=KnownIssueStatus.INVESTIGATING
+    )
+    severity = models.PositiveSmallIntegerField(
+        choices=Severity.choices,
+        default=Severity.MINOR_FAULT,
+        help_text="Severity 1 or 2 shows a banner on the portal to the practices using the product.",
+    )
+    workaround = models.TextField(blank=True, help_text="Public: shown to the practices.")
+    release = models.ForeignKey(
+        Release, on_delete=models.PROTECT, null=True, blank=True, related_name="known_issues",
+        help_text="The release that fixes it, once the fix is scheduled.",
+    )  # fmt: skip
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    fixed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["severity", "-created_at", "-id"]
+        indexes = [models.Index(fields=["product", "status"], name="known_issue_product_status")]
+        constraints = [
+            _choices_check("status", KnownIssueStatus, "known_issue_status_valid"),
+            _choices_check("severity", Severity, "known_issue_severity_valid"),
+            models.CheckConstraint(
+                condition=~models.Q(status="fixed") | models.Q(fixed_at__isnull=False),
+                name="known_issue_fixed_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.product.name}: {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("known_issues:detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_fixed(self):
+        return self.status == self.Status.FIXED
+
+
+class KnownIssueUpdate(models.Model):
+    """An update on a known issue; a public one reaches every linked incident's timeline and practice."""
+
+    known_issue = models.ForeignKey(KnownIssue, on_delete=models.CASCADE, related_name="updates")
+    text = models.TextField()
+    public = models.BooleanField(default=True, help_text="Public updates are shown to the practices.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"Update on {self.known_issue_id} at {self.created_at:%Y-%m-%d %H:%M}"

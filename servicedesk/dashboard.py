@@ -10,14 +10,14 @@ one_pending_request_per_email and inbound_held.
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AccountRequest
 from inbound.models import InboundMessage, Outcome
 from incidents import queues
-from incidents.models import OPEN, Incident
+from incidents.models import OPEN, Incident, KnownIssue
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,33 @@ def _other_counts(request):
     return [Group("Waiting elsewhere", counts)] if counts else []
 
 
+def _known_issue_counts(request):
+    """Known issues not yet fixed, and the open incidents linked to them (issue 19): one query."""
+    if not request.user.has_perm("incidents.view_knownissue"):
+        return []
+    current = KnownIssue.objects.exclude(status=KnownIssue.Status.FIXED)
+    counted = current.aggregate(
+        issues=Count("pk", distinct=True), linked=Count("incidents", filter=OPEN_LINKED, distinct=True)
+    )
+    not_fixed = {"fixed": "no"}  # KnownIssueAdmin's filter
+    counts = [
+        QueueCount(
+            "known_issues", "Known issues not yet fixed", counted["issues"], _link(KnownIssue, not_fixed)
+        ),
+        QueueCount(
+            "known_issue_incidents",
+            "Open incidents linked to them",
+            counted["linked"],
+            _link(KnownIssue, not_fixed),
+        ),
+    ]
+    return [Group("Known issues", counts)]
+
+
+OPEN_LINKED = ~Q(incidents__status="closed")
+
+
 def desk_dashboard(request):
     """The dashboard's groups of counts for the signed-in staff member (none they may not open)."""
     groups = _incident_groups(request) if request.user.has_perm("incidents.view_incident") else []
-    return groups + _other_counts(request)
+    return groups + _known_issue_counts(request) + _other_counts(request)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("help/articles/", include("knowledge.urls")),
     path("accounts/", include("accounts.urls")),
     path("incidents/", include("incidents.urls")),
+    path("known-issues/", include("incidents.known_issue_urls")),
     path("", include("escalation.urls")),
     path("reports/", report_views.reports, name="reports"),
     path("surveys/", include("surveys.urls")),

@@ -36,6 +36,13 @@ ADMIN_PAGES = [
     "/admin/incidents/release/",
     "/admin/incidents/release/{release}/change/",
     "/admin/incidents/release/mark-shipped/?ids={release}",
+    "/admin/incidents/incident/{open}/act/declare_known_issue/",
+    "/admin/incidents/incident/{open}/act/link_known_issue/",
+    "/admin/incidents/knownissue/",
+    "/admin/incidents/knownissue/add/",
+    "/admin/incidents/knownissue/{known_issue}/change/",  # its practices, incidents and updates
+    "/admin/incidents/knownissue/{known_issue}/act/update/",
+    "/admin/incidents/knownissue/{known_issue}/act/schedule/",
     "/admin/incidents/cannedreply/",
     "/admin/incidents/cannedreply/add/",
     "/admin/escalation/escalationlevel/{level}/change/",  # its contacts per product and per contract
@@ -54,6 +61,7 @@ def admin_keys(incidents_in_every_state, product):
     from django.utils import timezone
 
     from escalation.models import EscalationLevel, LevelContact
+    from incidents.known_issues import known_issue_declare, known_issue_link_incident, known_issue_post_update
     from incidents.models import CannedReply, Incident, Release
 
     keys = {
@@ -71,6 +79,12 @@ def admin_keys(incidents_in_every_state, product):
     LevelContact.objects.create(level=level, person=StaffFactory(full_name="Drew Fletcher"), product=product)
     keys["level"] = level.pk
     keys["article"] = _article_with_two_versions(product)
+    agent = StaffFactory(full_name="Casey Agent")
+    known_issue = known_issue_declare(actor=agent, product=product, title="Prescriptions print blank",
+                                      symptoms="The FP10 is blank.", severity=2)  # fmt: skip
+    known_issue_link_incident(known_issue, Incident.objects.get(pk=keys["logged"]), actor=agent)
+    known_issue_post_update(known_issue, actor=agent, text="The supplier has reproduced it.")
+    keys["known_issue"] = known_issue.pk
     return keys
 
 

@@ -15,13 +15,15 @@ from escalation.models import EscalationLevel, LevelContact
 from servicedesk.lib.support_hours import LONDON
 from tests.escalation.helpers import QUEUE_QUERIES
 from tests.factories import IncidentFactory, PracticeFactory, ProductFactory, StaffFactory, UserFactory
+from tests.incidents.helpers import BANNER_QUERY
 
 # Your service: the signed-in user; the contract, its calendar, its SLA targets, its severity wording; the
-# ladder, its general contacts, and its contacts for products and for the practice's contract.
-YOUR_SERVICE_QUERIES = 8
+# ladder, its general contacts, and its contacts for products and for the practice's contract; the known
+# issues' banner.
+YOUR_SERVICE_QUERIES = 8 + BANNER_QUERY
 # /contact/ signed in: the user (the session comes from the cache), their practice's contract; the levels,
-# their general contacts, and their contacts for products and for the practice's contract.
-CONTACT_QUERIES = 5
+# their general contacts, and their contacts for products and for the practice's contract; the banner.
+CONTACT_QUERIES = 5 + BANNER_QUERY
 
 
 def london(*args):

@@ -79,7 +79,8 @@ def test_the_change_page_offers_the_allowed_actions(agent_client, incident, agen
 
     assert response.status_code == 200
     always = ["assign", "change_severity", "escalate", "link_related", "note"]
-    assert offered(response, incident) == sorted([*expected, *always])
+    known_issue = ["declare_known_issue", "link_known_issue"]  # an open incident with a product (issue 19)
+    assert offered(response, incident) == sorted([*expected, *always, *known_issue])
 
 
 def test_a_closed_incident_offers_only_a_note_and_a_link(agent_client, incident, agent):

@@ -13,8 +13,8 @@ from tests.incidents.test_nhs_guard import SPACED, post_confirming
 
 # The completion page, whatever the incident's history: user with practice, the incident with its product,
 # site and reporter, the contract's severity words (the page names the severity), the practice's sites and
-# the products for the choices.
-GET_QUERIES = 5
+# the products for the choices; and the known issues' banner (issue 19).
+GET_QUERIES = 6
 # Saving the product, version and number: user with practice, the incident, the chosen product (the form
 # looks it up), then in the service's transaction its savepoint, the incident locked, its update, the
 # timeline entry, the practice's time of last entry on the incident ("practice replied", issue 17), and the

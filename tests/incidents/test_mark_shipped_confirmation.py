@@ -14,9 +14,10 @@ from tests.incidents.lifecycle_helpers import drive_to, make_release, snapshot
 RELEASES = "/admin/incidents/release/"
 CONFIRM = f"{RELEASES}mark-shipped/"
 # User, the user's and their groups' permissions, the releases named with their products, the incidents
-# scheduled into them with their practices, and those incidents' open duplicates with theirs (the session
-# comes from the cache): the same however many incidents and practices are listed.
-CONFIRMATION_QUERIES = 6
+# scheduled into them with their practices, those incidents' open duplicates with theirs, and the open
+# incidents linked to their known issues with theirs (issue 19; the session comes from the cache): the same
+# however many incidents and practices are listed.
+CONFIRMATION_QUERIES = 7
 
 
 def _scheduled(reporter, release, agent, summary):

@@ -134,8 +134,9 @@ def test_the_help_menu_links_to_the_articles(user_client, db):
     )
 
 
-# The user, the products offered, the count, the page, its articles' products; choosing a product checks it.
-@pytest.mark.parametrize(("search", "queries"), [("", 5), ("print", 5), ("product", 6)])
+# The user, the products offered, the count, the page, its articles' products, the known issues' banner;
+# choosing a product checks it.
+@pytest.mark.parametrize(("search", "queries"), [("", 6), ("print", 6), ("product", 7)])
 def test_the_list_takes_a_fixed_number_of_queries(
     client, practice_user, editor, product, django_assert_num_queries, search, queries
 ):
@@ -161,5 +162,5 @@ def test_the_article_page_takes_a_fixed_number_of_queries(
 ):
     login(client, practice_user)
 
-    with django_assert_num_queries(3):  # the user, the article, its products
+    with django_assert_num_queries(4):  # the user, the article, its products, the known issues' banner
         assert client.get("/help/articles/printing-prescriptions/").status_code == 200

@@ -30,6 +30,9 @@ UNCHECKED = {
     "incidents.forms.IncidentFilterForm": {"q": "a search box"},
     "incidents.admin_actions.LinkForm": {"reference": "an incident's reference, looked up, never kept"},
     "incidents.admin_actions.DuplicateForm": {"reference": "an incident's reference, looked up, never kept"},
+    "incidents.admin_actions.KnownIssueLinkForm": {
+        "reference": "an incident's reference, looked up, never kept"
+    },
     "servicedesk.report_views.ReportForm": {
         "practice": "a practice ID looked up to filter the reports, never kept"
     },

@@ -31,7 +31,7 @@ from inbound.intake import ingest
 from inbound.models import IntakeHealth, Outcome, Source
 from incidents import services
 from incidents.forms import IncidentAdminForm, IncidentForm
-from incidents.models import CannedReply, Incident, Release, SeverityWording
+from incidents.models import CannedReply, Incident, KnownIssue, Release, SeverityWording
 from servicedesk.models import PendingTask
 from surveys.models import Invitation, Question, SurveyRound
 from surveys.services import send_invitation
@@ -85,6 +85,11 @@ P = {
     "Product.current_version": xss("Product.current_version", _limit("incidents.Product.current_version")),
     "Release.version": xss("Release.version", _limit("incidents.Release.version")),
     "CannedReply.title": xss("CannedReply.title"),
+    "KnownIssue.title": xss("KnownIssue.title"),
+    "KnownIssue.symptoms": xss("KnownIssue.symptoms"),
+    "KnownIssue.versions_affected": xss("KnownIssue.versions_affected"),
+    "KnownIssue.workaround": xss("KnownIssue.workaround"),
+    "KnownIssueUpdate.text": xss("KnownIssueUpdate.text"),
     "CannedReply.text": xss("CannedReply.text"),
     "EscalationLevel.role_name": xss(
         "EscalationLevel.role_name", _limit("escalation.EscalationLevel.role_name")
@@ -141,6 +146,11 @@ COVERED = {
     "incidents.Product.current_version": ["Product.current_version"],
     "incidents.Release.version": ["Release.version"],
     "incidents.CannedReply.title": ["CannedReply.title"],
+    "incidents.KnownIssue.title": ["KnownIssue.title"],
+    "incidents.KnownIssue.symptoms": ["KnownIssue.symptoms"],
+    "incidents.KnownIssue.versions_affected": ["KnownIssue.versions_affected"],
+    "incidents.KnownIssue.workaround": ["KnownIssue.workaround"],
+    "incidents.KnownIssueUpdate.text": ["KnownIssueUpdate.text"],
     "incidents.CannedReply.text": ["CannedReply.text"],
     "accounts.Practice.name": ["Practice.name"],
     "accounts.Site.name": ["Site.name"],
@@ -237,6 +247,7 @@ class World:
     requests: list = field(default_factory=list)
     open_invitation: Invitation | None = None
     held: object = None
+    known_issue: object = None
     emails: list = field(default_factory=list)
 
 
@@ -362,6 +373,22 @@ def _walk_incidents(world, practice_client, agent_client, people, product):
     act(agent_client, by_phone, "confirm_by_phone", {"confirmed_by": P["confirmed_by"]})
 
 
+def _known_issue(world, agent_client, product):
+    """The desk declares a severe known issue with markup in all it types, posts an update and links the
+    incident awaiting the practice to it (issue 19)."""
+    fields = ("title", "symptoms", "versions_affected", "workaround")
+    data = {name: P[f"KnownIssue.{name}"] for name in fields}
+    _ok(
+        agent_client.post(
+            "/admin/incidents/knownissue/add/", {**data, "product": product.pk, "severity": "2"}
+        )
+    )
+    world.known_issue = KnownIssue.objects.get(title=P["KnownIssue.title"])
+    url = f"/admin/incidents/knownissue/{world.known_issue.pk}/act/"
+    _ok(agent_client.post(f"{url}link/", {"reference": world.incidents["awaiting"].reference}))
+    _ok(agent_client.post(f"{url}update/", {"text": P["KnownIssueUpdate.text"], "public": "on"}))
+
+
 def _account_requests(world, agent_client, practice):
     """Two people ask for accounts with markup in everything they type; one is refused with a reason
     the agent typed, the other approved."""
@@ -447,6 +474,7 @@ def world(
             (practice_user, agent, team_leader),
             product,
         )
+        _known_issue(world, world.clients["agent"], product)
         _account_requests(world, world.clients["agent"], practice)
         _surveys(world, practice_user, colleague)
         _emails(world)
@@ -480,6 +508,24 @@ def test_each_covered_field_really_holds_a_payload(world):
 
 
 # --- The portal -----------------------------------------------------------------------------------
+
+
+KNOWN_ISSUE_TAGS = [f"KnownIssue.{name}" for name in ("title", "symptoms", "versions_affected", "workaround")]
+
+
+def test_the_known_issue_pages_and_banner_show_the_text_escaped(world):
+    practice, agent = world.clients["practice"], world.clients["agent"]
+    known_issue = world.known_issue
+    assert_shown_as_text(html_of(practice, "/incidents/"), tags("KnownIssue.title"), "banner")
+    listing = html_of(practice, "/known-issues/")
+    assert_shown_as_text(listing, tags("KnownIssue.title", "KnownIssue.versions_affected"), "known issues")
+    detail = html_of(practice, f"/known-issues/{known_issue.pk}/")
+    assert_shown_as_text(detail, tags(*KNOWN_ISSUE_TAGS, "KnownIssueUpdate.text"), "known issue")
+    admin_page = html_of(agent, f"/admin/incidents/knownissue/{known_issue.pk}/change/")
+    assert_shown_as_text(admin_page, tags(*KNOWN_ISSUE_TAGS, "KnownIssueUpdate.text"), "admin known issue")
+    assert_shown_as_text(
+        html_of(agent, "/admin/incidents/knownissue/"), tags("KnownIssue.title"), "admin known issues"
+    )
 
 
 def test_the_practice_incident_list_shows_the_text_escaped(world):

@@ -26,7 +26,8 @@ from escalation.models import EscalationLevel
 from escalation.services import incident_escalate
 from incidents import services
 from incidents.attachments import check_uploads
-from incidents.models import Attachment, Channel, Incident
+from incidents.known_issues import known_issue_declare
+from incidents.models import Attachment, Channel, Incident, KnownIssue
 from incidents.tasks import check_screenshot
 from surveys.models import Invitation, SurveyRound
 from surveys.services import send_invitation
@@ -85,6 +86,7 @@ PORTAL = {
     ),
     # Signed in, no object: the user's own practice or account is implied.
     "incidents:list": Spec(SIGNED_IN, "the user's own practice's incidents"),
+    "known_issues:list": Spec(SIGNED_IN, "the known issues of the products the user's own practice uses"),
     "incidents:new": Spec(SIGNED_IN, "logging an incident for the user's own practice", changes=True),
     "incidents:practice_remote_access": Spec(
         SIGNED_IN, "the user's own practice's remote-access details", changes=True
@@ -129,6 +131,11 @@ PORTAL = {
     "incidents:follow": Spec(PRACTICE_OBJECT, "following an incident", post_only=True, changes=True),
     "incidents:remote_access": Spec(
         PRACTICE_OBJECT, "changing an incident's remote access", post_only=True, changes=True
+    ),
+    # A known issue is seen only by the practices that use its product (incidents.known_issues.visible_to).
+    "known_issues:detail": Spec(PRACTICE_OBJECT, "a known issue of a product the practice uses"),
+    "known_issues:affects_us": Spec(
+        PRACTICE_OBJECT, "logging an incident linked to a known issue", post_only=True, changes=True
     ),
     # An incident at the user's ladder level in the path.
     "escalation:acknowledge": Spec(LADDER_OBJECT, "taking an escalation on", post_only=True, changes=True),
@@ -242,6 +249,7 @@ class World:
     attachment: Attachment  # on that public note
     internal_attachment: Attachment  # on an internal desk note: never shown to the practice
     invitation: Invitation  # a survey link emailed to the user, still open
+    known_issue: KnownIssue  # severe, of the product only this practice uses; no incident linked yet
     secrets: tuple  # text that only this practice's people may read
 
     @property
@@ -292,6 +300,10 @@ def build_world(user, agent, label):
     send_invitation(invitation.pk)
     invitation.refresh_from_db()
     incident.refresh_from_db()
+    known_issue = known_issue_declare(
+        actor=agent, product=incident.product, title=f"Known issue of {label}", symptoms="Blank prints",
+        severity=2,
+    )  # fmt: skip
     if apps.is_installed("django_otp.plugins.otp_totp"):  # the agent's authenticator, for admin's pages
         apps.get_model("otp_totp", "TOTPDevice").objects.create(user=agent, name="Phone", confirmed=True)
     return World(
@@ -302,7 +314,8 @@ def build_world(user, agent, label):
         attachment=note.attachments.get(),
         internal_attachment=internal.attachments.get(),
         invitation=invitation,
-        secrets=(incident.reference, summary, note_text, internal_text, remote),
+        known_issue=known_issue,
+        secrets=(incident.reference, summary, note_text, internal_text, remote, known_issue.title),
     )
 
 
@@ -341,6 +354,8 @@ def kwargs_for(route, world, *, unknown=False, valid_tokens=True):
         return {"reference": reference, "pk": UNKNOWN_PK if unknown else world.attachment.pk}
     if route.params == ("reference",):  # the incident's pages and actions, escalation:ask among them
         return {"reference": reference}
+    if name in ("known_issues:detail", "known_issues:affects_us"):
+        return {"pk": UNKNOWN_PK if unknown else world.known_issue.pk}
     if name == "escalation:acknowledge":
         return {"pk": UNKNOWN_PK if unknown else incident.pk}
     if name in ("set_password", "password_reset_confirm"):
@@ -373,6 +388,7 @@ def _admin_object(route, world):
         type(world.practice): world.practice,
         Invitation: world.invitation,
         EscalationLevel: world.incident.escalation_level,
+        KnownIssue: world.known_issue,
     }
     if model in own:
         return own[model]

@@ -14,9 +14,10 @@ from tests.factories import IncidentFactory, PracticeFactory, StaffFactory
 from tests.incidents.queue_helpers import cells, incidents_in_every_queue, references
 
 # The dashboard: the user and their permissions (their own and their groups'), the counts of every incident
-# queue in one query over the open incidents, the account requests waiting, the held emails, and the
-# signed-in user's recent actions (Django's sidebar).
-DASHBOARD_QUERIES = 7
+# queue in one query over the open incidents, the known issues not yet fixed with their open incidents (issue
+# 19: one query), the account requests waiting, the held emails, and the signed-in user's recent actions
+# (Django's sidebar).
+DASHBOARD_QUERIES = 8
 
 _QUEUE = re.compile(
     r'<a class="desk-queue" href="([^"]+)">\s*<span class="desk-queue-count">(\d+)</span>\s*'

@@ -441,3 +441,9 @@ def test_linking_a_closed_incident_is_refused_with_a_message(known_issue, incide
     assert response.status_code == 409
     assert f"{closed.reference} is closed" in text_of(response)
     assert not TimelineEvent.objects.filter(incident=closed, kind=TimelineEvent.Kind.KNOWN_ISSUE).exists()
+
+
+def test_the_known_issues_are_in_the_practices_top_bar_whatever_their_severity(practice_client, incident):
+    page = practice_client.get("/help/").content.decode()
+
+    assert '<a class="nav-link" href="/known-issues/">Known issues</a>' in page

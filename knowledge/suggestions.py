@@ -7,16 +7,13 @@ stop list and words under three letters), articles containing all of them; faili
 ranked by how many of the four longest words they contain. At most three offers in all.
 """
 
+import re
 from dataclasses import dataclass
-
-from django.contrib.postgres.search import SearchQuery
-from django.db import connection
-from django.db.models import Case, IntegerField, Q, Value, When
 
 from incidents.search import WORD
 
-from .models import SuggestionOpened
-from .search import DOCUMENT, TITLE, highlight, matching_articles, visible_articles, words
+from .models import Article, SuggestionOpened
+from .search import highlight, matching_articles, search, visible_articles, words
 
 LIMIT = 3
 FALLBACK_WORDS = 4
@@ -67,42 +64,27 @@ def _article_offers(found, *, for_practice):
 
 def _articles_matching_most(found, *, for_practice):
     """Articles containing at least one of the longest words, ranked by how many of them they contain,
-    then by how many are in the title, then by title: one query. PostgreSQL reads the articles with any
-    of the words from the search index (migration 0002) and counts per word; SQLite with a regular
-    expression per word and field, the search's own fallback."""
+    then by how many are in the title, then by title. One query per word (at most FALLBACK_WORDS), each
+    the search's own (on PostgreSQL, from the index of migration 0002), counted here: asking the
+    database to count the words per article had it work out every candidate's whole text again (about
+    0.7 s at 10,000 articles, bench/articles_search.py)."""
     longest = sorted(found, key=len, reverse=True)[:FALLBACK_WORDS]
-    articles = visible_articles(for_practice=for_practice)
-    if connection.vendor == "postgresql":
-        queries = {word: SearchQuery(f"{word}:*", config="simple", search_type="raw") for word in longest}
-        anywhere = SearchQuery(
-            " | ".join(f"{word}:*" for word in longest), config="simple", search_type="raw"
-        )
-        articles = articles.annotate(search_document=DOCUMENT, title_document=TITLE).filter(
-            search_document=anywhere
-        )
-        in_body = [_one_if(Q(search_document=query)) for query in queries.values()]
-        in_title = [_one_if(Q(title_document=query)) for query in queries.values()]
-    else:
-        anywhere, in_body, in_title = Q(), [], []
-        for word in longest:
-            pattern = rf"\b{word}"  # letters and digits only (incidents.search.WORD): nothing to escape
-            here = Q(title__iregex=pattern) | Q(body__iregex=pattern)
-            anywhere |= here
-            in_body.append(_one_if(here))
-            in_title.append(_one_if(Q(title__iregex=pattern)))
-        articles = articles.filter(anywhere)
-    articles = list(
-        articles.annotate(score=sum(in_body[1:], in_body[0]), in_title=sum(in_title[1:], in_title[0]))
-        .order_by("-score", "-in_title", "title", "pk")
-        .only("title", "slug")[:LIMIT]
-    )
-    for article in articles:
+    visible = visible_articles(for_practice=for_practice)
+    scores, articles = {}, {}
+    for word in longest:
+        for pk, title, slug in search(visible, [word]).order_by().values_list("pk", "title", "slug"):
+            scores[pk] = scores.get(pk, 0) + 1
+            articles[pk] = Article(pk=pk, title=title, slug=slug)
+    starts = [re.compile(rf"\b{word}", re.IGNORECASE) for word in longest]
+
+    def rank(pk):
+        title = articles[pk].title
+        return (-scores[pk], -sum(1 for start in starts if start.search(title)), title, pk)
+
+    best = [articles[pk] for pk in sorted(scores, key=rank)[:LIMIT]]
+    for article in best:
         article.title_marked = highlight(article.title, longest)
-    return articles
-
-
-def _one_if(condition):
-    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+    return best
 
 
 def offers(summary, *, user):

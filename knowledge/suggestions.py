@@ -53,7 +53,7 @@ def _for_practice(user):
 
 def _article_offers(found, *, for_practice):
     articles = matching_articles(" ".join(found), for_practice=for_practice, limit=LIMIT)
-    if not articles:
+    if not articles and len(found) > 1:  # one word found nowhere is not worth asking again
         articles = _articles_matching_most(found, for_practice=for_practice)
     return [
         Offer(SuggestionOpened.Kind.ARTICLE, article.pk, article.title, article.title_marked,

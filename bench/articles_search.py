@@ -1,4 +1,5 @@
-"""How long the log form's "Is it one of these?" article lookup takes with 10,000 help articles (issue 19).
+"""How long the log form's "Is it one of these?" article lookup takes with 10,000 help articles (issue 19):
+the search itself, then the offers as the log form asks for them (knowledge.suggestions.offers).
 
 Run by hand, never by the test suite (see bench/README.md):
 
@@ -9,7 +10,8 @@ It needs PostgreSQL (by default postgres://postgres@127.0.0.1:5432/sd_bench_arti
 must contain 'bench'). The first run creates, migrates and seeds it with bulk_create: articles of about
 150 words each, drawn from a service-desk vocabulary and made-up words, a fifth for the desk only. Later
 runs with the same --articles reuse them. Each search is then timed as
-`knowledge.search.matching_articles(text, for_practice=True, limit=5)`, as the log form would call it.
+`knowledge.search.matching_articles(text, for_practice=True, limit=5)`, and each typed summary as
+`knowledge.suggestions.offers(summary, user=<a practice user>)`, which the log form's fragment calls.
 """
 
 import argparse
@@ -37,6 +39,14 @@ SEARCHES = [
     ("a two-letter prefix", "pr"),
     ("a word found nowhere", "zzyzx"),
     ("eight words", "appointments cache slow reception clinic rota session booking"),
+]
+
+SUMMARIES = [
+    ("every word in articles", "Printer spooler error"),
+    ("a sentence (fallback)", "Prescriptions will not print on the reception printer"),
+    ("common words (fallback)", "Appointments cache slow after the upgrade this morning"),
+    ("nothing known", "Zzyzx quux frobnicates"),
+    ("stop words only", "it is not"),
 ]
 
 
@@ -130,6 +140,32 @@ def main():
         if args.explain:
             explain(text)
             print()
+    time_offers(args.repeat)
+
+
+def time_offers(repeat):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import User
+    from knowledge.suggestions import offers
+
+    reader, _ = User.objects.get_or_create(
+        email="bench.reader@servicedesk.example", defaults={"full_name": "Bench Reader", "is_staff": False}
+    )
+    header = f"{'median ms':>10} {'min ms':>8} {'max ms':>8} {'queries':>8} {'found':>6}"
+    print(f"\n{'offers for a summary':<26} {header}")
+    for label, summary in SUMMARIES:
+        walls = []
+        for _ in range(repeat):
+            with CaptureQueriesContext(connection) as queries:
+                started = time.perf_counter()
+                found = offers(summary, user=reader)
+                walls.append((time.perf_counter() - started) * 1000)
+        print(
+            f"{label:<26} {statistics.median(walls):>10.2f} {min(walls):>8.2f} {max(walls):>8.2f} "
+            f"{len(queries):>8} {len(found):>6}"
+        )
 
 
 if __name__ == "__main__":

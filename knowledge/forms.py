@@ -5,6 +5,9 @@ from servicedesk.lib.forms import NHSNumberGuardMixin
 
 from .models import Article
 
+# Addresses under /help/articles/ that are pages of their own (knowledge/urls.py), not articles.
+RESERVED_SLUGS = frozenset({"suggestions"})
+
 
 class ArticleForm(NHSNumberGuardMixin, forms.ModelForm):
     """Admin's article form. An NHS number in the title or body is refused unless the agent confirms that
@@ -13,6 +16,15 @@ class ArticleForm(NHSNumberGuardMixin, forms.ModelForm):
     class Meta:
         model = Article
         fields = ["title", "slug", "body", "products", "audience", "published"]
+
+    def clean_slug(self):
+        slug = self.cleaned_data["slug"]
+        if slug in RESERVED_SLUGS:
+            raise forms.ValidationError(
+                "“%(slug)s” is the address of a page of the help articles. Choose another slug.",
+                params={"slug": slug},
+            )
+        return slug
 
 
 class ArticleSearchForm(forms.Form):

@@ -81,3 +81,28 @@ class ArticleRevision(models.Model):
 
     def __str__(self):
         return f"{self.article.title}: version {self.number}"
+
+
+class SuggestionOpened(models.Model):
+    """An offer of the log form's "Is it one of these?" opened: by whom, for which practice, what
+    (`kind` and `object_id`: an article's pk, later a known issue's) and when. Read by the reports'
+    deflection figure (servicedesk.reports): an opening its user did not follow by logging an incident."""
+
+    class Kind(models.TextChoices):
+        ARTICLE = "article", "Help article"
+        # KNOWN_ISSUE = "known_issue", "Known issue"  (issue 19: added with incidents.known_issues)
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    practice = models.ForeignKey(
+        "accounts.Practice", on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    object_id = models.PositiveBigIntegerField()
+    opened_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        indexes = [models.Index(fields=["user", "opened_at"], name="suggestion_user_opened")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.object_id} opened by {self.user}"

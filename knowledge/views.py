@@ -1,14 +1,18 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_POST
 
 from incidents.models import Product
 from servicedesk.lib import markdown
 
 from .forms import ArticleSearchForm
+from .models import SuggestionOpened
 from .search import excerpt, highlight, search, visible_articles, words
+from .suggestions import offers
 
 PAGE_SIZE = 20
 _PRODUCTS = Prefetch("products", queryset=Product.objects.only("name").order_by("name"))
@@ -49,3 +53,45 @@ def article_detail(request, slug):
     return render(
         request, "knowledge/detail.html", {"article": article, "body": markdown.render(article.body)}
     )
+
+
+SUMMARY_MAX = 200  # the incident's summary field holds no more
+
+
+@login_required
+@require_GET
+def suggestions(request):
+    """The log form's "Is it one of these?" (static/js/suggest.js fetches it as the summary is typed): an
+    HTML fragment of offers for ?summary=, or an empty 204 when nothing matches. Changes nothing."""
+    summary = request.GET.get("summary", "")
+    if len(summary) > SUMMARY_MAX or "\x00" in summary:
+        return HttpResponseBadRequest("The summary is too long to look up.", content_type="text/plain")
+    found = offers(summary, user=request.user)
+    if not found:
+        return HttpResponse(status=204)
+    return render(request, "knowledge/suggestions.html", {"offers": found})
+
+
+# The kinds of offer that may be opened, and where each one's object is looked up (visible to the user).
+OPENABLE = {
+    SuggestionOpened.Kind.ARTICLE: lambda user: visible_articles(for_practice=_for_practice(user)),
+    # SuggestionOpened.Kind.KNOWN_ISSUE: the known issues the user's practice may see (issue 19).
+}
+
+
+@login_required
+@require_POST
+def suggestion_open(request):
+    """An offer opened (offer=<kind>:<id>, e.g. "article:12"): recorded (for the reports' deflection
+    figure), then on to it (303). An offer the user may not see, or a malformed one, is refused with 400,
+    recording nothing."""
+    kind, _, object_id = request.POST.get("offer", "").partition(":")
+    if kind not in OPENABLE or not object_id.isascii() or not object_id.isdigit() or len(object_id) > 18:
+        return HttpResponseBadRequest("There is no such suggestion to open.", content_type="text/plain")
+    target = OPENABLE[kind](request.user).filter(pk=int(object_id)).first()
+    if target is None:
+        return HttpResponseBadRequest("There is no such suggestion to open.", content_type="text/plain")
+    SuggestionOpened.objects.create(
+        user=request.user, practice_id=request.user.practice_id, kind=kind, object_id=target.pk
+    )
+    return HttpResponseRedirect(target.get_absolute_url(), status=303)

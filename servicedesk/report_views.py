@@ -124,6 +124,9 @@ def _charts(rows, levels):
                                  [(level, level) for level in levels], [("Escalations", totals)]),
         "survey": bar_chart("Survey response rate per month", months,
                             [("Response rate", column("response_rate"))], maximum=100, show=_percent),
+        "deflection": bar_chart("Suggestions opened, and then no incident logged, per month", months,
+                                [("Opened", column("suggestions_opened")),
+                                 ("Then not logged", column("suggestions_not_logged"))]),
     }  # fmt: skip
 
 

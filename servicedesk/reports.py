@@ -1,5 +1,6 @@
 """The managers' figures at /reports/, month by month: incidents logged and closed, SLA targets met, the
-median times to respond and resolve in support time, reopenings, escalations per ladder level, and the survey.
+median times to respond and resolve in support time, reopenings, escalations per ladder level, the survey,
+and the log form's suggestions opened and how often no incident followed (issue 19).
 
 Each figure is one grouped query over the period, whatever the number of incidents; only the medians and
 the resolution targets read a column of values per closed incident (a median is not an aggregate every
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from statistics import median
 
-from django.db.models import Avg, Count, DateField, F, Q
+from django.db.models import Avg, Count, DateField, Exists, F, OuterRef, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from accounts.models import Contract, SupportCalendar, calendar_of
 from escalation.models import EscalationLevel
 from incidents.models import Incident, SlaTarget, TimelineEvent
 from incidents.sla import DEFAULT_TARGETS
+from knowledge.models import SuggestionOpened
 from servicedesk.lib.support_hours import (
     LONDON,
     STANDARD,
@@ -210,6 +212,32 @@ def _survey(filters, start, end):
     return months
 
 
+# An offer opened on the log form "deflected" an incident if its user logged none in the hour after.
+DEFLECTION_WINDOW = timedelta(hours=1)
+
+
+def _suggestions(filters, start_at, end_at):
+    """{month opened: {opened, not_logged}}: the log form's offers opened (issue 19), and those whose user
+    then logged no incident (as reporter or as the one who typed it) within DEFLECTION_WINDOW. Worked
+    out at read time, in one query. Only the practice filter applies: an offer has no product or
+    severity."""
+    logged_after = Incident.objects.filter(
+        Q(reporter=OuterRef("user")) | Q(logged_by=OuterRef("user")),
+        created_at__gt=OuterRef("opened_at"),
+        created_at__lte=OuterRef("opened_at") + DEFLECTION_WINDOW,
+    )
+    opened = SuggestionOpened.objects.filter(opened_at__gte=start_at, opened_at__lt=end_at)
+    if filters.get("practice"):
+        opened = opened.filter(practice=filters["practice"])
+    rows = (
+        opened.annotate(month=_by_month("opened_at"), logged_after=Exists(logged_after))
+        .values("month")
+        .annotate(opened=Count("pk"), not_logged=Count("pk", filter=Q(logged_after=False)))
+        .order_by()
+    )
+    return {row.pop("month"): row for row in rows}
+
+
 def monthly(start, end, filters, now=None):
     """One row per month from `start` to `end` (dates) with every figure, and the ladder's level names.
     `filters`: {"product": id, "severity": n, "practice": id}, empty values ignored."""
@@ -221,6 +249,7 @@ def monthly(start, end, filters, now=None):
     closed = _closed(incidents.filter(closed_at__gte=start_at, closed_at__lt=end_at))
     escalations, levels = _escalations(filters, start_at, end_at)
     survey = _survey(filters, start, end)
+    suggestions = _suggestions(filters, start_at, end_at)
     rows = []
     for month in months_between(start, end):
         row = {
@@ -229,6 +258,10 @@ def monthly(start, end, filters, now=None):
         }
         row["escalations"] = [escalations.get(month, {}).get(level, 0) for level in levels]
         row.update(_survey_row(survey.get(month, {})))
+        opened = suggestions.get(month, {})
+        row["suggestions_opened"] = opened.get("opened", 0)
+        row["suggestions_not_logged"] = opened.get("not_logged", 0)
+        row["deflection_share"] = _share(row["suggestions_not_logged"], row["suggestions_opened"])
         rows.append(row)
     return rows, levels
 
@@ -298,6 +331,10 @@ def tables(rows, levels):
         table("survey", "Satisfaction survey",
               ["Invited", "Responses", "Response rate", "Average score (1 to 5)"],
               lambda r: [r["invited"], r["responses"], _percent(r["response_rate"]), r["score"]]),
+        table("deflection", "Suggestions opened on the log form",
+              ["Suggestions opened", "Then did not log an incident within an hour", "Share not logged"],
+              lambda r: [r["suggestions_opened"], r["suggestions_not_logged"],
+                         _percent(r["deflection_share"])]),
     ]  # fmt: skip
 
 

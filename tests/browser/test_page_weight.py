@@ -41,7 +41,10 @@ for path in ("/incidents/new/", "/incidents/{open}/", "/incidents/{asked}/", "/i
 # attached, rather than a weight every page would carry); the guide's pictures in view and its video's
 # first bytes.
 BUDGET_REQUESTS = {path: 7 for path in BUDGET_KB}
-BUDGET_REQUESTS["/incidents/new/"] = 10
+# The log form's "Is it one of these?" offers (issue 19) are one more small script, static/js/suggest.js
+# (under 1 KB compressed; the form stays within its 75 KB: measured 73.9 KB): a file of its own rather than
+# a weight every page would carry, so the log form's budget is 11 files.
+BUDGET_REQUESTS["/incidents/new/"] = 11
 for path in ("/incidents/{open}/", "/incidents/{asked}/", "/incidents/{resolved}/", "/incidents/{closed}/"):
     BUDGET_REQUESTS[path] = 9
 BUDGET_REQUESTS["/help/"] = 10

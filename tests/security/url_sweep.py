@@ -100,6 +100,12 @@ PORTAL = {
     "knowledge:article": Spec(
         SIGNED_IN, "a help article written for every practice (the desk's own are not found by practices)"
     ),
+    "knowledge:suggestions": Spec(
+        SIGNED_IN, "the log form's offers of help articles for a summary (practices: their articles only)"
+    ),
+    "knowledge:suggestion_open": Spec(
+        SIGNED_IN, "recording that the user opened an offer, then on to it", post_only=True, changes=True
+    ),
     "email_settings": Spec(SIGNED_IN, "the user's own choice of emails", changes=True),
     "two_factor": Spec(SIGNED_IN, "the staff second factor for the user's own account", changes=True),
     # Staff only, no object.
@@ -306,6 +312,7 @@ def build_world(user, agent, label):
     )  # fmt: skip
     if apps.is_installed("django_otp.plugins.otp_totp"):  # the agent's authenticator, for admin's pages
         apps.get_model("otp_totp", "TOTPDevice").objects.create(user=agent, name="Phone", confirmed=True)
+    help_article(agent)  # made now, so that a sweep's own posts (an offer opened) change nothing else
     return World(
         user=user,
         agent=agent,
@@ -459,6 +466,8 @@ def post_data(route, world):
         return FIXED_POSTS[name]
     if name == "incidents:attachment_confirm":
         return {"looked": "on"}
+    if name == "knowledge:suggestion_open":
+        return {"offer": f"article:{help_article(world.agent).pk}"}
     if name == "incidents:attachment_redact":
         return {"files": SimpleUploadedFile("redacted.png", PNG, content_type="image/png")}
     if name == "incidents:new":

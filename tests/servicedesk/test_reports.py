@@ -26,8 +26,9 @@ REPORTS = "/reports/"
 CUSTOM = {"period": "custom", "start": "2026-10-01", "end": "2026-11-30"}
 # The session, the user, the user's and their groups' permissions; the product filter's choices; the
 # incidents logged (counts), their response times, the calendars and contracts, the SLA targets, the
-# incidents closed; the escalations and the ladder's levels; the invitations and the scores.
-REPORT_QUERIES = 14
+# incidents closed; the escalations and the ladder's levels; the invitations and the scores; the
+# suggestions opened on the log form (each with whether an incident followed).
+REPORT_QUERIES = 15
 
 
 def london(*args):
@@ -197,7 +198,7 @@ def test_the_filters_narrow_the_figures(client, team_leader, dataset, practice_u
 def test_each_table_has_its_chart(client, team_leader, dataset):
     html = read(client, team_leader, CUSTOM).content.decode()
 
-    assert html.count('<svg class="bar-chart"') == 5
+    assert html.count('<svg class="bar-chart"') == 6
     assert '<title id="incidents-title">Incidents logged and closed per month' in html
     assert 'style="' not in html.split("<main", 1)[1]  # colours from classes: the CSP allows no inline style
 
@@ -262,7 +263,7 @@ def csv_of(response):
 
 def test_every_table_downloads_as_csv(client, team_leader, dataset):
     page = read(client, team_leader, CUSTOM).content.decode()
-    for table in ["incidents", "targets", "times", "escalations", "survey"]:
+    for table in ["incidents", "targets", "times", "escalations", "survey", "deflection"]:
         assert f"format=csv&amp;table={table}" in page
 
     response = read(client, team_leader, {**CUSTOM, "format": "csv", "table": "targets"})
@@ -311,6 +312,47 @@ def test_the_page_reads_a_fixed_number_of_queries_however_many_incidents(
     response = read(client, team_leader, CUSTOM, counted=django_assert_num_queries(REPORT_QUERIES))
 
     assert tables(response)["Incidents logged and closed, by month"]["November 2026"][0] == "6"
+
+
+# --- Suggestions opened on the log form (issue 19) ------------------------------------------------
+
+
+def opened(when, user, article):
+    from knowledge.models import SuggestionOpened
+
+    with time_machine.travel(when, tick=False):
+        return SuggestionOpened.objects.create(
+            user=user, practice=user.practice, kind="article", object_id=article.pk
+        )
+
+
+def test_an_opened_suggestion_not_followed_by_an_incident_counts_as_not_logged(
+    client, team_leader, practice_user, colleague, outsider, agent, product
+):
+    from tests.knowledge.conftest import make_article
+
+    article = make_article(actor=agent, title="Printing prescriptions", body="Check the tray.")
+    opened(london(2026, 10, 5, 9, 0), practice_user, article)  # nothing logged after: deflected
+    opened(london(2026, 10, 5, 10, 0), colleague, article)  # logged 30 min later: not deflected
+    logged(london(2026, 10, 5, 10, 30), colleague, product)
+    opened(london(2026, 10, 6, 9, 0), outsider, article)  # logged 2 h later: deflected
+    logged(london(2026, 10, 6, 11, 0), outsider, product)
+    opened(london(2026, 11, 2, 9, 0), practice_user, article)  # logged for them by the desk: not deflected
+    with time_machine.travel(london(2026, 11, 2, 9, 20), tick=False):
+        IncidentFactory(reporter=practice_user, logged_by=agent, product=product)
+
+    page = tables(read(client, team_leader, CUSTOM))["Suggestions opened on the log form, by month"]
+    by_practice = tables(read(client, team_leader, {**CUSTOM, "practice": outsider.practice.practice_id}))
+    rows = csv_of(read(client, team_leader, {**CUSTOM, "format": "csv", "table": "deflection"}))
+
+    assert page["October 2026"] == ["3", "2", "67%"]
+    assert page["November 2026"] == ["1", "0", "0%"]
+    assert by_practice["Suggestions opened on the log form, by month"]["October 2026"] == ["1", "1", "100%"]
+    assert rows == [
+        ["Month", "Suggestions opened", "Then did not log an incident within an hour", "Share not logged"],
+        ["2026-10", "3", "2", "67%"],
+        ["2026-11", "1", "0", "0%"],
+    ]
 
 
 # --- The demo ------------------------------------------------------------------------------------

@@ -85,12 +85,12 @@ class ArticleRevision(models.Model):
 
 class SuggestionOpened(models.Model):
     """An offer of the log form's "Is it one of these?" opened: by whom, for which practice, what
-    (`kind` and `object_id`: an article's pk, later a known issue's) and when. Read by the reports'
+    (`kind` and `object_id`: an article's or a known issue's pk) and when. Read by the reports'
     deflection figure (servicedesk.reports): an opening its user did not follow by logging an incident."""
 
     class Kind(models.TextChoices):
         ARTICLE = "article", "Help article"
-        # KNOWN_ISSUE = "known_issue", "Known issue"  (issue 19: added with incidents.known_issues)
+        KNOWN_ISSUE = "known_issue", "Known issue"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     practice = models.ForeignKey(

@@ -1,6 +1,6 @@
 """The log form's "Is it one of these?" (issue 19, "Before logging"): while a practice types the summary
-of an incident, the help articles (and, once incidents.known_issues is on main, the known issues) that
-seem to match are offered beside it, so that the practice may find its answer without logging.
+of an incident, the practice's current known issues and the help articles that seem to match are offered
+beside it, so that the practice may find its answer without logging.
 
 offers() is the one entry point: the summary's significant words (incidents.search.words() less a short
 stop list and words under three letters), articles containing all of them; failing that, articles
@@ -10,6 +10,7 @@ ranked by how many of the four longest words they contain. At most three offers 
 import re
 from dataclasses import dataclass
 
+from incidents.known_issues import matching_known_issues
 from incidents.search import WORD
 
 from .models import Article, SuggestionOpened
@@ -94,10 +95,11 @@ def offers(summary, *, user):
         return []
     for_practice = _for_practice(user)
     found_offers = []
-    # --- Known issues (issue 19): add them here, before the articles, once incidents.known_issues is on
-    # main, e.g. for issue in matching_known_issues(found, practice=user.practice, limit=LIMIT):
-    #     found_offers.append(Offer(SuggestionOpened.Kind.KNOWN_ISSUE, issue.pk, issue.title,
-    #                               issue.title_marked, issue.get_absolute_url()))
-    # and accept the kind in views.suggestion_open (OPENABLE) and SuggestionOpened.Kind.
+    if for_practice and user.practice_id:  # the practice's current known issues first: they are the news
+        for issue in matching_known_issues(found, practice=user.practice_id, limit=LIMIT):
+            found_offers.append(
+                Offer(SuggestionOpened.Kind.KNOWN_ISSUE, issue.pk, issue.title, highlight(issue.title, found),
+                      issue.get_absolute_url())
+            )  # fmt: skip
     found_offers += _article_offers(found, for_practice=for_practice)
     return found_offers[:LIMIT]

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
+from incidents.known_issues import visible_to
 from incidents.models import Product
 from servicedesk.lib import markdown
 
@@ -75,7 +76,7 @@ def suggestions(request):
 # The kinds of offer that may be opened, and where each one's object is looked up (visible to the user).
 OPENABLE = {
     SuggestionOpened.Kind.ARTICLE: lambda user: visible_articles(for_practice=_for_practice(user)),
-    # SuggestionOpened.Kind.KNOWN_ISSUE: the known issues the user's practice may see (issue 19).
+    SuggestionOpened.Kind.KNOWN_ISSUE: lambda user: visible_to(user.practice_id),
 }
 
 

@@ -87,9 +87,10 @@ def test_the_lookup_changes_nothing_and_takes_a_fixed_number_of_queries(
         make_article(actor=editor, title=f"Printer tip {number}", slug=f"tip-{number}", body="Tray.")
     login(client, practice_user)
 
-    with django_assert_num_queries(2):  # the user (the session is cached), the articles with every word
+    # The user (the session is cached), the practice's known issues with every word, the articles with them.
+    with django_assert_num_queries(3):
         assert len(offered(client.get(SUGGESTIONS, {"summary": "printer tray"}))) == 3
-    with django_assert_num_queries(5):  # ... then, none having every word, one query per word (3)
+    with django_assert_num_queries(6):  # ... then, no article having every word, one query per word (3)
         assert len(offered(client.get(SUGGESTIONS, {"summary": "printer tray broken"}))) == 3
     assert not SuggestionOpened.objects.exists()
 
@@ -148,3 +149,28 @@ def test_the_slug_suggestions_is_kept_for_the_offers_page(editor):
 
     assert not form.is_valid()
     assert "address of a page" in form.errors["slug"][0]
+
+
+def test_the_practices_known_issue_is_offered_first_and_opening_it_is_recorded(
+    user_client, practice_user, outsider, agent, incident, articles
+):
+    from incidents.known_issues import known_issue_declare
+
+    issue = known_issue_declare(
+        actor=agent, product=incident.product, title="Prescriptions print blank", symptoms="FP10 blank",
+        severity=3,
+    )  # fmt: skip
+
+    response = user_client.get(SUGGESTIONS, {"summary": "Blank prescriptions"})
+
+    assert offered(response)[0] == "Prescriptions print blank"
+    assert "(known issue)" in response.content.decode()
+    opened = user_client.post(OPEN, {"offer": f"known_issue:{issue.pk}"})
+    assert (opened.status_code, opened["Location"]) == (303, issue.get_absolute_url())
+    assert SuggestionOpened.objects.get().kind == SuggestionOpened.Kind.KNOWN_ISSUE
+    elsewhere = login(Client(), outsider)  # a practice that does not use the product
+    assert (
+        "Prescriptions print blank"
+        not in elsewhere.get(SUGGESTIONS, {"summary": "blank prescriptions"}).content.decode()
+    )
+    assert elsewhere.post(OPEN, {"offer": f"known_issue:{issue.pk}"}).status_code == 400

@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('knowledge', '0003_suggestion_opened'),
+        ("knowledge", "0003_suggestion_opened"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='suggestionopened',
-            name='kind',
-            field=models.CharField(choices=[('article', 'Help article'), ('known_issue', 'Known issue')], max_length=20),
+            model_name="suggestionopened",
+            name="kind",
+            field=models.CharField(
+                choices=[("article", "Help article"), ("known_issue", "Known issue")], max_length=20
+            ),
         ),
     ]

@@ -380,7 +380,7 @@ def test_a_page_without_severe_known_issues_pays_the_same_one_query_and_shows_no
     practice_client.get("/help/")
     with django_assert_num_queries(HELP_QUERIES):
         page = practice_client.get("/help/")
-    assert "Known issue" not in text_of(page)
+    assert "Known issue:" not in text_of(page)  # the banner's words (the top bar says "Known issues")
 
 
 # --- For the log form's suggestions ------------------------------------------------------------------

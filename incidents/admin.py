@@ -726,6 +726,18 @@ class KnownIssueForm(NHSNumberGuardMixin, forms.ModelForm):
         model = KnownIssue
         fields = ["product", "versions_affected", "title", "symptoms", "severity", "workaround"]
 
+    def clean_product(self):
+        product = self.cleaned_data["product"]
+        known_issue = self.instance
+        if known_issue.pk and product != known_issue.product:
+            if known_issue.incidents.exists():
+                raise forms.ValidationError("Incidents are linked to it: its product can no longer change.")
+            if known_issue.release_id:
+                raise forms.ValidationError(
+                    "Its fix is scheduled into a release of the current product: the product cannot change."
+                )
+        return product
+
 
 class FixedFilter(admin.SimpleListFilter):
     title = "fixed"
@@ -763,7 +775,8 @@ class KnownIssueAdmin(admin.ModelAdmin):
         return known_issue.linked
 
     def get_fields(self, request, obj=None):
-        fields = list(KnownIssueForm.Meta.fields)
+        # With the NHS-number guard's confirmation, so that a number which only looks like one can be saved.
+        fields = [*KnownIssueForm.Meta.fields, "confirm_not_nhs_number", "nhs_numbers_shown"]
         return fields if obj is None else [*fields, *self.readonly_fields]
 
     def get_readonly_fields(self, request, obj=None):

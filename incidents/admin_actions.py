@@ -590,7 +590,9 @@ KNOWN_ISSUE_ACTIONS = {
     "status": (
         "Change the status",
         KnownIssueStatusForm,
-        lambda ki, actor, form: known_issues.known_issue_change_status(ki, actor=actor, **form.cleaned_data),
+        lambda ki, actor, form: known_issues.known_issue_change_status(
+            ki, actor=actor, status=form.cleaned_data["status"], note=form.cleaned_data["note"]
+        ),
         "Status changed",
     ),
     "schedule": (

@@ -217,10 +217,13 @@ def known_issue_change_status(known_issue, *, actor, status, note=""):
         raise InvalidTransition("This known issue is fixed: declare a new one if the fault is back.")
     if status == KnownIssueStatus.WORKAROUND and not known_issue.workaround.strip():
         raise InvalidTransition("Give the workaround first: the practices read it.")
-    known_issue.status = status
-    known_issue.save(update_fields=["status", "updated_at"])
+    unscheduled = known_issue.release_id is not None  # taken back from its release: shipping it fixes nothing
+    known_issue.status, known_issue.release = status, None
+    known_issue.save(update_fields=["status", "release", "updated_at"])
     label = KnownIssueStatus(status).label
-    text = f"Now: {label.lower()}." + (f" {note.strip()}" if note.strip() else "")
+    text = f"Now: {label.lower()}."
+    text += " The fix is no longer scheduled into a release." if unscheduled else ""
+    text += f" {note.strip()}" if note.strip() else ""
     if status == KnownIssueStatus.WORKAROUND:
         text += f" Until it is fixed: {known_issue.workaround}"
     known_issue_post_update(known_issue, actor=actor, text=text)

@@ -216,11 +216,11 @@ def _survey(filters, start, end):
 DEFLECTION_WINDOW = timedelta(hours=1)
 
 
-def _suggestions(filters, start_at, end_at):
+def _suggestions(filters, start_at, end_at, now):
     """{month opened: {opened, not_logged}}: the log form's offers opened (issue 19), and those whose user
-    then logged no incident (as reporter or as the one who typed it) within DEFLECTION_WINDOW. Worked
-    out at read time, in one query. Only the practice filter applies: an offer has no product or
-    severity."""
+    then logged no incident (as reporter or as the one who typed it) within DEFLECTION_WINDOW; an offer
+    opened less than that long before `now` is not yet counted as not logged. Worked out at read time, in
+    one query. Only the practice filter applies: an offer has no product or severity."""
     logged_after = Incident.objects.filter(
         Q(reporter=OuterRef("user")) | Q(logged_by=OuterRef("user")),
         created_at__gt=OuterRef("opened_at"),
@@ -232,7 +232,10 @@ def _suggestions(filters, start_at, end_at):
     rows = (
         opened.annotate(month=_by_month("opened_at"), logged_after=Exists(logged_after))
         .values("month")
-        .annotate(opened=Count("pk"), not_logged=Count("pk", filter=Q(logged_after=False)))
+        .annotate(
+            opened=Count("pk"),
+            not_logged=Count("pk", filter=Q(logged_after=False, opened_at__lte=now - DEFLECTION_WINDOW)),
+        )
         .order_by()
     )
     return {row.pop("month"): row for row in rows}
@@ -249,7 +252,7 @@ def monthly(start, end, filters, now=None):
     closed = _closed(incidents.filter(closed_at__gte=start_at, closed_at__lt=end_at))
     escalations, levels = _escalations(filters, start_at, end_at)
     survey = _survey(filters, start, end)
-    suggestions = _suggestions(filters, start_at, end_at)
+    suggestions = _suggestions(filters, start_at, end_at, now)
     rows = []
     for month in months_between(start, end):
         row = {

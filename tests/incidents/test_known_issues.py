@@ -447,3 +447,69 @@ def test_the_known_issues_are_in_the_practices_top_bar_whatever_their_severity(p
     page = practice_client.get("/help/").content.decode()
 
     assert '<a class="nav-link" href="/known-issues/">Known issues</a>' in page
+
+
+# --- What the review of the merged code found -------------------------------------------------------
+
+
+def test_the_desk_changes_the_status_and_taking_it_back_from_its_release_unschedules_the_fix(
+    agent_client, known_issue, product, on_commit
+):
+    release = make_release(product, version="5.4.3")
+    on_commit(agent_client.post, f"{KNOWN}{known_issue.pk}/act/schedule/", {"release": release.pk})
+
+    response = on_commit(
+        agent_client.post,
+        f"{KNOWN}{known_issue.pk}/act/status/",
+        {"status": "investigating", "note": "Pulled from the release."},
+    )
+
+    assert response.status_code == 302
+    known_issue.refresh_from_db()
+    assert (known_issue.status, known_issue.release) == (KnownIssue.Status.INVESTIGATING, None)
+    update = known_issue.updates.order_by("-pk").first()
+    assert "no longer scheduled into a release" in update.text and "Pulled from the release." in update.text
+
+
+def test_the_product_of_a_known_issue_with_linked_incidents_cannot_change(
+    agent_client, agent, known_issue, incident
+):
+    from tests.factories import ProductFactory
+
+    known_issue_link_incident(known_issue, incident, actor=agent, tell_practice=False)
+    other = ProductFactory(name="Synergy Reporting")
+
+    response = agent_client.post(
+        f"{KNOWN}{known_issue.pk}/change/",
+        {
+            "product": other.pk,
+            "versions_affected": known_issue.versions_affected,
+            "title": known_issue.title,
+            "symptoms": known_issue.symptoms,
+            "severity": known_issue.severity,
+            "workaround": known_issue.workaround,
+        },
+    )
+
+    assert response.status_code == 200  # the form again, with the reason beside the field
+    assert "its product can no longer change" in text_of(response)
+    known_issue.refresh_from_db()
+    assert known_issue.product != other
+
+
+def test_a_number_that_only_looks_like_an_nhs_number_can_be_confirmed_in_a_known_issue(agent_client, product):
+    from tests.incidents.test_nhs_guard import SPACED, post_confirming
+
+    data = {
+        "product": product.pk,
+        "versions_affected": "All",
+        "title": "Order numbers refused",
+        "symptoms": f"Order {SPACED} is refused at checkout.",
+        "severity": "3",
+        "workaround": "",
+    }
+
+    response = post_confirming(agent_client, f"{KNOWN}add/", data)
+
+    assert response.status_code == 302
+    assert KnownIssue.objects.get().symptoms == data["symptoms"]

@@ -381,3 +381,16 @@ def test_the_demo_shows_figures_to_robin(client, db, capsys):
         for cell in row
     )
     assert page["Satisfaction survey, by month"]["September 2026"][1] != "0"  # responses
+
+
+def test_an_offer_opened_within_the_last_hour_is_not_yet_counted_as_not_logged(
+    client, team_leader, practice_user, agent
+):
+    from tests.knowledge.conftest import make_article
+
+    article = make_article(actor=agent, title="Printing prescriptions", body="Check the tray.")
+    opened(london(2026, 11, 20, 11, 30), practice_user, article)  # half an hour before the report is read
+
+    page = tables(read(client, team_leader, CUSTOM))["Suggestions opened on the log form, by month"]
+
+    assert page["November 2026"] == ["1", "0", "0%"]

@@ -295,7 +295,9 @@ def known_issue_link_incident(known_issue, incident, *, actor, tell_practice=Tru
 def known_issue_unlink_incident(incident, *, actor):
     """The incident turns out to be another fault: it no longer follows the known issue."""
     _require_staff(actor)
-    incident = Incident.objects.select_for_update().select_related("known_issue").get(pk=incident.pk)
+    incident = (
+        Incident.objects.select_for_update(of=("self",)).select_related("known_issue").get(pk=incident.pk)
+    )
     if incident.known_issue_id is None:
         raise InvalidTransition(f"{incident.reference} is not linked to a known issue.")
     title = incident.known_issue.title

@@ -142,7 +142,7 @@ def test_the_versions_are_listed_in_london_time(client, editor):
 
         page = client.get(change_url(article)).content.decode()
 
-    assert "Version 1</a>, 1 July 2026, 09:30 by Morgan Writer" in page
+        assert "Version 1</a>, 1 July 2026, 09:30 by Morgan Writer" in page
 
 
 def test_an_agent_of_the_desk_role_writes_an_article_and_its_revision_names_them(client, agent):

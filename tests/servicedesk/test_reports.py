@@ -329,30 +329,42 @@ def opened(when, user, article):
 def test_an_opened_suggestion_not_followed_by_an_incident_counts_as_not_logged(
     client, team_leader, practice_user, colleague, outsider, agent, product
 ):
-    from tests.knowledge.conftest import make_article
+    with time_machine.travel(READ_AT, tick=False):  # wholly at a fixed time; each step moves to its own
+        from tests.knowledge.conftest import make_article
 
-    article = make_article(actor=agent, title="Printing prescriptions", body="Check the tray.")
-    opened(london(2026, 10, 5, 9, 0), practice_user, article)  # nothing logged after: deflected
-    opened(london(2026, 10, 5, 10, 0), colleague, article)  # logged 30 min later: not deflected
-    logged(london(2026, 10, 5, 10, 30), colleague, product)
-    opened(london(2026, 10, 6, 9, 0), outsider, article)  # logged 2 h later: deflected
-    logged(london(2026, 10, 6, 11, 0), outsider, product)
-    opened(london(2026, 11, 2, 9, 0), practice_user, article)  # logged for them by the desk: not deflected
-    with time_machine.travel(london(2026, 11, 2, 9, 20), tick=False):
-        IncidentFactory(reporter=practice_user, logged_by=agent, product=product)
+        article = make_article(actor=agent, title="Printing prescriptions", body="Check the tray.")
+        opened(london(2026, 10, 5, 9, 0), practice_user, article)  # nothing logged after: deflected
+        opened(london(2026, 10, 5, 10, 0), colleague, article)  # logged 30 min later: not deflected
+        logged(london(2026, 10, 5, 10, 30), colleague, product)
+        opened(london(2026, 10, 6, 9, 0), outsider, article)  # logged 2 h later: deflected
+        logged(london(2026, 10, 6, 11, 0), outsider, product)
+        opened(
+            london(2026, 11, 2, 9, 0), practice_user, article
+        )  # logged for them by the desk: not deflected
+        with time_machine.travel(london(2026, 11, 2, 9, 20), tick=False):
+            IncidentFactory(reporter=practice_user, logged_by=agent, product=product)
 
-    page = tables(read(client, team_leader, CUSTOM))["Suggestions opened on the log form, by month"]
-    by_practice = tables(read(client, team_leader, {**CUSTOM, "practice": outsider.practice.practice_id}))
-    rows = csv_of(read(client, team_leader, {**CUSTOM, "format": "csv", "table": "deflection"}))
+        page = tables(read(client, team_leader, CUSTOM))["Suggestions opened on the log form, by month"]
+        by_practice = tables(read(client, team_leader, {**CUSTOM, "practice": outsider.practice.practice_id}))
+        rows = csv_of(read(client, team_leader, {**CUSTOM, "format": "csv", "table": "deflection"}))
 
-    assert page["October 2026"] == ["3", "2", "67%"]
-    assert page["November 2026"] == ["1", "0", "0%"]
-    assert by_practice["Suggestions opened on the log form, by month"]["October 2026"] == ["1", "1", "100%"]
-    assert rows == [
-        ["Month", "Suggestions opened", "Then did not log an incident within an hour", "Share not logged"],
-        ["2026-10", "3", "2", "67%"],
-        ["2026-11", "1", "0", "0%"],
-    ]
+        assert page["October 2026"] == ["3", "2", "67%"]
+        assert page["November 2026"] == ["1", "0", "0%"]
+        assert by_practice["Suggestions opened on the log form, by month"]["October 2026"] == [
+            "1",
+            "1",
+            "100%",
+        ]
+        assert rows == [
+            [
+                "Month",
+                "Suggestions opened",
+                "Then did not log an incident within an hour",
+                "Share not logged",
+            ],
+            ["2026-10", "3", "2", "67%"],
+            ["2026-11", "1", "0", "0%"],
+        ]
 
 
 # --- The demo ------------------------------------------------------------------------------------
@@ -386,11 +398,12 @@ def test_the_demo_shows_figures_to_robin(client, db, capsys):
 def test_an_offer_opened_within_the_last_hour_is_not_yet_counted_as_not_logged(
     client, team_leader, practice_user, agent
 ):
-    from tests.knowledge.conftest import make_article
+    with time_machine.travel(READ_AT, tick=False):  # wholly at a fixed time; each step moves to its own
+        from tests.knowledge.conftest import make_article
 
-    article = make_article(actor=agent, title="Printing prescriptions", body="Check the tray.")
-    opened(london(2026, 11, 20, 11, 30), practice_user, article)  # half an hour before the report is read
+        article = make_article(actor=agent, title="Printing prescriptions", body="Check the tray.")
+        opened(london(2026, 11, 20, 11, 30), practice_user, article)  # half an hour before the report is read
 
-    page = tables(read(client, team_leader, CUSTOM))["Suggestions opened on the log form, by month"]
+        page = tables(read(client, team_leader, CUSTOM))["Suggestions opened on the log form, by month"]
 
-    assert page["November 2026"] == ["1", "0", "0%"]
+        assert page["November 2026"] == ["1", "0", "0%"]
